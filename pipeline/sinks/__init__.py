@@ -1,0 +1,1 @@
+"""Sinks: stages where frames leave a graph."""

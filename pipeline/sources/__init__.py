@@ -1,0 +1,1 @@
+"""Sources: stages that bring frames into a graph."""

@@ -1,0 +1,1 @@
+"""Transforms: stages that turn frames into other frames."""
