@@ -10,12 +10,19 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 _executor: ThreadPoolExecutor | None = None
+_workers = 0
+
+
+def configure_executor(workers: int) -> None:
+    """Set the thread count (0 = one per core); takes effect if no work has run yet."""
+    global _workers
+    _workers = workers
 
 
 def work_executor() -> ThreadPoolExecutor:
-    """The shared executor (one thread per core, created on first use)."""
+    """The shared executor (created on first use)."""
     global _executor
     if _executor is None:
-        workers = int(os.environ.get("AURALINK_WORKER_THREADS", "0")) or (os.cpu_count() or 2)
+        workers = _workers or os.cpu_count() or 2
         _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="auralink-work")
     return _executor

@@ -143,8 +143,9 @@ class _Planner:
             ok = True
             for end, origin in ((link.source, link.source_origin), (link.target, link.target_origin)):
                 if end not in self.specs:
-                    self.problems.append(Problem(f"no stage named '{end}'{did_you_mean(end, self.specs)}",
-                                                 origin or link.origin))
+                    self.problems.append(
+                        Problem(f"no stage named '{end}'{did_you_mean(end, self.specs)}", origin or link.origin)
+                    )
                     ok = False
             if not ok:
                 continue
@@ -153,24 +154,27 @@ class _Planner:
             elif (link.source, link.target) in seen:
                 self.problems.append(Problem(f"{link.source} -> {link.target} is linked twice", link.origin))
             elif isinstance(self.probes[link.target], Source):
-                self.problems.append(Problem(
-                    f"'{link.target}' is a source and takes no input", link.target_origin or link.origin))
+                self.problems.append(
+                    Problem(f"'{link.target}' is a source and takes no input", link.target_origin or link.origin)
+                )
             else:
                 seen.add((link.source, link.target))
                 valid.append(link)
         fed = {link.target for link in valid}
         for name, probe in self.probes.items():
             if not isinstance(probe, Source) and name not in fed and not self._has_bad_link_to(name):
-                self.problems.append(Problem(
-                    f"stage '{name}' has no input: link a source or another stage to it",
-                    self.specs[name].origin))
+                self.problems.append(
+                    Problem(
+                        f"stage '{name}' has no input: link a source or another stage to it", self.specs[name].origin
+                    )
+                )
         return valid
 
     def _has_bad_link_to(self, name: str) -> bool:
         return any(link.target == name for link in self.link_list)
 
     def _topological_order(self, links: list[LinkSpec]) -> list[str]:
-        indegree = {name: 0 for name in self.specs}
+        indegree = dict.fromkeys(self.specs, 0)
         for link in links:
             indegree[link.target] += 1
         ready = deque(name for name, degree in indegree.items() if degree == 0)
@@ -193,7 +197,7 @@ class _Planner:
         while True:
             step = next(link for link in links if link.source == path[-1] and link.target in remaining)
             if step.target in path:
-                cycle = path[path.index(step.target):] + [step.target]
+                cycle = [*path[path.index(step.target) :], step.target]
                 self.problems.append(Problem(f"links make a cycle: {' -> '.join(cycle)}", step.origin))
                 return
             path.append(step.target)
@@ -208,9 +212,13 @@ class _Planner:
                 upstream = output_caps[link.source]
                 carried = upstream.intersect(probe.accepted_caps())
                 if carried.is_empty:
-                    self.problems.append(Problem(
-                        f"caps do not match: '{link.source}' emits {upstream.describe()} "
-                        f"but '{name}' accepts {probe.accepted_caps().describe()}", link.origin))
+                    self.problems.append(
+                        Problem(
+                            f"caps do not match: '{link.source}' emits {upstream.describe()} "
+                            f"but '{name}' accepts {probe.accepted_caps().describe()}",
+                            link.origin,
+                        )
+                    )
                     continue
                 planned.append(PlannedLink(link, carried.kinds | {FrameKind.CONTROL}, carried))
                 incoming = incoming.union(carried)
@@ -224,9 +232,11 @@ class _Planner:
             requested = [link for link in links if link.target == name and link.queue is not None]
             specs = {link.queue for link in requested}
             if len(specs) > 1:
-                self.problems.append(Problem(
-                    f"links into '{name}' ask for different queues; they share one input queue",
-                    requested[1].origin))
+                self.problems.append(
+                    Problem(
+                        f"links into '{name}' ask for different queues; they share one input queue", requested[1].origin
+                    )
+                )
                 continue
             if not requested and self.probes[name].placement is Placement.INLINE:
                 continue

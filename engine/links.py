@@ -9,13 +9,15 @@ negotiated caps allow; control frames always pass.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from engine.frames import Frame, FrameKind
 from engine.node import Node
 from engine.queues import FrameQueue
 
 
 class DirectLink:
-    __slots__ = ("target", "kinds")
+    __slots__ = ("kinds", "target")
 
     def __init__(self, target: Node, kinds: frozenset[FrameKind]) -> None:
         self.target = target
@@ -27,7 +29,7 @@ class DirectLink:
 
 
 class QueueLink:
-    __slots__ = ("queue", "kinds")
+    __slots__ = ("kinds", "queue")
 
     def __init__(self, queue: FrameQueue, kinds: frozenset[FrameKind]) -> None:
         self.queue = queue
@@ -36,3 +38,17 @@ class QueueLink:
     def deliver(self, frame: Frame) -> None:
         if frame.kind in self.kinds:
             self.queue.put(frame)
+
+
+class ProbeLink:
+    """A pad probe: lets the application watch what a stage emits, in line."""
+
+    __slots__ = ("callback", "kinds")
+
+    def __init__(self, callback: Callable[[Frame], None], kinds: frozenset[FrameKind]) -> None:
+        self.callback = callback
+        self.kinds = kinds
+
+    def deliver(self, frame: Frame) -> None:
+        if frame.kind in self.kinds:
+            self.callback(frame)

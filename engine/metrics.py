@@ -22,17 +22,16 @@ from prometheus_client.registry import Collector
 from engine.queues import FrameQueue
 
 # Bucket upper bounds in nanoseconds: 100 ns .. 10 s, roughly 1-2.5-5 per decade.
-DEFAULT_BOUNDS_NS: tuple[int, ...] = tuple(
-    int(mantissa * 10**exponent)
-    for exponent in range(2, 10)
-    for mantissa in (1, 2.5, 5)
-) + (10_000_000_000,)
+DEFAULT_BOUNDS_NS: tuple[int, ...] = (
+    *tuple(int(mantissa * 10**exponent) for exponent in range(2, 10) for mantissa in (1, 2.5, 5)),
+    10000000000,
+)
 
 
 class Histogram:
     """A fixed-bucket histogram of nanosecond durations."""
 
-    __slots__ = ("bounds", "counts", "total_ns", "count")
+    __slots__ = ("bounds", "count", "counts", "total_ns")
 
     def __init__(self, bounds: Sequence[int] = DEFAULT_BOUNDS_NS) -> None:
         self.bounds = tuple(bounds)
@@ -72,14 +71,14 @@ class StageStats:
     """What one stage did: frames, drops, errors, time spent, latency of its output."""
 
     __slots__ = (
-        "frames_in",
-        "frames_out",
         "dropped",
         "errors",
-        "restarts",
-        "processing",
+        "frames_in",
+        "frames_out",
         "latency",
+        "processing",
         "queue",
+        "restarts",
     )
 
     def __init__(self) -> None:
@@ -135,10 +134,10 @@ class GraphMetricsCollector(Collector):
             "restarts": CounterMetricFamily("auralink_stage_restarts", "Stage restarts", labels=labels),
         }
         depth = GaugeMetricFamily("auralink_stage_queue_depth", "Frames waiting", labels=labels)
-        processing = HistogramMetricFamily(
+        processing: HistogramMetricFamily = HistogramMetricFamily(
             "auralink_stage_processing_seconds", "Time in the stage per frame", labels=labels
         )
-        latency = HistogramMetricFamily(
+        latency: HistogramMetricFamily = HistogramMetricFamily(
             "auralink_stage_latency_seconds", "End-to-end latency of frames reaching a sink", labels=labels
         )
         for graph, stage, stats in self._stats():
@@ -147,9 +146,9 @@ class GraphMetricsCollector(Collector):
                 value = stats.dropped_total() if attribute == "dropped" else getattr(stats, attribute)
                 family.add_metric(values, value)
             depth.add_metric(values, stats.queue_depth())
-            for histogram, family in ((stats.processing, processing), (stats.latency, latency)):
+            for histogram, histogram_family in ((stats.processing, processing), (stats.latency, latency)):
                 if histogram.count:
-                    family.add_metric(values, histogram.cumulative(), histogram.total_ns / 1e9)
+                    histogram_family.add_metric(values, histogram.cumulative(), histogram.total_ns / 1e9)
         yield from counters.values()
         yield depth
         yield processing

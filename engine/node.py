@@ -91,6 +91,7 @@ class Node:
         self._collected: list[Frame] | None = None
         self._collected_events: list[EventFrame] = []
         self._restart_task: asyncio.Task[None] | None = None
+        self._is_sink = True
         self._bind()
 
     # -- wiring -----------------------------------------------------------
@@ -99,8 +100,16 @@ class Node:
         return isinstance(self.stage, Source)
 
     @property
+    def running(self) -> bool:
+        return self.state is NodeState.RUNNING
+
+    @property
     def is_sink(self) -> bool:
-        return not self.outputs
+        return self._is_sink
+
+    def seal(self) -> None:
+        """Called once the graph's links are in place, before probes are added."""
+        self._is_sink = not self.outputs
 
     @property
     def placement(self) -> Placement:
@@ -151,7 +160,7 @@ class Node:
             self.fail(error)
         finished = perf_counter_ns()
         stats.processing.observe(finished - started - self._downstream_ns)
-        if not self.outputs:
+        if self._is_sink:
             stats.latency.observe(now_ns() - frame.ingest_ns)
 
     async def receive_async(self, frame: Frame) -> None:
@@ -169,7 +178,7 @@ class Node:
         except Exception as error:  # noqa: BLE001 - supervisor boundary: the policy decides
             self.fail(error)
         self.stats.processing.observe(perf_counter_ns() - started)
-        if not self.outputs:
+        if self._is_sink:
             self.stats.latency.observe(now_ns() - frame.ingest_ns)
 
     async def receive_in_executor(self, frame: Frame) -> None:
@@ -184,12 +193,10 @@ class Node:
         )
         self.stats.processing.observe(elapsed)
         self._release(outputs, error)
-        if not self.outputs:
+        if self._is_sink:
             self.stats.latency.observe(now_ns() - frame.ingest_ns)
 
-    def _run_collecting(
-        self, call: Callable[..., None], *args: Any
-    ) -> tuple[list[Frame], BaseException | None, int]:
+    def _run_collecting(self, call: Callable[..., None], *args: Any) -> tuple[list[Frame], BaseException | None, int]:
         self._collected = []
         error: BaseException | None = None
         started = perf_counter_ns()
@@ -296,14 +303,19 @@ class Node:
             self.fail(error)
             return
         self.supervisor.post(
-            EventFrame(pts_ns=0, ingest_ns=now_ns(), name="stage-restarted", source=self.name,
-                       data={"restarts": self.stats.restarts})
+            EventFrame(
+                pts_ns=0,
+                ingest_ns=now_ns(),
+                name="stage-restarted",
+                source=self.name,
+                data={"restarts": self.stats.restarts},
+            )
         )
 
     async def stop_stage(self) -> None:
         try:
             await self.stage.stop()
-        except Exception:  # noqa: BLE001 - a failing cleanup must not stop the others
+        except Exception:
             log.exception("stage %s failed to stop cleanly", self.name)
 
     # -- backpressure -----------------------------------------------------
@@ -312,4 +324,3 @@ class Node:
         for queue in self.boundary_queues:
             if queue.is_full:
                 await queue.wait_for_room()
-

@@ -29,7 +29,7 @@ class QueuePolicy(enum.Enum):
 class FrameQueue:
     """A bounded FIFO of frames with a drop policy."""
 
-    __slots__ = ("max_size", "policy", "dropped", "_items", "_getter", "_room")
+    __slots__ = ("_getter", "_items", "_room", "dropped", "max_size", "policy")
 
     def __init__(self, max_size: int, policy: QueuePolicy) -> None:
         if max_size < 1:
@@ -50,9 +50,13 @@ class FrameQueue:
 
     def put(self, frame: Frame) -> None:
         """Enqueue without waiting (see the module doc for what full means)."""
-        if self.policy is QueuePolicy.LEAKY and len(self._items) >= self.max_size:
-            if not isinstance(frame, ControlFrame) and self._drop_oldest_media():
-                self.dropped += 1
+        if (
+            self.policy is QueuePolicy.LEAKY
+            and len(self._items) >= self.max_size
+            and not isinstance(frame, ControlFrame)
+            and self._drop_oldest_media()
+        ):
+            self.dropped += 1
         self._items.append(frame)
         getter = self._getter
         if getter is not None and not getter.done():

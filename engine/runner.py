@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.bus import Bus
-from engine.frames import ControlFrame, ControlType, EventFrame, now_ns
+from engine.frames import ControlFrame, ControlType, EventFrame, Frame, FrameKind, now_ns
 from engine.graph import Graph
-from engine.links import DirectLink, QueueLink
+from engine.links import DirectLink, ProbeLink, QueueLink
 from engine.metrics import StageStats
 from engine.node import Node, NodeState
 from engine.queues import FrameQueue, QueuePolicy
@@ -84,6 +84,16 @@ class GraphRunner:
                 source.outputs.append(DirectLink(target, link.kinds))
         for node in self.nodes.values():
             node.boundary_queues = self._blocking_queues_fed_by(node)
+            node.seal()
+
+    def add_probe(
+        self, stage: str, callback: Callable[[Frame], None], kinds: Iterable[FrameKind] | None = None
+    ) -> None:
+        """Call ``callback`` with every frame ``stage`` emits (of ``kinds``, default all)."""
+        if self.state is not GraphState.CREATED:
+            raise RuntimeError("probes are added before the graph starts")
+        wanted = frozenset(kinds) if kinds is not None else frozenset(FrameKind)
+        self.nodes[stage].outputs.append(ProbeLink(callback, wanted))
 
     def _blocking_queues_fed_by(self, node: Node) -> list[FrameQueue]:
         """The ``block`` queues this node's task reaches through plain calls."""
@@ -148,7 +158,7 @@ class GraphRunner:
                 if node.state is not NodeState.RESTARTING:
                     return
                 await node.restart()
-                if node.state is not NodeState.RUNNING:
+                if not node.running:
                     return
         node.finish()
 
@@ -232,8 +242,10 @@ class GraphRunner:
 
     def node_finished(self, node: Node) -> None:
         self._unfinished -= 1
-        if node.is_source and self.state is GraphState.RUNNING and all(
-            n.state is NodeState.FINISHED for n in self.nodes.values() if n.is_source
+        if (
+            node.is_source
+            and self.state is GraphState.RUNNING
+            and all(n.state is NodeState.FINISHED for n in self.nodes.values() if n.is_source)
         ):
             self._set_state(GraphState.DRAINING)
         if self._unfinished <= 0 and self._done is not None:

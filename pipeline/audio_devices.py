@@ -19,7 +19,8 @@ def load_sounddevice() -> ModuleType:
             "the PortAudio library is missing, so no sound device can be opened "
             "(on Debian or Ubuntu: apt-get install libportaudio2)"
         ) from error
-    return sounddevice
+    module: ModuleType = sounddevice
+    return module
 
 
 def find_device(direction: Direction, device: str | int | None) -> dict[str, Any]:

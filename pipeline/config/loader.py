@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -38,9 +39,7 @@ def load_pipeline(path: Path | str, overrides: dict[str, dict[str, Any]] | None 
     return load_pipeline_text(read_source(path), path, overrides)
 
 
-def load_pipeline_text(
-    text: str, path: Path, overrides: dict[str, dict[str, Any]] | None = None
-) -> Pipeline:
+def load_pipeline_text(text: str, path: Path, overrides: dict[str, dict[str, Any]] | None = None) -> Pipeline:
     """As :func:`load_pipeline`, for text already read (relative inputs resolve against ``path``)."""
     data, locations = parse_yaml(text, str(path))
     return _Loader(path, locations, overrides or {}).load(data)
@@ -67,8 +66,9 @@ class _Loader:
         except ValidationError as error:
             self._report_validation(error, (), PipelineDocument)
             raise ConfigError(self.problems) from None
-        stages = [spec for index, entry in enumerate(document.stages)
-                  if (spec := self._stage(index, entry)) is not None]
+        stages = [
+            spec for index, entry in enumerate(document.stages) if (spec := self._stage(index, entry)) is not None
+        ]
         if self.problems:
             raise ConfigError(self.problems)
         links = self._links(document)
@@ -85,8 +85,11 @@ class _Loader:
         known = stage_types()
         stage_class = known.get(entry.type)
         if stage_class is None:
-            self.problem((*where, "type"), f"stages[{index}].type: unknown stage type '{entry.type}'"
-                         f"{did_you_mean(entry.type, known)}; known types: {', '.join(known)}")
+            self.problem(
+                (*where, "type"),
+                f"stages[{index}].type: unknown stage type '{entry.type}'"
+                f"{did_you_mean(entry.type, known)}; known types: {', '.join(known)}",
+            )
             return None
         raw = {**entry.settings, **self.overrides.get(entry.name, {})}
         try:
@@ -99,8 +102,7 @@ class _Loader:
     def _links(self, document: PipelineDocument) -> list[LinkSpec]:
         if document.links is None:
             names = [stage.name for stage in document.stages]
-            return [LinkSpec(a, b, origin=("stages", i + 1)) for i, (a, b) in enumerate(zip(names, names[1:],
-                                                                                           strict=False))]
+            return [LinkSpec(a, b, origin=("stages", i + 1)) for i, (a, b) in enumerate(itertools.pairwise(names))]
         return [_link_spec(index, entry) for index, entry in enumerate(document.links)]
 
     def _report_validation(self, error: ValidationError, prefix: PathKey, model: type[BaseModel]) -> None:
@@ -135,8 +137,6 @@ def _dotted(where: Iterable[str | int]) -> str:
     for part in where:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text or "(top level)"
-
-
 
 
 def _explain(detail: Any, model: type[BaseModel]) -> str:

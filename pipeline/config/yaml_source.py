@@ -36,8 +36,9 @@ def read_source(path: Path) -> str:
     except OSError as error:
         raise _whole_file(name, f"cannot read: {error.strerror}") from None
     if size > MAX_FILE_BYTES:
-        raise _whole_file(name, f"file is {size / 1e6:.1f} MB; pipeline files are limited to "
-                                f"{MAX_FILE_BYTES // 1024} KiB")
+        raise _whole_file(
+            name, f"file is {size / 1e6:.1f} MB; pipeline files are limited to {MAX_FILE_BYTES // 1024} KiB"
+        )
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
@@ -91,8 +92,11 @@ class _Converter:
     def convert(self, node: yaml.Node, path: PathKey) -> Any:
         self.count += 1
         if self.count > MAX_VALUES:
-            raise self._problem(node, f"the document expands to more than {MAX_VALUES} values "
-                                      "(an alias bomb?); pipeline files are far smaller")
+            raise self._problem(
+                node,
+                f"the document expands to more than {MAX_VALUES} values "
+                "(an alias bomb?); pipeline files are far smaller",
+            )
         if len(path) > MAX_DEPTH:
             raise self._problem(node, f"nesting deeper than {MAX_DEPTH} levels")
         self.locations.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
@@ -100,15 +104,15 @@ class _Converter:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, (*path, index)) for index, item in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+        return self.loader.construct_object(node, deep=True)
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[Any, Any]:
-        self.loader.flatten_mapping(node)  # type: ignore[no-untyped-call]
+        self.loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise self._problem(key_node, "mapping keys must be plain scalars")
-            key = self.loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+            key = self.loader.construct_object(key_node)
             if not isinstance(key, str | int | bool | float) and key is not None:
                 raise self._problem(key_node, f"unsupported key {key!r}")
             if key in result:

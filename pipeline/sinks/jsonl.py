@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -39,7 +40,7 @@ class JsonlSink(Stage[JsonlSinkSettings]):
             self._out = sys.stdout
             return
         try:
-            self._out = open(self.settings.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in stop()
+            self._out = await asyncio.to_thread(self.settings.path.open, "a", encoding="utf-8")
         except OSError as error:
             raise StageError(f"cannot write '{self.settings.path}': {error.strerror}") from error
 

@@ -42,8 +42,12 @@ class SpeakerSink(Stage[SpeakerSinkSettings]):
         shape = (frame.sample_rate, frame.channels)
         if self._stream is None:
             sd = load_sounddevice()
-            self._stream = sd.OutputStream(device=self._device["index"], samplerate=frame.sample_rate,
-                                           channels=frame.channels, dtype=frame.samples.dtype.name)
+            self._stream = sd.OutputStream(
+                device=self._device["index"],
+                samplerate=frame.sample_rate,
+                channels=frame.channels,
+                dtype=frame.samples.dtype.name,
+            )
             self._stream.start()
             self._shape = shape
         elif shape != self._shape:

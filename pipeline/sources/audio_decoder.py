@@ -80,10 +80,10 @@ class AudioDecoder:
             converted.pts = None
             self._fifo.write(converted)
 
-    def _take(self, samples: int) -> npt.NDArray[np.int16]:
-        frame = self._fifo.read(samples)
+    def _take(self, count: int) -> npt.NDArray[np.int16]:
+        frame = self._fifo.read(count)
         assert frame is not None
-        return frame.to_ndarray().reshape(-1, self.channels)
+        return np.asarray(frame.to_ndarray(), dtype=np.int16).reshape(-1, self.channels)
 
     def close(self) -> None:
         self._container.close()

@@ -72,16 +72,18 @@ class LevelMeter(Stage[LevelMeterSettings]):
     def _report(self, last: AudioFrame | None) -> None:
         rms = math.sqrt(self._energy / self._samples) if self._samples else 0.0
         rms_dbfs = dbfs(rms)
-        self.emit(EventFrame(
-            pts_ns=self._window_pts_ns or 0,
-            ingest_ns=last.ingest_ns if last is not None else now_ns(),
-            name="audio-level",
-            source=self.name,
-            data={
-                "rms_dbfs": round(rms_dbfs, 2),
-                "peak_dbfs": round(dbfs(self._peak), 2),
-                "clipped_samples": self._clipped,
-                "silent": rms_dbfs < self.settings.silence_dbfs,
-            },
-        ))
+        self.emit(
+            EventFrame(
+                pts_ns=self._window_pts_ns or 0,
+                ingest_ns=last.ingest_ns if last is not None else now_ns(),
+                name="audio-level",
+                source=self.name,
+                data={
+                    "rms_dbfs": round(rms_dbfs, 2),
+                    "peak_dbfs": round(dbfs(self._peak), 2),
+                    "clipped_samples": self._clipped,
+                    "silent": rms_dbfs < self.settings.silence_dbfs,
+                },
+            )
+        )
         self._reset()

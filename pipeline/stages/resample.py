@@ -52,8 +52,9 @@ class Resample(Stage[ResampleSettings]):
             return
         if shape != self._input_shape:
             self._flush()
-            self._resampler = AudioResampler(format=AV_FORMATS[s.format], layout=layout_for(s.channels),
-                                             rate=s.sample_rate)
+            self._resampler = AudioResampler(
+                format=AV_FORMATS[s.format], layout=layout_for(s.channels), rate=s.sample_rate
+            )
             self._input_shape = shape
             self._start_pts_ns = frame.pts_ns
             self._emitted = 0

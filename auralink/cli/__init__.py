@@ -1,0 +1,53 @@
+"""The ``auralink`` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from auralink import __version__
+from auralink.cli.bench import bench
+from auralink.cli.config import config
+from auralink.cli.demo import demo
+from auralink.cli.pipelines import run, schema, validate
+from auralink.logs import configure_logging
+from auralink.settings import SettingsError, load_settings
+from engine.executors import configure_executor
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="auralink")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML config file (default: $AURALINK_CONFIG).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default=None,
+    help="Override AURALINK_LOG_LEVEL.",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_file: Path | None, log_level: str | None) -> None:
+    """AuraLink: real-time media pipelines."""
+    try:
+        settings = load_settings(config_file, log_level=log_level)
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+    configure_logging(settings.log_level, settings.log_format)
+    configure_executor(settings.worker_threads)
+    ctx.obj = settings
+
+
+for command in (validate, run, schema, demo, bench, config):
+    cli.add_command(command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(cli.main(standalone_mode=True))

@@ -1,0 +1,115 @@
+"""``auralink validate``, ``auralink run`` and ``auralink schema``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from auralink.cli.live_view import LiveView
+from auralink.settings import Settings
+from engine.runner import GraphRunner, RunResult
+from pipeline.config import ConfigError, Pipeline, load_pipeline
+from pipeline.config.schema import pipeline_json_schema
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Check pipeline files; print one line per problem as FILE:LINE:COL: message."""
+    failed = 0
+    for path in files:
+        try:
+            loaded = load_pipeline(path)
+        except ConfigError as error:
+            failed += 1
+            for problem in error.problems:
+                click.echo(str(problem), err=True)
+            continue
+        graph = loaded.graph
+        click.echo(f"{path}: ok ({len(graph.stages)} stages, {len(graph.links)} links)")
+    if failed:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--quiet", is_flag=True, help="No live progress, only the final summary.")
+@click.pass_obj
+def run(settings: Settings, file: Path, quiet: bool) -> None:
+    """Run a pipeline until its sources end or Ctrl-C."""
+    try:
+        loaded = load_pipeline(file)
+    except ConfigError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(2) from None
+    result = asyncio.run(run_pipeline(loaded, settings, live=not quiet and sys.stderr.isatty()))
+    if not result.ok:
+        raise SystemExit(1)
+
+
+async def run_pipeline(
+    loaded: Pipeline, settings: Settings, live: bool, prepare: Callable[[GraphRunner], None] | None = None
+) -> RunResult:
+    """Run ``loaded`` with progress on stderr; the first Ctrl-C drains, the second quits.
+
+    ``prepare`` may add probes to the runner before it starts.
+    """
+    console = Console(stderr=True)
+    runner = GraphRunner(loaded.graph)
+    if prepare is not None:
+        prepare(runner)
+    if settings.metrics_port is not None:
+        _serve_metrics(runner, settings)
+    view = LiveView(runner, console, live)
+    main_task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+
+    def on_interrupt() -> None:
+        if runner.state.value == "running":
+            console.print("[yellow]stopping: draining what is in flight (Ctrl-C again to quit now)[/]")
+            runner.request_stop()
+        elif main_task is not None:
+            main_task.cancel()
+
+    loop.add_signal_handler(signal.SIGINT, on_interrupt)
+    try:
+        with view:
+            result = await runner.run()
+    except asyncio.CancelledError:
+        result = runner.result()
+        result.error = result.error or "interrupted"
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+    view.summary(result)
+    return result
+
+
+def _serve_metrics(runner: GraphRunner, settings: Settings) -> None:
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    from engine.metrics import GraphMetricsCollector
+
+    registry = CollectorRegistry()
+    registry.register(GraphMetricsCollector(runner.stats))
+    assert settings.metrics_port is not None
+    start_http_server(settings.metrics_port, settings.metrics_host, registry=registry)
+
+
+@click.command()
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="Write to a file.")
+def schema(output: Path | None) -> None:
+    """Print the pipeline files' JSON Schema (for editors and CI)."""
+    text = json.dumps(pipeline_json_schema(), indent=2)
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)

@@ -1,0 +1,60 @@
+"""Process-wide settings: defaults, then a TOML config file, then ``AURALINK_*`` variables.
+
+Every setting is documented in ``docs/configuration.md`` (kept in step by a
+test) and printed with its current value by ``auralink config``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CONFIG_ENV = "AURALINK_CONFIG"
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used; the message says which file or variable and why."""
+
+
+class Settings(BaseSettings):
+    """AuraLink's configuration (see docs/configuration.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="AURALINK_", extra="forbid", frozen=True)
+
+    data_dir: Path = Field(Path(".auralink"), description="where databases, keystores and caches live")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="least severe log level shown")
+    log_format: Literal["console", "json"] = Field("console", description="human-readable or JSON log lines")
+    worker_threads: int = Field(0, ge=0, le=1024, description="threads for CPU/GPU stage work; 0 = one per core")
+    metrics_host: str = Field("127.0.0.1", description="address of the Prometheus endpoint of `auralink run`")
+    metrics_port: int | None = Field(None, ge=1, le=65535, description="port of that endpoint; unset = off")
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from ``config_file`` (or ``$AURALINK_CONFIG``), the environment and overrides."""
+    path = config_file or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
+    from_file = _read_config_file(path) if path else {}
+    try:
+        return Settings(**{**from_file, **{k: v for k, v in overrides.items() if v is not None}})
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        source = f"{path} or AURALINK_* variables" if path else "AURALINK_* variables"
+        raise SettingsError(f"invalid configuration ({source}): {problems}") from None
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise SettingsError(f"{path}: config file not found") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{path}: invalid TOML: {error}") from None
+    section = data.get("auralink", data)
+    if not isinstance(section, dict):
+        raise SettingsError(f"{path}: [auralink] must be a table")
+    return section

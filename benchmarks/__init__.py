@@ -1,0 +1,1 @@
+"""Benchmark suites, run by ``auralink bench`` and guarded against regressions."""

@@ -1,0 +1,1 @@
+"""Other frameworks measured on the same workloads, side by side (optional dependencies)."""
