@@ -95,6 +95,12 @@ class Graph:
     links: list[PlannedLink]
     queues: dict[str, PlannedQueue]
     output_caps: dict[str, Caps]
+    probes: dict[str, Stage[Any]] = field(default_factory=dict)
+
+    def instance(self, stage: str) -> Stage[Any]:
+        """A stage instance: the one made while planning, once, then fresh ones."""
+        probe = self.probes.pop(stage, None)
+        return probe if probe is not None else self.stages[stage].factory()
 
     @classmethod
     def build(cls, name: str, stages: Sequence[StageSpec], links: Sequence[LinkSpec]) -> Graph:
@@ -124,7 +130,7 @@ class _Planner:
         queues = self._plan_queues(order, links)
         if self.problems:
             raise GraphError(self.problems)
-        return Graph(self.name, self.specs, order, planned, queues, output_caps)
+        return Graph(self.name, self.specs, order, planned, queues, output_caps, self.probes)
 
     def _collect_stages(self) -> None:
         for spec in self.stage_list:

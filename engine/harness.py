@@ -67,10 +67,12 @@ class Collected:
 StageOrFactory = Stage[Any] | Callable[[], Stage[Any]]
 
 
-def _factory(stage: StageOrFactory) -> Callable[[], Stage[Any]]:
+def _factory(stage: StageOrFactory) -> tuple[str, Callable[[], Stage[Any]]]:
+    """The stage's name, and a factory whose first call returns the instance already made."""
     if isinstance(stage, Stage):
-        return lambda: stage
-    return stage
+        return stage.name, lambda: stage
+    made = [stage()]
+    return made[0].name, lambda: made.pop() if made else stage()
 
 
 async def run_stage(
@@ -81,8 +83,7 @@ async def run_stage(
     policy: ErrorPolicy | None = None,
 ) -> Collected:
     """Push ``frames`` through ``stage`` (then end-of-stream) and collect the output."""
-    factory = _factory(stage)
-    name = factory().name
+    name, factory = _factory(stage)
     source = ListSource(frames, input_caps)
     return await _run(
         [StageSpec("input", lambda: source), StageSpec(name, factory, policy or ErrorPolicy())],
@@ -93,8 +94,7 @@ async def run_stage(
 
 async def run_source(source: StageOrFactory, *, policy: ErrorPolicy | None = None) -> Collected:
     """Run a source until it ends and collect what it produced."""
-    factory = _factory(source)
-    name = factory().name
+    name, factory = _factory(source)
     return await _run([StageSpec(name, factory, policy or ErrorPolicy())], [], name)
 
 

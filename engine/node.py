@@ -74,12 +74,13 @@ class Node:
         factory: Callable[[], Stage[Any]],
         policy: ErrorPolicy,
         supervisor: Supervisor,
+        first: Stage[Any] | None = None,
     ) -> None:
         self.name = name
         self.factory = factory
         self.policy = policy
         self.supervisor = supervisor
-        self.stage = factory()
+        self.stage = first if first is not None else factory()
         self.outputs: list[Link] = []
         self.upstream_count = 0
         self.input_queue: FrameQueue | None = None
@@ -293,6 +294,8 @@ class Node:
         attempt = self.stats.restarts
         await self.stop_stage()
         await asyncio.sleep(self.policy.backoff(attempt))
+        if self.state is not NodeState.RESTARTING:
+            return  # the stream ended or the graph stopped meanwhile
         self.stats.restarts += 1
         self.stage = self.factory()
         self._bind()

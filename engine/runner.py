@@ -72,7 +72,7 @@ class GraphRunner:
     def _build_nodes(self) -> None:
         for name in self.graph.order:
             spec = self.graph.stages[name]
-            self.nodes[name] = Node(name, spec.factory, spec.policy, self)
+            self.nodes[name] = Node(name, spec.factory, spec.policy, self, self.graph.instance(name))
         for name, planned in self.graph.queues.items():
             self.nodes[name].attach_queue(FrameQueue(planned.max_size, planned.policy))
         for link in self.graph.links:

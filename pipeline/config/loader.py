@@ -61,22 +61,22 @@ class _Loader:
             found = type(data).__name__ if data is not None else "null"
             self.problem((), f"the top level must be a mapping with 'stages', not a {found}")
             raise ConfigError(self.problems)
+        document: PipelineDocument | None = None
         try:
             document = PipelineDocument.model_validate(data)
         except ValidationError as error:
             self._report_validation(error, (), PipelineDocument)
-            raise ConfigError(self.problems) from None
-        stages = [
-            spec for index, entry in enumerate(document.stages) if (spec := self._stage(index, entry)) is not None
-        ]
-        if self.problems:
+        entries = list(enumerate(document.stages)) if document else _valid_entries(data.get("stages"))
+        stages = [spec for index, entry in entries if (spec := self._stage(index, entry)) is not None]
+        if self.problems or document is None:
             raise ConfigError(self.problems)
         links = self._links(document)
         try:
             graph = Graph.build(document.name, stages, links)
         except GraphError as error:
             for problem in error.problems:
-                self.problem(problem.origin if isinstance(problem.origin, tuple) else (), problem.message)
+                where = problem.origin if isinstance(problem.origin, tuple) else ()
+                self.problem(where, f"{_dotted(where)}: {problem.message}" if where else problem.message)
             raise ConfigError(self.problems) from None
         return Pipeline(self.path, document, graph)
 
@@ -109,6 +109,17 @@ class _Loader:
         for detail in error.errors():
             where = (*prefix, *detail["loc"])
             self.problem(where, f"{_dotted(where)}: {_explain(detail, model)}")
+
+
+def _valid_entries(raw: Any) -> list[tuple[int, StageEntry]]:
+    """The stage entries that are valid on their own (their errors are reported already)."""
+    entries = []
+    for index, item in enumerate(raw if isinstance(raw, list) else []):
+        try:
+            entries.append((index, StageEntry.model_validate(item)))
+        except ValidationError:
+            continue
+    return entries
 
 
 def _make(stage_class: type[Stage[Any]], name: str, settings: StageSettings) -> Stage[Any]:

@@ -37,7 +37,7 @@ def read_source(path: Path) -> str:
         raise _whole_file(name, f"cannot read: {error.strerror}") from None
     if size > MAX_FILE_BYTES:
         raise _whole_file(
-            name, f"file is {size / 1e6:.1f} MB; pipeline files are limited to {MAX_FILE_BYTES // 1024} KiB"
+            name, f"file is {size / 1e6:.1f} MB; pipeline files are limited to 1 MiB"
         )
     try:
         return path.read_text(encoding="utf-8")
@@ -54,7 +54,7 @@ def _whole_file(name: str, message: str) -> ConfigError:
 def parse_yaml(text: str, name: str) -> tuple[Any, Locations]:
     """Parse one YAML document into plain values and their locations."""
     if len(text.encode("utf-8", "ignore")) > MAX_FILE_BYTES:
-        raise _whole_file(name, f"text is larger than the {MAX_FILE_BYTES // 1024} KiB limit")
+        raise _whole_file(name, "text is larger than the 1 MiB limit for pipeline files")
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
