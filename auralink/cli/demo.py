@@ -17,7 +17,7 @@ from engine.runner import GraphRunner, RunResult
 from pipeline.config import ConfigError, Pipeline, load_pipeline
 
 DEMO_PIPELINE = "speech_levels.yaml"
-BAR_WIDTH = 40
+BAR_WIDTH = 30
 FLOOR_DBFS = -60.0
 
 
@@ -49,19 +49,25 @@ def demo(settings: Settings, output_dir: Path, fast: bool) -> None:
         loaded = load_pipeline(demo_pipeline_path(), overrides)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
-    console.print(f"[bold]AuraLink demo[/]: {loaded.document.description}")
-    console.print(f"pipeline file: {loaded.path}\n")
+    console.print(f"[bold]AuraLink demo[/]: {loaded.document.description}", soft_wrap=True)
+    console.print(f"pipeline file: {loaded.path}", soft_wrap=True)
+    console.print("each line is 250 ms of the recording: its loudness (RMS) as a bar, and its peak\n")
     result = asyncio.run(_run(loaded, settings, console))
     if not result.ok:
         raise SystemExit(1)
     console.print(f"\nrecording: {recording}  ({recording.stat().st_size} bytes, 16 kHz mono)")
     console.print(f"events:    {events}")
+    console.print(
+        f"\nnext: copy {loaded.path.name}, edit it, check it with `auralink validate FILE`, "
+        "run it with `auralink run FILE`",
+        soft_wrap=True,
+    )
 
 
 async def _run(loaded: Pipeline, settings: Settings, console: Console) -> RunResult:
     def show(frame: Frame) -> None:
         if isinstance(frame, EventFrame) and frame.name == "audio-level":
-            console.print(level_line(frame))
+            console.print(level_line(frame), soft_wrap=True, highlight=False)
 
     def probe_levels(runner: GraphRunner) -> None:
         runner.add_probe("meter", show, [FrameKind.EVENT])
@@ -74,4 +80,4 @@ def level_line(event: EventFrame) -> str:
     rms = float(event.data["rms_dbfs"])
     filled = round(BAR_WIDTH * max(0.0, min(1.0, (rms - FLOOR_DBFS) / -FLOOR_DBFS)))
     bar = "█" * filled + "·" * (BAR_WIDTH - filled)
-    return f"{event.pts_ns / 1e9:6.2f} s  {bar}  rms {rms:6.1f} dBFS  peak {event.data['peak_dbfs']:6.1f} dBFS"
+    return f"{event.pts_ns / 1e9:5.2f} s {bar} rms {rms:6.1f} dBFS, peak {event.data['peak_dbfs']:6.1f}"

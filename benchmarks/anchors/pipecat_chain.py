@@ -195,8 +195,9 @@ if _IMPORT_ERROR is None:
                 self.done.set()
 
 
-async def _await_or_fail(awaitable: Awaitable[Any], running: asyncio.Task[None], timeout_s: float,
-                         what: Callable[[], str]) -> None:
+async def _await_or_fail(
+    awaitable: Awaitable[Any], running: asyncio.Task[None], timeout_s: float, what: Callable[[], str]
+) -> None:
     """Wait for ``awaitable`` unless the runner finishes first or ``timeout_s`` passes.
 
     Raises:
@@ -204,8 +205,7 @@ async def _await_or_fail(awaitable: Awaitable[Any], running: asyncio.Task[None],
     """
     waiter = asyncio.ensure_future(awaitable)
     try:
-        finished, _ = await asyncio.wait({waiter, running}, timeout=timeout_s,
-                                         return_when=asyncio.FIRST_COMPLETED)
+        finished, _ = await asyncio.wait({waiter, running}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
     finally:
         if not waiter.done():
             waiter.cancel()
@@ -315,8 +315,9 @@ async def _run(k: int, frames: int, interval_s: float | None) -> ChainRun:
             frame.metadata[CREATED_NS_KEY] = time.monotonic_ns()
             await worker.queue_frame(frame)
         await worker.queue_frame(EndFrame())
-        await _await_or_fail(sink.done.wait(), running, timeout_s,
-                             lambda: f"K={k}: the sink received {sink.received}/{frames} frames")
+        await _await_or_fail(
+            sink.done.wait(), running, timeout_s, lambda: f"K={k}: the sink received {sink.received}/{frames} frames"
+        )
         await asyncio.wait_for(asyncio.shield(running), BASE_TIMEOUT_S)
     finally:
         if not running.done():

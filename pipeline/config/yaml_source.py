@@ -36,9 +36,7 @@ def read_source(path: Path) -> str:
     except OSError as error:
         raise _whole_file(name, f"cannot read: {error.strerror}") from None
     if size > MAX_FILE_BYTES:
-        raise _whole_file(
-            name, f"file is {size / 1e6:.1f} MB; pipeline files are limited to 1 MiB"
-        )
+        raise _whole_file(name, f"file is {size / 1e6:.1f} MB; pipeline files are limited to 1 MiB")
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:

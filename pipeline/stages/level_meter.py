@@ -36,6 +36,8 @@ class LevelMeter(Stage[LevelMeterSettings]):
 
     def __init__(self, name: str, settings: LevelMeterSettings) -> None:
         super().__init__(name, settings)
+        self._window_pts_ns: int | None = None
+        self._boundary_ns = 0
         self._reset()
 
     def _reset(self) -> None:
@@ -43,7 +45,6 @@ class LevelMeter(Stage[LevelMeterSettings]):
         self._peak = 0.0
         self._samples = 0
         self._clipped = 0
-        self._window_pts_ns: int | None = None
 
     def output_caps(self, upstream: Caps) -> Caps:
         return upstream.union(ANY_EVENT)
@@ -55,15 +56,18 @@ class LevelMeter(Stage[LevelMeterSettings]):
 
     def _measure(self, frame: AudioFrame) -> None:
         samples = frame.as_float32()
+        window_ns = self.settings.interval_ms * 1_000_000
         if self._window_pts_ns is None:
             self._window_pts_ns = frame.pts_ns
+            self._boundary_ns = frame.pts_ns + window_ns
         self._energy += float(np.dot(samples.ravel(), samples.ravel()))
         self._peak = max(self._peak, float(np.abs(samples).max(initial=0.0)))
         self._samples += samples.size
         self._clipped += int(np.count_nonzero(np.abs(samples) >= 0.999))
-        window_ns = self.settings.interval_ms * 1_000_000
-        if frame.pts_ns + frame.duration_ns - self._window_pts_ns >= window_ns:
+        if frame.pts_ns + frame.duration_ns >= self._boundary_ns:
             self._report(frame)
+            self._window_pts_ns = self._boundary_ns
+            self._boundary_ns += window_ns
 
     def end_of_stream(self) -> None:
         if self._samples:

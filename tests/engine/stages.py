@@ -19,7 +19,11 @@ class CountingSource(Source[StageSettings]):
     """``count`` audio frames at 16 kHz; ``live`` marks it as a live source."""
 
     def __init__(
-        self, name: str = "src", count: int = 10, live: bool = False, fail_at: int | None = None,
+        self,
+        name: str = "src",
+        count: int = 10,
+        live: bool = False,
+        fail_at: int | None = None,
         interval_s: float = 0.0,
     ) -> None:
         super().__init__(name, NO_SETTINGS)

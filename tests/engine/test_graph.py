@@ -14,16 +14,22 @@ def messages(error: pytest.ExceptionInfo[GraphError]) -> list[str]:
 
 
 def test_a_chain_is_planned_in_order_with_plain_calls() -> None:
-    graph = Graph.build("g", [spec("src", CountingSource), spec("tag", lambda: Tagger("tag")),
-                              spec("out", lambda: Recorder("out"))], [LinkSpec("src", "tag"), LinkSpec("tag", "out")])
+    graph = Graph.build(
+        "g",
+        [spec("src", CountingSource), spec("tag", lambda: Tagger("tag")), spec("out", lambda: Recorder("out"))],
+        [LinkSpec("src", "tag"), LinkSpec("tag", "out")],
+    )
     assert graph.order == ["src", "tag", "out"]
     assert graph.queues == {}
 
 
 def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(GraphError) as error:
-        Graph.build("g", [spec("src", CountingSource), spec("src", CountingSource), spec("lonely", lambda: Recorder("x"))],
-                    [LinkSpec("src", "nowhere"), LinkSpec("src", "src")])
+        Graph.build(
+            "g",
+            [spec("src", CountingSource), spec("src", CountingSource), spec("lonely", lambda: Recorder("x"))],
+            [LinkSpec("src", "nowhere"), LinkSpec("src", "src")],
+        )
     assert messages(error) == [
         "stage name 'src' is used twice",
         "no stage named 'nowhere'",
@@ -42,16 +48,23 @@ def test_a_cycle_is_named() -> None:
 
 def test_caps_mismatch_names_both_sides() -> None:
     with pytest.raises(GraphError) as error:
-        Graph.build("g", [spec("src", CountingSource), spec("want48k", lambda: Rate48kOnly("want48k"))],
-                    [LinkSpec("src", "want48k")])
+        Graph.build(
+            "g",
+            [spec("src", CountingSource), spec("want48k", lambda: Rate48kOnly("want48k"))],
+            [LinkSpec("src", "want48k")],
+        )
     assert messages(error) == [
-        "caps do not match: 'src' emits audio(channels=1, format=s16, rate=16000) but 'want48k' accepts audio(rate=48000)"
+        "caps do not match: 'src' emits audio(channels=1, format=s16, rate=16000) "
+        "but 'want48k' accepts audio(rate=48000)"
     ]
 
 
 def test_a_link_carries_only_the_kinds_both_sides_share() -> None:
-    graph = Graph.build("g", [spec("src", CountingSource), spec("tag", lambda: Tagger("tag")),
-                              spec("text", lambda: TextOnly("text"))], [LinkSpec("src", "tag"), LinkSpec("tag", "text")])
+    graph = Graph.build(
+        "g",
+        [spec("src", CountingSource), spec("tag", lambda: Tagger("tag")), spec("text", lambda: TextOnly("text"))],
+        [LinkSpec("src", "tag"), LinkSpec("tag", "text")],
+    )
     carried = {link.spec.target: {kind.value for kind in link.kinds} for link in graph.links}
     assert carried["text"] == {"text", "control"}
     assert carried["tag"] == {"audio", "control"}
@@ -59,8 +72,9 @@ def test_a_link_carries_only_the_kinds_both_sides_share() -> None:
 
 def test_queues_default_to_leaky_for_live_streams_and_block_otherwise() -> None:
     def build(live: bool) -> Graph:
-        return Graph.build("g", [spec("src", lambda: CountingSource(live=live)), spec("slow", SlowTask)],
-                           [LinkSpec("src", "slow")])
+        return Graph.build(
+            "g", [spec("src", lambda: CountingSource(live=live)), spec("slow", SlowTask)], [LinkSpec("src", "slow")]
+        )
 
     assert build(live=True).queues["slow"].policy is QueuePolicy.LEAKY
     assert build(live=False).queues["slow"].policy is QueuePolicy.BLOCK

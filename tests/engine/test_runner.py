@@ -27,8 +27,9 @@ def runner_for(stages: list[StageSpec], links: list[LinkSpec]) -> GraphRunner:
 
 async def test_frames_arrive_in_order_and_the_graph_stops() -> None:
     out = Recorder("out")
-    runner = runner_for([StageSpec("src", lambda: CountingSource(count=50)), StageSpec("out", lambda: out)],
-                        [LinkSpec("src", "out")])
+    runner = runner_for(
+        [StageSpec("src", lambda: CountingSource(count=50)), StageSpec("out", lambda: out)], [LinkSpec("src", "out")]
+    )
     states: list[str] = []
     runner.bus.subscribe(lambda m: states.append(m.data["new"]) if m.name == "state-changed" else None)
     result = await runner.run()
@@ -41,8 +42,12 @@ async def test_frames_arrive_in_order_and_the_graph_stops() -> None:
 async def test_fan_out_and_fan_in_deliver_each_frame_once_per_path() -> None:
     log: list[str] = []
     merged = TextOnly("merged", log)
-    stages = [StageSpec("src", lambda: CountingSource(count=5)), StageSpec("a", lambda: Tagger("a", log)),
-              StageSpec("b", lambda: Tagger("b", log)), StageSpec("merged", lambda: merged)]
+    stages = [
+        StageSpec("src", lambda: CountingSource(count=5)),
+        StageSpec("a", lambda: Tagger("a", log)),
+        StageSpec("b", lambda: Tagger("b", log)),
+        StageSpec("merged", lambda: merged),
+    ]
     links = [LinkSpec("src", "a"), LinkSpec("src", "b"), LinkSpec("a", "merged"), LinkSpec("b", "merged")]
     result = await runner_for(stages, links).run()
     assert result.ok
@@ -63,11 +68,19 @@ async def test_executor_stage_runs_off_the_loop_and_its_output_comes_back_in_ord
 
 
 async def test_stop_policy_stops_only_the_failing_graph() -> None:
-    failing = runner_for([StageSpec("src", lambda: CountingSource(count=1000)), StageSpec("bad", Failing),
-                          StageSpec("out", lambda: Recorder("out"))], [LinkSpec("src", "bad"), LinkSpec("bad", "out")])
+    failing = runner_for(
+        [
+            StageSpec("src", lambda: CountingSource(count=1000)),
+            StageSpec("bad", Failing),
+            StageSpec("out", lambda: Recorder("out")),
+        ],
+        [LinkSpec("src", "bad"), LinkSpec("bad", "out")],
+    )
     healthy_out = Recorder("out")
-    healthy = runner_for([StageSpec("src", lambda: CountingSource(count=1000)),
-                          StageSpec("out", lambda: healthy_out)], [LinkSpec("src", "out")])
+    healthy = runner_for(
+        [StageSpec("src", lambda: CountingSource(count=1000)), StageSpec("out", lambda: healthy_out)],
+        [LinkSpec("src", "out")],
+    )
     bad_result, good_result = await asyncio.gather(failing.run(), healthy.run())
     assert bad_result.error == "stage 'bad' failed: ValueError: cannot handle this frame"
     assert bad_result.failed_stage == "bad" and bad_result.state is GraphState.STOPPED
@@ -79,8 +92,14 @@ async def test_restart_policy_replaces_the_stage_and_keeps_going() -> None:
     before = Failing.instances
     source = CountingSource(count=200, interval_s=0.0005)
     out = Recorder("out")
-    runner = runner_for([StageSpec("src", lambda: source), StageSpec("bad", lambda: Failing(fail_on=30), policy),
-                         StageSpec("out", lambda: out)], [LinkSpec("src", "bad"), LinkSpec("bad", "out")])
+    runner = runner_for(
+        [
+            StageSpec("src", lambda: source),
+            StageSpec("bad", lambda: Failing(fail_on=30), policy),
+            StageSpec("out", lambda: out),
+        ],
+        [LinkSpec("src", "bad"), LinkSpec("bad", "out")],
+    )
     result = await runner.run()
     assert result.ok, result.error
     stats = result.stats["bad"]
@@ -93,8 +112,14 @@ async def test_restarts_are_bounded_then_the_graph_stops() -> None:
     policy = ErrorPolicy(action=ErrorAction.RESTART, max_restarts=2, backoff_initial_s=0.0, backoff_max_s=0.0)
     source = CountingSource(count=100, interval_s=0.001)
     out = Recorder("out")
-    runner = runner_for([StageSpec("src", lambda: source), StageSpec("bad", lambda: Failing(fail_on=1), policy),
-                         StageSpec("out", lambda: out)], [LinkSpec("src", "bad"), LinkSpec("bad", "out")])
+    runner = runner_for(
+        [
+            StageSpec("src", lambda: source),
+            StageSpec("bad", lambda: Failing(fail_on=1), policy),
+            StageSpec("out", lambda: out),
+        ],
+        [LinkSpec("src", "bad"), LinkSpec("bad", "out")],
+    )
     events: list[EventFrame] = []
     runner.bus.subscribe(events.append)
     result = await runner.run()
@@ -129,8 +154,11 @@ async def test_a_stage_that_cannot_start_fails_the_graph_with_its_reason() -> No
 async def test_leaky_queue_bounds_a_slow_stage_and_counts_drops() -> None:
     out = Recorder("out")
     runner = runner_for(
-        [StageSpec("src", lambda: CountingSource(count=300, live=True)), StageSpec("slow", lambda: SlowTask(delay_s=0.002)),
-         StageSpec("out", lambda: out)],
+        [
+            StageSpec("src", lambda: CountingSource(count=300, live=True)),
+            StageSpec("slow", lambda: SlowTask(delay_s=0.002)),
+            StageSpec("out", lambda: out),
+        ],
         [LinkSpec("src", "slow", QueueSpec(8)), LinkSpec("slow", "out")],
     )
     assert runner.graph.queues["slow"].policy is QueuePolicy.LEAKY
@@ -144,8 +172,11 @@ async def test_leaky_queue_bounds_a_slow_stage_and_counts_drops() -> None:
 async def test_block_queue_applies_backpressure_without_losing_frames() -> None:
     out = Recorder("out")
     runner = runner_for(
-        [StageSpec("src", lambda: CountingSource(count=200)), StageSpec("slow", lambda: SlowTask(delay_s=0.0005)),
-         StageSpec("out", lambda: out)],
+        [
+            StageSpec("src", lambda: CountingSource(count=200)),
+            StageSpec("slow", lambda: SlowTask(delay_s=0.0005)),
+            StageSpec("out", lambda: out),
+        ],
         [LinkSpec("src", "slow", QueueSpec(4, QueuePolicy.BLOCK)), LinkSpec("slow", "out")],
     )
     depths: list[int] = []
@@ -165,11 +196,18 @@ async def test_block_queue_applies_backpressure_without_losing_frames() -> None:
 async def test_request_stop_drains_what_is_in_flight() -> None:
     out = Recorder("out")
     endless = CountingSource(count=10**9, live=True)
-    runner = runner_for([StageSpec("src", lambda: endless), StageSpec("slow", lambda: SlowTask(delay_s=0.001)),
-                         StageSpec("out", lambda: out)], [LinkSpec("src", "slow"), LinkSpec("slow", "out")])
+    runner = runner_for(
+        [
+            StageSpec("src", lambda: endless),
+            StageSpec("slow", lambda: SlowTask(delay_s=0.001)),
+            StageSpec("out", lambda: out),
+        ],
+        [LinkSpec("src", "slow"), LinkSpec("slow", "out")],
+    )
+    enough = asyncio.Event()
+    runner.add_probe("slow", lambda frame: enough.set() if len(out.frames) >= 20 else None)
     task = asyncio.ensure_future(runner.run())
-    while len(out.frames) < 20:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(enough.wait(), 10)
     runner.request_stop()
     result = await asyncio.wait_for(task, 10)
     assert result.ok and result.state is GraphState.STOPPED
@@ -186,8 +224,10 @@ async def test_sinks_record_end_to_end_latency() -> None:
 
 @pytest.mark.parametrize("kind", [AudioFrame, EventFrame])
 async def test_probes_see_what_a_stage_emits(kind: type) -> None:
-    runner = runner_for([StageSpec("src", lambda: CountingSource(count=4)), StageSpec("out", lambda: Recorder("out"))],
-                        [LinkSpec("src", "out")])
+    runner = runner_for(
+        [StageSpec("src", lambda: CountingSource(count=4)), StageSpec("out", lambda: Recorder("out"))],
+        [LinkSpec("src", "out")],
+    )
     seen: list[object] = []
     runner.add_probe("src", seen.append)
     await runner.run()

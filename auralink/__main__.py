@@ -1,0 +1,5 @@
+"""``python -m auralink`` runs the command line."""
+
+from auralink.cli import main
+
+main()

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# AuraLink's two entry points for a fresh machine:
+#   ./dev.sh demo   set up, then run the demo on embedded defaults
+#   ./dev.sh test   set up, then lint, type-check and run the whole test suite
+# Both are safe to run again: setup only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=.venv
+DEBIAN_PACKAGES=(libportaudio2 espeak-ng)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+install_debian_packages() {
+    command -v dpkg-query >/dev/null || { say "not Debian/Ubuntu: install ${DEBIAN_PACKAGES[*]} yourself"; return; }
+    local missing=()
+    for package in "${DEBIAN_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return
+    say "installing Debian packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+find_python() {
+    for candidate in python3.11 python3.12 python3.13 python3; do
+        if command -v "$candidate" >/dev/null &&
+            "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+            echo "$candidate"
+            return
+        fi
+    done
+    say "AuraLink needs Python 3.11 or newer" && exit 1
+}
+
+install_python_packages() {
+    local extras=$1 stamp="$VENV/.installed-$1"
+    local wanted
+    wanted="$(sha256sum pyproject.toml | cut -c1-16)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+        return
+    fi
+    [ -x "$VENV/bin/python" ] || { say "creating $VENV"; "$(find_python)" -m venv "$VENV"; }
+    say "installing AuraLink and its dependencies into $VENV ($extras)"
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet --editable ".[$extras]"
+    echo "$wanted" >"$stamp"
+}
+
+run_tests() {
+    say "ruff"
+    "$VENV/bin/ruff" check .
+    "$VENV/bin/ruff" format --check .
+    say "mypy"
+    "$VENV/bin/mypy"
+    say "pytest"
+    "$VENV/bin/pytest" "$@"
+}
+
+case "${1:-}" in
+demo)
+    install_debian_packages
+    install_python_packages "demo"
+    shift
+    exec "$VENV/bin/auralink" demo "$@"
+    ;;
+test)
+    install_debian_packages
+    install_python_packages "dev,bench"
+    shift
+    run_tests "$@"
+    ;;
+*)
+    echo "usage: ./dev.sh demo | ./dev.sh test [pytest arguments]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,71 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.core import Figure, SuiteResult, compare
+from tests.cli.helpers import invoke
+
+
+@pytest.mark.slow
+def test_engine_suite_runs_writes_json_and_compares(tmp_path: Path) -> None:
+    out = tmp_path / "now.json"
+    result = invoke("bench", "engine", "--quick", "--json", str(out))
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    suite = data["results"][0]
+    names = {figure["name"] for figure in suite["figures"]}
+    assert {
+        "per_hop_us",
+        "per_hop_p99_us",
+        "throughput_k10",
+        "latency_p99_k20",
+        "peak_rss_mb",
+        "leaky_max_queue_depth",
+    } <= names
+    assert suite["machine"]["cores"] and suite["versions"]["numpy"]
+    # the same results as a baseline: nothing regresses
+    assert invoke("bench", "engine", "--quick", "--compare", str(out)).exit_code == 0
+    # a baseline that was ten times faster: the comparison fails and says which figure regressed
+    for figure in suite["figures"]:
+        if figure["name"] == "per_hop_us":
+            figure["value"] /= 10
+    faster = tmp_path / "faster.json"
+    faster.write_text(json.dumps(data))
+    result = invoke("bench", "engine", "--quick", "--compare", str(faster))
+    assert result.exit_code == 1
+    assert any("per_hop_us" in line and "REGRESSED" in line for line in result.stdout.splitlines())
+
+
+def test_unknown_suite_is_refused() -> None:
+    result = invoke("bench", "nope")
+    assert result.exit_code == 2 and "unknown suite 'nope'; known: engine" in result.output
+
+
+def test_compare_respects_direction_and_tolerance() -> None:
+    base = SuiteResult(
+        "s",
+        [
+            Figure("lat", 10, "us", "lower", 0.2),
+            Figure("fps", 100, "f/s", "higher", 0.2),
+            Figure("info", 1, "x", "info"),
+        ],
+    )
+    now = SuiteResult(
+        "s",
+        [
+            Figure("lat", 11.9, "us", "lower", 0.2),
+            Figure("fps", 79, "f/s", "higher", 0.2),
+            Figure("info", 50, "x", "info"),
+            Figure("new", 1, "x"),
+        ],
+    )
+    rows = {row.name: row for row in compare(now, base)}
+    assert not rows["lat"].regressed and rows["fps"].regressed and not rows["info"].regressed
+    assert rows["new"].baseline is None
+
+
+def test_targets_are_judged_by_direction() -> None:
+    assert Figure("a", 4, "us", "lower", target=5).meets_target is True
+    assert Figure("b", 4, "x", "higher", target=5).meets_target is False
+    assert Figure("c", 4, "x", "info", target=5).meets_target is None

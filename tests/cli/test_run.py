@@ -1,0 +1,52 @@
+import json
+import signal
+import time
+from pathlib import Path
+
+from tests.cli.helpers import spawn
+from tests.conftest import EXAMPLES
+
+
+def test_run_executes_a_pipeline_to_the_end(tmp_path: Path) -> None:
+    process = spawn("run", str(EXAMPLES / "tone_chain.yaml"), cwd=tmp_path)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "tone-chain: finished in" in err
+    assert "resample" in err and "latency p50 ms" in err  # the summary table
+    levels = [json.loads(line) for line in (tmp_path / "tone-levels.jsonl").read_text().splitlines()]
+    assert len(levels) == 20 and levels[0]["data"]["peak_dbfs"] > -7
+
+
+def test_run_refuses_an_invalid_file_with_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("stages:\n  - {name: x, type: nope}\n")
+    process = spawn("run", "bad.yaml", cwd=tmp_path)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert err.startswith("bad.yaml:2:15: stages[0].type: unknown stage type 'nope'")
+    assert "Traceback" not in err
+
+
+def test_ctrl_c_drains_then_stops_cleanly(tmp_path: Path) -> None:
+    (tmp_path / "live.yaml").write_text(
+        "stages:\n"
+        "  - {name: tone, type: synthetic_source, settings: {duration_s: null, realtime: true}}\n"
+        "  - {name: meter, type: level_meter}\n"
+        "  - {name: rec, type: file_sink, settings: {path: live.wav}}\n"
+    )
+    process = spawn("run", "live.yaml", cwd=tmp_path)
+    time.sleep(2.5)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "live: finished" in err or "pipeline: finished" in err
+    assert (tmp_path / "live.wav").stat().st_size > 48000  # the recording was closed properly, not cut off
+
+
+def test_a_runtime_failure_exits_1_with_the_reason(tmp_path: Path) -> None:
+    (tmp_path / "mic.yaml").write_text(
+        "stages:\n  - {name: mic, type: microphone_source}\n  - {name: meter, type: level_meter}\n"
+    )
+    process = spawn("run", "mic.yaml", cwd=tmp_path)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "stage 'mic' failed: StageError:" in err and "Traceback" not in err

@@ -1,0 +1,103 @@
+"""Invalid pipeline files and the exact line `auralink validate` must print for each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CHAIN = "stages:\n  - {name: src, type: synthetic_source}\n  - {name: meter, type: level_meter}\n"
+
+
+def alias_bomb() -> str:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    previous = "a"
+    for letter in "bcdefghi":
+        lines.append(f"{letter}: &{letter} [{','.join(['*' + previous] * 9)}]")
+        previous = letter
+    return "\n".join(lines) + "\nstages: [*i]\n"
+
+
+CASES: dict[str, tuple[str, list[str]]] = {
+    "syntax": (
+        "stages:\n  - name: a\n    type: synthetic_source\n   bad: [\n",
+        [
+            "4:4: YAML syntax error: while parsing a block collection, expected <block end>, "
+            "but found '<block mapping start>'"
+        ],
+    ),
+    "empty": ("", ["1:1: the file is empty; a pipeline needs at least 'stages'"]),
+    "comments_only": ("# nothing here\n", ["1:1: the file is empty; a pipeline needs at least 'stages'"]),
+    "not_mapping": ("- a\n- b\n", ["1:1: the top level must be a mapping with 'stages', not a list"]),
+    "unknown_type": (
+        "stages:\n  - name: src\n    type: synthetic_sorce\n",
+        [
+            "3:5: stages[0].type: unknown stage type 'synthetic_sorce' (did you mean 'synthetic_source'?); "
+            "known types: file_sink, file_source, jsonl_sink, level_meter, microphone_source, resample, "
+            "speaker_sink, synthetic_source"
+        ],
+    ),
+    "missing_field": ("stages:\n  - type: level_meter\n", ["2:5: stages[0].name: required field is missing"]),
+    "missing_setting": (
+        "stages:\n  - {name: f, type: file_source}\n",
+        ["2:5: stages[0].settings.path: required field is missing"],
+    ),
+    "unknown_field": (
+        "stages:\n  - name: src\n    type: synthetic_source\n    settings:\n      freqency: 3\n",
+        [
+            "5:7: stages[0].settings.freqency: unknown field (did you mean 'frequency_hz'?); expected one "
+            "of: signal, frequency_hz, level_dbfs, sample_rate, channels, frame_ms, duration_s, realtime, "
+            "seed"
+        ],
+    ),
+    "mistyped_field": (
+        "stages:\n  - name: src\n    type: synthetic_source\n    settings: {sample_rate: fast}\n",
+        [
+            "4:16: stages[0].settings.sample_rate: Input should be a valid integer, unable to parse "
+            "string as an integer (got 'fast')"
+        ],
+    ),
+    "out_of_range": (
+        "stages:\n  - name: src\n    type: synthetic_source\n    settings: {channels: 0}\n",
+        ["4:16: stages[0].settings.channels: Input should be greater than or equal to 1 (got 0)"],
+    ),
+    "bad_link": (
+        CHAIN + "links:\n  - src -> meter\n  - {from: meter, to: nowhere}\n",
+        ["6:19: links[1].to: no stage named 'nowhere'"],
+    ),
+    "bad_link_text": (
+        CHAIN + "links:\n  - src => meter\n",
+        ["5:5: links[0]: a link written as text must read 'from -> to', not 'src => meter'"],
+    ),
+    "cycle": (
+        CHAIN + "  - {name: norm, type: resample}\nlinks:\n  - src -> meter\n  - meter -> norm\n  - norm -> meter\n",
+        ["8:5: links[2]: links make a cycle: meter -> norm -> meter"],
+    ),
+    "caps": (
+        "stages:\n  - {name: src, type: synthetic_source}\n  - {name: log, type: jsonl_sink}\n",
+        [
+            "3:5: stages[1]: caps do not match: 'src' emits audio(channels=1, format=s16, rate=48000) "
+            "but 'log' accepts text or event"
+        ],
+    ),
+    "alias_bomb": (
+        alias_bomb(),
+        ["1:14: the document expands to more than 100000 values (an alias bomb?); pipeline files are far smaller"],
+    ),
+    "duplicate_key": ("stages: []\nstages: []\n", ["2:1: duplicate key 'stages'"]),
+    "no_stages": (
+        "name: x\nstages: []\n",
+        ["2:1: stages: List should have at least 1 item after validation, not 0 (got [])"],
+    ),
+}
+
+
+def write_case(directory: Path, name: str) -> Path:
+    path = directory / f"{name}.yaml"
+    path.write_text(CASES[name][0], encoding="utf-8")
+    return path
+
+
+def big_file(directory: Path) -> Path:
+    path = directory / "big.yaml"
+    with path.open("wb") as handle:
+        handle.truncate(100 * 1024 * 1024)  # a sparse 100 MB file
+    return path
