@@ -26,10 +26,30 @@ FILE_FORMAT = 1
     help="A results file to compare against; exits 1 when a figure regresses past its tolerance.",
 )
 @click.option("--quick", is_flag=True, help="Fewer iterations (a smoke run, not release numbers).")
+@click.option(
+    "--results",
+    "results_in",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Compare this results file instead of running the suites.",
+)
 @click.option("--list", "list_only", is_flag=True, help="List the suites and exit.")
-def bench(suite: str | None, json_out: Path | None, baseline: Path | None, quick: bool, list_only: bool) -> None:
+def bench(
+    suite: str | None,
+    json_out: Path | None,
+    baseline: Path | None,
+    quick: bool,
+    results_in: Path | None,
+    list_only: bool,
+) -> None:
     """Run the benchmark SUITE (all suites when omitted)."""
     console = Console()
+    if results_in is not None:
+        if baseline is None:
+            raise click.UsageError("--results needs --compare BASELINE")
+        if not compare_with(console, read_results(results_in), baseline):
+            raise SystemExit(1)
+        return
     suites = load_suites()
     if list_only:
         for name, function in suites.items():

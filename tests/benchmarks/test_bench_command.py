@@ -25,14 +25,14 @@ def test_engine_suite_runs_writes_json_and_compares(tmp_path: Path) -> None:
     } <= names
     assert suite["machine"]["cores"] and suite["versions"]["numpy"]
     # the same results as a baseline: nothing regresses
-    assert invoke("bench", "engine", "--quick", "--compare", str(out)).exit_code == 0
+    assert invoke("bench", "--results", str(out), "--compare", str(out)).exit_code == 0
     # a baseline that was ten times faster: the comparison fails and says which figure regressed
     for figure in suite["figures"]:
         if figure["name"] == "per_hop_us":
             figure["value"] /= 10
     faster = tmp_path / "faster.json"
     faster.write_text(json.dumps(data))
-    result = invoke("bench", "engine", "--quick", "--compare", str(faster))
+    result = invoke("bench", "--results", str(out), "--compare", str(faster))
     assert result.exit_code == 1
     assert any("per_hop_us" in line and "REGRESSED" in line for line in result.stdout.splitlines())
 
