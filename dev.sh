@@ -45,8 +45,8 @@ install_python_packages() {
     fi
     [ -x "$VENV/bin/python" ] || { say "creating $VENV"; "$(find_python)" -m venv "$VENV"; }
     say "installing AuraLink and its dependencies into $VENV ($extras)"
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet --editable ".[$extras]"
+    "$VENV/bin/python" -m pip install -qq --upgrade pip
+    "$VENV/bin/python" -m pip install -qq --editable ".[$extras]"
     echo "$wanted" >"$stamp"
 }
 

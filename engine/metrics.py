@@ -45,15 +45,18 @@ class Histogram:
         self.count += 1
 
     def quantile(self, q: float) -> float | None:
-        """The upper bound (ns) of the bucket holding quantile ``q``; ``None`` if empty."""
+        """Quantile ``q`` in ns, interpolated linearly inside its bucket; ``None`` if empty."""
         if self.count == 0:
             return None
         rank = q * self.count
         seen = 0
         for index, bucket in enumerate(self.counts):
+            if bucket and seen + bucket >= rank:
+                if index == len(self.bounds):
+                    return float("inf")
+                lower = self.bounds[index - 1] if index else 0
+                return lower + (self.bounds[index] - lower) * (rank - seen) / bucket
             seen += bucket
-            if seen >= rank and bucket:
-                return float(self.bounds[index]) if index < len(self.bounds) else float("inf")
         return float("inf")
 
     def cumulative(self) -> list[tuple[str, int]]:

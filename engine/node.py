@@ -315,6 +315,13 @@ class Node:
             )
         )
 
+    async def shut_down(self) -> None:
+        """Cancel a pending restart and stop the stage (the graph is stopping)."""
+        if self._restart_task is not None and not self._restart_task.done():
+            self._restart_task.cancel()
+            await asyncio.gather(self._restart_task, return_exceptions=True)
+        await self.stop_stage()
+
     async def stop_stage(self) -> None:
         try:
             await self.stage.stop()

@@ -225,7 +225,7 @@ class GraphRunner:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for node in self.nodes.values():
-            await node.stop_stage()
+            await node.shut_down()
         self._set_state(GraphState.STOPPED)
 
     def result(self) -> RunResult:

@@ -67,7 +67,8 @@ class LiveView:
         return Group(header, self.table())
 
     def summary(self, result: RunResult) -> None:
-        self.console.print(self.table())
+        if self._live is None:  # a live view already shows the final table
+            self.console.print(self.table())
         elapsed = time.monotonic() - self.started
         if result.ok:
             self.console.print(f"[green]{result.graph}: finished in {elapsed:.2f} s[/]")

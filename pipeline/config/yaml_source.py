@@ -20,6 +20,8 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_VALUES = 100_000
 MAX_DEPTH = 64
 
+PLAIN_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+
 PathKey = tuple[str | int, ...]
 Locations = dict[PathKey, tuple[int, int]]
 
@@ -67,7 +69,12 @@ def parse_yaml(text: str, name: str) -> tuple[Any, Locations]:
     if node is None:
         raise _whole_file(name, "the file is empty; a pipeline needs at least 'stages'")
     converter = _Converter(name, loader)
-    value = converter.convert(node, ())
+    try:
+        value = converter.convert(node, ())
+    except yaml.MarkedYAMLError as error:  # an unknown tag, a bad timestamp …
+        mark = error.problem_mark or error.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise ConfigError([ConfigProblem(name, line, column, f"YAML error: {_yaml_message(error)}")]) from None
     return value, converter.locations
 
 
@@ -98,11 +105,22 @@ class _Converter:
         if len(path) > MAX_DEPTH:
             raise self._problem(node, f"nesting deeper than {MAX_DEPTH} levels")
         self.locations.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in PLAIN_COLLECTION_TAGS:
+            raise self._problem(node, f"unsupported YAML tag '{node.tag}'")
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, (*path, index)) for index, item in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)
+        return self._scalar(node)
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        value = self.loader.construct_object(node, deep=True)
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise self._problem(node, "text holds an unpaired surrogate escape (\\ud800-\\udfff)") from None
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[Any, Any]:
         self.loader.flatten_mapping(node)
@@ -110,7 +128,7 @@ class _Converter:
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise self._problem(key_node, "mapping keys must be plain scalars")
-            key = self.loader.construct_object(key_node)
+            key = self._scalar(key_node)
             if not isinstance(key, str | int | bool | float) and key is not None:
                 raise self._problem(key_node, f"unsupported key {key!r}")
             if key in result:

@@ -50,3 +50,39 @@ def test_a_runtime_failure_exits_1_with_the_reason(tmp_path: Path) -> None:
     _, err = process.communicate(timeout=60)
     assert process.returncode == 1
     assert "stage 'mic' failed: StageError:" in err and "Traceback" not in err
+
+
+def test_run_serves_prometheus_metrics_while_it_runs(tmp_path: Path) -> None:
+    import os
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "live.yaml").write_text(
+        "stages:\n"
+        "  - {name: tone, type: synthetic_source, settings: {duration_s: null, realtime: true}}\n"
+        "  - {name: meter, type: level_meter}\n"
+    )
+    os.environ["AURALINK_METRICS_PORT"] = str(port)
+    try:
+        process = spawn("run", "--quiet", "live.yaml", cwd=tmp_path)
+    finally:
+        del os.environ["AURALINK_METRICS_PORT"]
+    try:
+        text = ""
+        deadline = time.monotonic() + 20
+        while 'auralink_stage_frames_in_total{graph="pipeline",stage="meter"}' not in text:
+            assert time.monotonic() < deadline, text
+            time.sleep(0.2)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+                    text = response.read().decode()
+            except OSError:
+                continue
+        assert "auralink_stage_processing_seconds_bucket" in text
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert process.returncode == 0

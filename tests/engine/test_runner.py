@@ -1,4 +1,5 @@
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -87,20 +88,20 @@ async def test_stop_policy_stops_only_the_failing_graph() -> None:
     assert good_result.ok and len(healthy_out.frames) == 1000
 
 
+def through_failing_stage(
+    source: CountingSource, failing: Callable[[], Failing], policy: ErrorPolicy, out: Recorder
+) -> GraphRunner:
+    """source -> bad (with ``policy``) -> out."""
+    stages = [StageSpec("src", lambda: source), StageSpec("bad", failing, policy), StageSpec("out", lambda: out)]
+    return runner_for(stages, [LinkSpec("src", "bad"), LinkSpec("bad", "out")])
+
+
 async def test_restart_policy_replaces_the_stage_and_keeps_going() -> None:
     policy = ErrorPolicy(action=ErrorAction.RESTART, max_restarts=10, backoff_initial_s=0.001, backoff_max_s=0.002)
     before = Failing.instances
     source = CountingSource(count=200, interval_s=0.0005)
     out = Recorder("out")
-    runner = runner_for(
-        [
-            StageSpec("src", lambda: source),
-            StageSpec("bad", lambda: Failing(fail_on=30), policy),
-            StageSpec("out", lambda: out),
-        ],
-        [LinkSpec("src", "bad"), LinkSpec("bad", "out")],
-    )
-    result = await runner.run()
+    result = await through_failing_stage(source, lambda: Failing(fail_on=30), policy, out).run()
     assert result.ok, result.error
     stats = result.stats["bad"]
     assert stats["restarts"] >= 2 and stats["errors"] == stats["restarts"]
@@ -112,14 +113,7 @@ async def test_restarts_are_bounded_then_the_graph_stops() -> None:
     policy = ErrorPolicy(action=ErrorAction.RESTART, max_restarts=2, backoff_initial_s=0.0, backoff_max_s=0.0)
     source = CountingSource(count=100, interval_s=0.001)
     out = Recorder("out")
-    runner = runner_for(
-        [
-            StageSpec("src", lambda: source),
-            StageSpec("bad", lambda: Failing(fail_on=1), policy),
-            StageSpec("out", lambda: out),
-        ],
-        [LinkSpec("src", "bad"), LinkSpec("bad", "out")],
-    )
+    runner = through_failing_stage(source, lambda: Failing(fail_on=1), policy, out)
     events: list[EventFrame] = []
     runner.bus.subscribe(events.append)
     result = await runner.run()
@@ -233,3 +227,17 @@ async def test_probes_see_what_a_stage_emits(kind: type) -> None:
     await runner.run()
     audio = [frame for frame in seen if isinstance(frame, AudioFrame)]
     assert len(audio) == 4 and (kind is AudioFrame or not [f for f in seen if isinstance(f, EventFrame)])
+
+
+async def test_a_pending_restart_is_cancelled_when_the_graph_stops() -> None:
+    made: list[Failing] = []
+
+    def make() -> Failing:
+        made.append(Failing(fail_on=1))
+        return made[-1]
+
+    policy = ErrorPolicy(action=ErrorAction.RESTART, backoff_initial_s=30.0)
+    collected = await asyncio.wait_for(run_stage(make, audio_frames(3), policy=policy), 5)
+    await asyncio.sleep(0.05)
+    assert collected.result.state is GraphState.STOPPED
+    assert len(made) == 1  # no fresh instance was started after the graph stopped

@@ -82,6 +82,15 @@ CASES: dict[str, tuple[str, list[str]]] = {
         alias_bomb(),
         ["1:14: the document expands to more than 100000 values (an alias bomb?); pipeline files are far smaller"],
     ),
+    "python_tag": (
+        'stages: !!python/object/apply:os.system ["echo pwned"]\n',
+        ["1:9: unsupported YAML tag 'tag:yaml.org,2002:python/object/apply:os.system'"],
+    ),
+    "scalar_tag": (
+        "name: !!python/name:os.system\nstages: []\n",
+        ["1:7: YAML error: could not determine a constructor for the tag 'tag:yaml.org,2002:python/name:os.system'"],
+    ),
+    "surrogate": ('stages: ["\\ud800"]\n', ["1:10: text holds an unpaired surrogate escape (\\ud800-\\udfff)"]),
     "duplicate_key": ("stages: []\nstages: []\n", ["2:1: duplicate key 'stages'"]),
     "no_stages": (
         "name: x\nstages: []\n",
