@@ -3,8 +3,7 @@
 Builds the topology of :mod:`benchmarks.chain` on Pipecat's own runtime: a
 ``Pipeline`` of K pass-through ``FrameProcessor`` subclasses followed by a sink
 processor, run by a ``PipelineWorker`` under a ``WorkerRunner`` (the names
-Pipecat 1.3 and later give to ``PipelineTask`` and ``PipelineRunner``; older
-1.x releases get those). Nothing of Pipecat's runtime is bypassed: every
+Pipecat 1.3 and later give to ``PipelineTask`` and ``PipelineRunner``). Nothing of Pipecat's runtime is bypassed: every
 processor keeps its own input queue and task, and frames enter through
 ``worker.queue_frame`` as an application's would.
 
@@ -50,7 +49,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
@@ -120,15 +119,9 @@ with _quiet_pipecat_logs():
     try:
         from pipecat.frames.frames import EndFrame, Frame, InputAudioRawFrame
         from pipecat.pipeline.pipeline import Pipeline
+        from pipecat.pipeline.worker import PipelineParams, PipelineWorker
         from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
-
-        try:
-            from pipecat.pipeline.worker import PipelineParams, PipelineWorker
-            from pipecat.workers.runner import WorkerRunner
-        except ImportError:  # pipecat-ai < 1.3: the same classes under their first names
-            from pipecat.pipeline.runner import PipelineRunner as WorkerRunner
-            from pipecat.pipeline.task import PipelineParams
-            from pipecat.pipeline.task import PipelineTask as PipelineWorker
+        from pipecat.workers.runner import WorkerRunner
     except ImportError as error:
         _IMPORT_ERROR: ImportError | None = error
     else:
@@ -293,13 +286,8 @@ async def _run(k: int, frames: int, interval_s: float | None) -> ChainRun:
 
     worker.add_event_handler("on_pipeline_started", on_pipeline_started)
     runner = WorkerRunner(handle_sigint=False, handle_sigterm=False)
-    run_coro: Coroutine[Any, Any, None]
-    if hasattr(runner, "add_workers"):
-        await runner.add_workers(worker)
-        run_coro = runner.run()
-    else:  # pipecat-ai < 1.3
-        run_coro = runner.run(worker)
-    running = asyncio.create_task(run_coro)
+    await runner.add_workers(worker)
+    running = asyncio.create_task(runner.run())
     timeout_s = BASE_TIMEOUT_S + frames * (interval_s or 0.0)
     try:
         await _await_or_fail(started.wait(), running, BASE_TIMEOUT_S, lambda: "the pipeline did not start")
