@@ -86,11 +86,16 @@ def register_suite(name: str) -> Callable[[Suite], Suite]:
 
 
 def load_suites() -> dict[str, Suite]:
-    """Every registered suite (built-ins, then the ``auralink.bench`` entry points)."""
+    """Every registered suite: each ``benchmarks/*_suite.py`` module, then the ``auralink.bench`` entry points."""
+    import pkgutil
     from importlib import import_module
     from importlib.metadata import entry_points
 
-    import_module("benchmarks.engine_suite")
+    import benchmarks
+
+    for module in pkgutil.iter_modules(benchmarks.__path__):
+        if module.name.endswith("_suite"):
+            import_module(f"benchmarks.{module.name}")
     for entry in entry_points(group="auralink.bench"):
         SUITES.setdefault(entry.name, entry.load())
     return dict(sorted(SUITES.items()))

@@ -1,4 +1,4 @@
-"""``auralink bench engine``: the graph runtime's per-hop cost, throughput, latency and memory.
+"""The graph runtime: per-hop cost, throughput, latency and memory, beside Pipecat (``auralink bench engine``).
 
 A chain of K = 1, 5, 10, 20 pass-through stages carries 20 ms frames of
 16 kHz mono audio. Throughput pushes frames back to back; latency paces them

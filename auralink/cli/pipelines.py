@@ -41,9 +41,21 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--quiet", is_flag=True, help="No live progress, only the final summary.")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve Prometheus metrics on this port (default: AURALINK_METRICS_PORT, else none).",
+)
 @click.pass_obj
-def run(settings: Settings, file: Path, quiet: bool) -> None:
-    """Run a pipeline until its sources end or Ctrl-C."""
+def run(settings: Settings, file: Path, quiet: bool, metrics_port: int | None) -> None:
+    """Run a pipeline until its sources end or Ctrl-C.
+
+    Exit status: 0 when every stream ended (or Ctrl-C drained them), 1 when a
+    stage failed, 2 when the file is invalid.
+    """
+    if metrics_port is not None:
+        settings = settings.model_copy(update={"metrics_port": metrics_port})
     try:
         loaded = load_pipeline(file)
     except ConfigError as error:

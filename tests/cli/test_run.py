@@ -53,7 +53,6 @@ def test_a_runtime_failure_exits_1_with_the_reason(tmp_path: Path) -> None:
 
 
 def test_run_serves_prometheus_metrics_while_it_runs(tmp_path: Path) -> None:
-    import os
     import socket
     import urllib.request
 
@@ -65,11 +64,7 @@ def test_run_serves_prometheus_metrics_while_it_runs(tmp_path: Path) -> None:
         "  - {name: tone, type: synthetic_source, settings: {duration_s: null, realtime: true}}\n"
         "  - {name: meter, type: level_meter}\n"
     )
-    os.environ["AURALINK_METRICS_PORT"] = str(port)
-    try:
-        process = spawn("run", "--quiet", "live.yaml", cwd=tmp_path)
-    finally:
-        del os.environ["AURALINK_METRICS_PORT"]
+    process = spawn("run", "--quiet", "--metrics-port", str(port), "live.yaml", cwd=tmp_path)
     try:
         text = ""
         deadline = time.monotonic() + 20
