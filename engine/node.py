@@ -143,59 +143,56 @@ class Node:
     def _collect_event(self, event: EventFrame) -> None:
         self._collected_events.append(event)
 
-    def receive(self, frame: Frame) -> None:
-        """Process one frame in the caller's task (direct links, inline workers)."""
+    def _admit(self, frame: Frame) -> bool:
+        """Route control frames, drop frames while the stage is not running; true when the stage takes it."""
         if frame.kind is FrameKind.CONTROL:
             self._on_control(frame)  # type: ignore[arg-type]
-            return
+            return False
         if self.state is not NodeState.RUNNING:
             self.stats.dropped += 1
+            return False
+        self.stats.frames_in += 1
+        return True
+
+    def _account(self, frame: Frame, processing_ns: int) -> None:
+        self.stats.processing.observe(processing_ns)
+        if self._is_sink:
+            self.stats.latency.observe(now_ns() - frame.ingest_ns)
+
+    def receive(self, frame: Frame) -> None:
+        """Process one frame in the caller's task (direct links, inline workers)."""
+        if not self._admit(frame):
             return
-        stats = self.stats
-        stats.frames_in += 1
         self._downstream_ns = 0
         started = perf_counter_ns()
         try:
             self.stage.process(frame)
         except Exception as error:  # noqa: BLE001 - supervisor boundary: the policy decides
             self.fail(error)
-        finished = perf_counter_ns()
-        stats.processing.observe(finished - started - self._downstream_ns)
-        if self._is_sink:
-            stats.latency.observe(now_ns() - frame.ingest_ns)
+        self._account(frame, perf_counter_ns() - started - self._downstream_ns)
 
     async def receive_async(self, frame: Frame) -> None:
         """Process one frame of a ``TASK`` stage."""
-        if frame.kind is FrameKind.CONTROL:
-            self._on_control(frame)  # type: ignore[arg-type]
+        if not self._admit(frame):
             return
-        if self.state is not NodeState.RUNNING:
-            self.stats.dropped += 1
-            return
-        self.stats.frames_in += 1
+        self._downstream_ns = 0
         started = perf_counter_ns()
         try:
             await self.stage.process_async(frame)
         except Exception as error:  # noqa: BLE001 - supervisor boundary: the policy decides
             self.fail(error)
-        self.stats.processing.observe(perf_counter_ns() - started)
-        if self._is_sink:
-            self.stats.latency.observe(now_ns() - frame.ingest_ns)
+        self._account(frame, perf_counter_ns() - started - self._downstream_ns)
 
     async def receive_in_executor(self, frame: Frame) -> None:
         """Process one frame of an ``EXECUTOR`` stage in the work executor."""
-        if frame.kind is FrameKind.CONTROL or self.state is not NodeState.RUNNING:
-            self.receive(frame)
+        if not self._admit(frame):
             return
-        self.stats.frames_in += 1
         loop = asyncio.get_running_loop()
         outputs, error, elapsed = await loop.run_in_executor(
             work_executor(), self._run_collecting, self.stage.process, frame
         )
-        self.stats.processing.observe(elapsed)
         self._release(outputs, error)
-        if self._is_sink:
-            self.stats.latency.observe(now_ns() - frame.ingest_ns)
+        self._account(frame, elapsed)
 
     def _run_collecting(self, call: Callable[..., None], *args: Any) -> tuple[list[Frame], BaseException | None, int]:
         self._collected = []
