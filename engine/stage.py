@@ -10,6 +10,7 @@ it produces. The graph wires ``emit`` to the downstream links.
 from __future__ import annotations
 
 import enum
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -110,7 +111,7 @@ class Stage(Generic[SettingsT]):
         self._post = post
 
 
-class Source(Stage[SettingsT]):
+class Source(Stage[SettingsT], ABC):
     """A stage with no inputs that produces frames from :meth:`frames`."""
 
     input_caps: ClassVar[Caps] = Caps()
@@ -124,10 +125,10 @@ class Source(Stage[SettingsT]):
     def output_caps(self, upstream: Caps) -> Caps:
         return self.source_caps()
 
+    @abstractmethod
     def source_caps(self) -> Caps:
         """The caps of the frames this source produces."""
-        raise NotImplementedError
 
+    @abstractmethod
     def frames(self) -> AsyncIterator[Frame]:
-        """Produce the stream's frames; return at the end of the stream."""
-        raise NotImplementedError
+        """Produce the stream's frames (an async generator); return at the end of the stream."""
