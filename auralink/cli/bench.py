@@ -13,6 +13,7 @@ from rich.table import Table
 from benchmarks.core import BenchOptions, SuiteResult, compare, load_suites
 
 FILE_FORMAT = 1
+RESULTS_FILE = click.Path(path_type=Path, exists=True, dir_okay=False)
 
 
 @click.command()
@@ -21,7 +22,7 @@ FILE_FORMAT = 1
 @click.option(
     "--compare",
     "baseline",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    type=RESULTS_FILE,
     default=None,
     help="A results file to compare against; exits 1 when a figure regresses past its tolerance.",
 )
@@ -29,7 +30,7 @@ FILE_FORMAT = 1
 @click.option(
     "--results",
     "results_in",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    type=RESULTS_FILE,
     default=None,
     help="Compare this results file instead of running the suites.",
 )

@@ -10,11 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
+from prometheus_client import CollectorRegistry, start_http_server
 from rich.console import Console
 
 from auralink.cli.live_view import LiveView
 from auralink.settings import Settings
-from engine.runner import GraphRunner, RunResult
+from engine.metrics import GraphMetricsCollector
+from engine.runner import GraphRunner, GraphState, RunResult
 from pipeline.config import ConfigError, Pipeline, load_pipeline
 from pipeline.config.schema import pipeline_json_schema
 
@@ -29,13 +31,18 @@ def validate(files: tuple[Path, ...]) -> None:
             loaded = load_pipeline(path)
         except ConfigError as error:
             failed += 1
-            for problem in error.problems:
-                click.echo(str(problem), err=True)
+            _print_problems(error)
             continue
         graph = loaded.graph
         click.echo(f"{path}: ok ({len(graph.stages)} stages, {len(graph.links)} links)")
     if failed:
         raise SystemExit(1)
+
+
+def _print_problems(error: ConfigError) -> None:
+    """One ``FILE:LINE:COL: message`` line per problem, on stderr."""
+    for problem in error.problems:
+        click.echo(str(problem), err=True)
 
 
 @click.command()
@@ -59,8 +66,7 @@ def run(settings: Settings, file: Path, quiet: bool, metrics_port: int | None) -
     try:
         loaded = load_pipeline(file)
     except ConfigError as error:
-        for problem in error.problems:
-            click.echo(str(problem), err=True)
+        _print_problems(error)
         raise SystemExit(2) from None
     result = asyncio.run(run_pipeline(loaded, settings, live=not quiet and sys.stderr.isatty()))
     if not result.ok:
@@ -79,13 +85,13 @@ async def run_pipeline(
     if prepare is not None:
         prepare(runner)
     if settings.metrics_port is not None:
-        _serve_metrics(runner, settings)
+        _serve_metrics(runner, settings.metrics_host, settings.metrics_port)
     view = LiveView(runner, console, live)
     main_task = asyncio.current_task()
     loop = asyncio.get_running_loop()
 
     def on_interrupt() -> None:
-        if runner.state.value == "running":
+        if runner.state is GraphState.RUNNING:
             console.print("[yellow]stopping: draining what is in flight (Ctrl-C again to quit now)[/]")
             runner.request_stop()
         elif main_task is not None:
@@ -104,15 +110,11 @@ async def run_pipeline(
     return result
 
 
-def _serve_metrics(runner: GraphRunner, settings: Settings) -> None:
-    from prometheus_client import CollectorRegistry, start_http_server
-
-    from engine.metrics import GraphMetricsCollector
-
+def _serve_metrics(runner: GraphRunner, host: str, port: int) -> None:
+    """Serve the runner's stage metrics in Prometheus text format (a daemon thread)."""
     registry = CollectorRegistry()
     registry.register(GraphMetricsCollector(runner.stats))
-    assert settings.metrics_port is not None
-    start_http_server(settings.metrics_port, settings.metrics_host, registry=registry)
+    start_http_server(port, host, registry=registry)
 
 
 @click.command()
