@@ -12,6 +12,7 @@ from auralink.cli.bench import bench
 from auralink.cli.config import config
 from auralink.cli.demo import demo
 from auralink.cli.pipelines import run, schema, validate
+from auralink.cli.serve import serve
 from auralink.logs import configure_logging
 from auralink.settings import SettingsError, load_settings
 from engine.executors import configure_executor
@@ -44,7 +45,7 @@ def cli(ctx: click.Context, config_file: Path | None, log_level: str | None) -> 
     ctx.obj = settings
 
 
-for command in (validate, run, schema, demo, bench, config):
+for command in (validate, run, schema, demo, bench, config, serve):
     cli.add_command(command)
 
 
