@@ -50,6 +50,10 @@ install_python_packages() {
     echo "$wanted" >"$stamp"
 }
 
+generate_protos() {
+    "$VENV/bin/python" -m protos.build >/dev/null 2>&1 || "$VENV/bin/python" -m protos.build
+}
+
 run_tests() {
     say "ruff"
     "$VENV/bin/ruff" check .
@@ -64,12 +68,14 @@ case "${1:-}" in
 demo)
     install_debian_packages
     install_python_packages "demo"
+    generate_protos
     shift
     exec "$VENV/bin/auralink" demo "$@"
     ;;
 test)
     install_debian_packages
     install_python_packages "dev,bench"
+    generate_protos
     shift
     run_tests "$@"
     ;;

@@ -1,0 +1,1 @@
+"""Calls: rooms, join tokens and WebRTC signaling."""
