@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     worker_threads: int = Field(0, ge=0, le=1024, description="threads for CPU/GPU stage work; 0 = one per core")
     metrics_host: str = Field("127.0.0.1", description="address of the Prometheus endpoint of `auralink run`")
     metrics_port: int | None = Field(None, ge=1, le=65535, description="port of that endpoint; unset = off")
+    aic_host: str = Field("127.0.0.1", description="address `auralink serve aic` listens on")
+    aic_port: int = Field(50061, ge=0, le=65535, description="port of `auralink serve aic` (0 = any free port)")
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

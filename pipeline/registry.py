@@ -19,6 +19,7 @@ _BUILTIN_MODULES = (
     "pipeline.sources.microphone",
     "pipeline.stages.resample",
     "pipeline.stages.level_meter",
+    "pipeline.stages.aic",
     "pipeline.sinks.file",
     "pipeline.sinks.jsonl",
     "pipeline.sinks.speaker",

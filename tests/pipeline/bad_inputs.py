@@ -31,7 +31,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
         "stages:\n  - name: src\n    type: synthetic_sorce\n",
         [
             "3:5: stages[0].type: unknown stage type 'synthetic_sorce' (did you mean 'synthetic_source'?); "
-            "known types: file_sink, file_source, jsonl_sink, level_meter, microphone_source, resample, "
+            "known types: aic, file_sink, file_source, jsonl_sink, level_meter, microphone_source, resample, "
             "speaker_sink, synthetic_source"
         ],
     ),

@@ -1,0 +1,93 @@
+"""Reconstruction: motion-compensated prediction, and prediction plus residual, clipped to 8 bits.
+
+The codec calls the block helpers from its picture kernels; the plane-level
+functions are what the tests and the bandwidth benchmark drive.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+
+@njit(cache=True)
+def clip_u8(value: float) -> np.uint8:
+    """Round to nearest and clip to 0..255 (NaN becomes 0)."""
+    if not value > 0.0:
+        return np.uint8(0)
+    if value >= 254.5:
+        return np.uint8(255)
+    return np.uint8(int(value + 0.5))
+
+
+@njit(cache=True)
+def copy_block(ref: npt.NDArray[np.uint8], y: int, x: int, size: int, out: npt.NDArray[np.float32]) -> None:
+    """The ``size`` x ``size`` block of ``ref`` at (y, x), as float32 (the caller keeps it inside ``ref``)."""
+    for row in range(size):
+        for col in range(size):
+            out[row, col] = ref[y + row, x + col]
+
+
+@njit(cache=True)
+def store_block(
+    prediction: npt.NDArray[np.float32],
+    residual: npt.NDArray[np.float32],
+    plane: npt.NDArray[np.uint8],
+    y: int,
+    x: int,
+) -> None:
+    for row in range(prediction.shape[0]):
+        for col in range(prediction.shape[1]):
+            plane[y + row, x + col] = clip_u8(prediction[row, col] + residual[row, col])
+
+
+@njit(cache=True)
+def store_prediction(prediction: npt.NDArray[np.float32], plane: npt.NDArray[np.uint8], y: int, x: int) -> None:
+    for row in range(prediction.shape[0]):
+        for col in range(prediction.shape[1]):
+            plane[y + row, x + col] = np.uint8(prediction[row, col])
+
+
+@njit(cache=True)
+def reconstruct(prediction: npt.NDArray[np.uint8], residual: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
+    """``clip(prediction + residual)`` over a whole plane."""
+    out = np.empty(prediction.shape, dtype=np.uint8)
+    flat_prediction, flat_residual, flat_out = prediction.ravel(), residual.ravel(), out.ravel()
+    for i in range(flat_out.shape[0]):
+        flat_out[i] = clip_u8(np.float32(flat_prediction[i]) + flat_residual[i])
+    return out
+
+
+@njit(cache=True)
+def motion_compensate(ref: npt.NDArray[np.uint8], mvs: npt.NDArray[np.int32], block: int) -> npt.NDArray[np.uint8]:
+    """The prediction of a plane from ``ref`` with one (dy, dx) per ``block`` x ``block`` block (kept inside)."""
+    height, width = ref.shape
+    out = np.empty_like(ref)
+    for by in range(mvs.shape[0]):
+        for bx in range(mvs.shape[1]):
+            sy = min(max(by * block + mvs[by, bx, 0], 0), height - block)
+            sx = min(max(bx * block + mvs[by, bx, 1], 0), width - block)
+            for row in range(block):
+                for col in range(block):
+                    out[by * block + row, bx * block + col] = ref[sy + row, sx + col]
+    return out
+
+
+def reference_reconstruct(
+    prediction: npt.NDArray[np.uint8], residual: npt.NDArray[np.float32]
+) -> npt.NDArray[np.uint8]:
+    total = prediction.astype(np.float32) + residual
+    return np.where(total > 0, np.clip(np.floor(total + 0.5), 0, 255), 0).astype(np.uint8)
+
+
+def reference_motion_compensate(
+    ref: npt.NDArray[np.uint8], mvs: npt.NDArray[np.int32], block: int
+) -> npt.NDArray[np.uint8]:
+    height, width = ref.shape
+    out = np.empty_like(ref)
+    for by, bx in np.ndindex(mvs.shape[0], mvs.shape[1]):
+        sy = min(max(by * block + int(mvs[by, bx, 0]), 0), height - block)
+        sx = min(max(bx * block + int(mvs[by, bx, 1]), 0), width - block)
+        out[by * block : (by + 1) * block, bx * block : (bx + 1) * block] = ref[sy : sy + block, sx : sx + block]
+    return out
