@@ -32,9 +32,11 @@ def video_request(
     keyframe: bool = False,
     pts: int = 0,
     fps: float = 30.0,
-    **fields: object,
+    latency_cap_ms: float = 0.0,
+    target_ratio: float = 0.0,
+    stream_id: str = "",
 ) -> CompressRequest:
-    """A compress request for one yuv420p picture; ``fields`` are further request fields (target_ratio …)."""
+    """A compress request for one yuv420p picture (0 means the service's default for each number)."""
     height, width = planes[0].shape
     frame = pb.Frame(
         type=pb.FRAME_TYPE_SCREEN if screen else pb.FRAME_TYPE_VIDEO,
@@ -46,11 +48,23 @@ def video_request(
         pts=pts,
         data=b"".join(np.ascontiguousarray(plane).tobytes() for plane in planes),
     )
-    return CompressRequest(frame=frame, mode=MODE_TO_WIRE[mode], **fields)  # type: ignore[arg-type]
+    return CompressRequest(
+        frame=frame,
+        mode=MODE_TO_WIRE[mode],
+        latency_cap_ms=latency_cap_ms,
+        target_ratio=target_ratio,
+        stream_id=stream_id,
+    )
 
 
 def audio_request(
-    samples: npt.NDArray[np.int16], sample_rate: int, mode: Mode = Mode.ADAPTIVE, *, pts: int = 0, **fields: object
+    samples: npt.NDArray[np.int16],
+    sample_rate: int,
+    mode: Mode = Mode.ADAPTIVE,
+    *,
+    pts: int = 0,
+    latency_cap_ms: float = 0.0,
+    stream_id: str = "",
 ) -> CompressRequest:
     frame = pb.Frame(
         type=pb.FRAME_TYPE_AUDIO,
@@ -60,7 +74,7 @@ def audio_request(
         pts=pts,
         data=samples.astype("<i2").tobytes(),
     )
-    return CompressRequest(frame=frame, mode=MODE_TO_WIRE[mode], **fields)  # type: ignore[arg-type]
+    return CompressRequest(frame=frame, mode=MODE_TO_WIRE[mode], latency_cap_ms=latency_cap_ms, stream_id=stream_id)
 
 
 class AICClient:
