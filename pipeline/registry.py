@@ -19,6 +19,8 @@ _BUILTIN_MODULES = (
     "pipeline.sources.microphone",
     "pipeline.stages.resample",
     "pipeline.stages.level_meter",
+    "pipeline.speech.stt_stage",
+    "pipeline.speech.translate_stage",
     "pipeline.sinks.file",
     "pipeline.sinks.jsonl",
     "pipeline.sinks.speaker",
