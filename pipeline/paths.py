@@ -36,3 +36,15 @@ InputPath = Annotated[Path, AfterValidator(_resolve_input)]
 
 OutputPath = Annotated[Path, AfterValidator(_check_output)]
 """A file to write, relative to the working directory."""
+
+
+def _resolve_input_directory(value: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base_dir")
+    path = value if value.is_absolute() or base is None else Path(base) / value
+    if not path.is_dir():
+        raise ValueError(f"no such directory: '{path}'")
+    return path
+
+
+InputDirectory = Annotated[Path, AfterValidator(_resolve_input_directory)]
+"""An existing directory (a model, say), relative to the pipeline file's directory."""

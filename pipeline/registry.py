@@ -20,6 +20,8 @@ _BUILTIN_MODULES = (
     "pipeline.stages.resample",
     "pipeline.stages.level_meter",
     "pipeline.stages.aic",
+    "pipeline.speech.stt_stage",
+    "pipeline.speech.translate_stage",
     "pipeline.sinks.file",
     "pipeline.sinks.jsonl",
     "pipeline.sinks.speaker",
