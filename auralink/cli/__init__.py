@@ -13,6 +13,8 @@ from auralink.cli.config import config
 from auralink.cli.demo import demo
 from auralink.cli.pipelines import run, schema, validate
 from auralink.cli.serve import serve
+from auralink.cli.serve_engine import serve_engine  # noqa: F401  (registers `serve engine`)
+from auralink.cli.token import token
 from auralink.logs import configure_logging
 from auralink.settings import SettingsError, load_settings
 from engine.executors import configure_executor
@@ -45,7 +47,7 @@ def cli(ctx: click.Context, config_file: Path | None, log_level: str | None) -> 
     ctx.obj = settings
 
 
-for command in (validate, run, schema, demo, bench, config, serve):
+for command in (validate, run, schema, demo, bench, config, serve, token):
     cli.add_command(command)
 
 
