@@ -137,6 +137,14 @@ async def remove_agent(request: Request[Any, Any, Any], room: FromPath[str], ide
     await _server(request.app.state).remove_agent(room, _bearer(request), identity)
 
 
+@get("/rooms/{room:str}/ice")
+async def ice_servers(request: Request[Any, Any, Any], room: FromPath[str]) -> dict[str, Any]:
+    """The STUN/TURN servers a browser should use in ``room`` (TURN credentials need a token)."""
+    server = _server(request.app.state)
+    server.authorize(_bearer(request), room)
+    return {"iceServers": server.options.ice.browser_servers()}
+
+
 @get("/healthz")
 async def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
     server = _server(request.app.state)
@@ -155,7 +163,7 @@ def create_engine_app(server: CallServer, extra_routes: Sequence[ControllerRoute
     routes: list[ControllerRouterHandler] = [
         whip_publish, whip_end, whep_play, whep_end,
         create_room, close_room, list_participants, join_room, leave_room,
-        add_agent, remove_agent, health,
+        add_agent, remove_agent, ice_servers, health,
         create_static_files_router(path="/call", directories=[CALL_PAGE], html_mode=True, name="call-page"),
         *extra_routes,
     ]  # fmt: skip

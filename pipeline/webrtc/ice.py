@@ -13,6 +13,7 @@ import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import aioice.ice
 from aiortc import RTCConfiguration, RTCIceServer
@@ -65,6 +66,15 @@ class IcePolicy:
         return RTCConfiguration(
             iceServers=[RTCIceServer(urls=list(self.servers), username=self.username, credential=self.credential)]
         )
+
+    def browser_servers(self) -> list[dict[str, Any]]:
+        """The servers as a browser's ``RTCPeerConnection`` takes them."""
+        if not self.servers:
+            return []
+        entry: dict[str, Any] = {"urls": list(self.servers)}
+        if self.username is not None:
+            entry.update(username=self.username, credential=self.credential or "")
+        return [entry]
 
     def remote_allowed(self, address: str) -> bool:
         if not self.remote_networks:

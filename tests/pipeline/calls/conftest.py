@@ -81,3 +81,12 @@ async def engine() -> AsyncIterator[Engine]:
         finally:
             for client in running.clients:
                 await client.leave(say_goodbye=False)
+
+
+@pytest.fixture
+def captioner() -> Iterator[None]:
+    """Register the ``test_captioner`` stage for one test."""
+    from tests.pipeline.calls.stages import captioner_registered
+
+    with captioner_registered():
+        yield
