@@ -64,6 +64,8 @@ class ReceivedAudio:
     loud_frames: int = 0
     """Frames whose RMS is above -40 dBFS."""
     peak_rms_dbfs: float = -120.0
+    video_frames: int = 0
+    """Pictures received on any video slot."""
 
 
 @dataclass
@@ -87,14 +89,22 @@ class CallClient:
         receive_audio: bool = True,
         data_channel: bool = True,
         video_slots: int = 0,
+        camera: MediaStreamTrack | None = None,
     ) -> httpx.Response:
-        """Offer at ``path`` (``/rooms/R/join``, ``/whip/R``, ``/whep/R``); ``publish`` is a track or a file."""
+        """Offer at ``path`` (``/rooms/R/join``, ``/whip/R``, ``/whep/R``); ``publish`` is a track or a file.
+
+        ``camera`` is published on the first video transceiver, which also receives a slot when
+        ``video_slots`` > 0; each further slot is a receive-only video transceiver.
+        """
         track = self._track(publish)
         if track is not None:
             self.pc.addTransceiver(track, "sendrecv" if receive_audio else "sendonly")
         elif receive_audio:
             self.pc.addTransceiver("audio", "recvonly")
-        for _ in range(video_slots):
+        if camera is not None:
+            self.pc.addTransceiver(camera, "sendrecv" if video_slots else "sendonly")
+            video_slots -= 1
+        for _ in range(max(0, video_slots)):
             self.pc.addTransceiver("video", "recvonly")
         if data_channel:
             channel = self.pc.createDataChannel("auralink")
@@ -134,8 +144,14 @@ class CallClient:
                 self.on_message(message)
 
     def _track_arrived(self, track: MediaStreamTrack) -> None:
-        if track.kind == "audio":
-            self._tasks.append(asyncio.get_running_loop().create_task(self._listen(track)))
+        listen = self._listen if track.kind == "audio" else self._watch
+        self._tasks.append(asyncio.get_running_loop().create_task(listen(track)))
+
+    async def _watch(self, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                await track.recv()
+                self.audio.video_frames += 1
 
     async def _listen(self, track: MediaStreamTrack) -> None:
         with contextlib.suppress(MediaStreamError):

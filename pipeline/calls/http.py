@@ -89,7 +89,9 @@ async def whep_end(request: Request[Any, Any, Any], room: FromPath[str], session
 
 
 @post("/rooms", status_code=201)
-async def create_room(request: Request[Any, Any, Any], data: RoomRequest) -> Response[dict[str, Any]]:
+async def create_room(
+    request: Request[Any, Any, Any], data: Annotated[RoomRequest, Body()]
+) -> Response[dict[str, Any]]:
     """Create a room (the token must name it); 200 with the room when it exists already."""
     room, created = _server(request.app.state).create_room(_bearer(request), data.room, data.max_participants)
     return Response(room.describe(), status_code=201 if created else 200)

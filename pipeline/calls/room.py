@@ -117,6 +117,7 @@ class Room:
             for fanout in self.fanouts.values():
                 if fanout.identity != participant.identity:
                     participant.mixer.add_source(fanout)
+        self.assign_video()
         self.announce()
 
     def remove(self, participant: Participant) -> None:

@@ -177,10 +177,10 @@ class CallServer:
         pc.on("connectionstatechange", lambda: self._on_connection_state(room, participant))
         try:
             await pc.setRemoteDescription(RTCSessionDescription(self.options.ice.filter_offer(offer), "offer"))
-        except Exception as error:  # noqa: BLE001 - aiortc's parser raises many types on hostile SDP
-            raise BadRequestError(f"the offer could not be applied: {type(error).__name__}: {error}") from None
-        self._attach_outgoing(participant, summary)
-        await pc.setLocalDescription(await pc.createAnswer())
+            self._attach_outgoing(participant, summary)
+            await pc.setLocalDescription(await pc.createAnswer())
+        except Exception as error:  # noqa: BLE001 - aiortc raises many types on hostile SDP
+            raise BadRequestError(f"the offer could not be answered: {type(error).__name__}: {error}") from None
         timer = asyncio.get_running_loop().call_later(
             self.options.connect_timeout_s, self._connect_timed_out, participant.session_id
         )
