@@ -18,7 +18,7 @@ log = logging.getLogger("auralink.calls")
 
 SECRET_FILE = "join-token.secret"
 ROOM_PIPELINE = "room_levels.yaml"
-NOISY_LOGGERS = ("aioice", "aiortc")
+NOISY_LOGGERS = ("aioice", "aiortc", "httpx")
 
 
 def join_token_secret(settings: Settings) -> str:

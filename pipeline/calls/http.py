@@ -176,4 +176,5 @@ def create_engine_app(server: CallServer, extra_routes: Sequence[ControllerRoute
         on_shutdown=[server.aclose],
         request_max_body_size=MAX_BODY_BYTES,
         debug=False,
+        logging_config=None,  # the process's logging is configured by its owner (auralink.logs)
     )
