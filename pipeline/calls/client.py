@@ -40,6 +40,11 @@ class ToneTrack(MediaStreamTrack):
         self._sent = 0
         self._start: float | None = None
 
+    @property
+    def sent(self) -> int:
+        """Frames produced so far."""
+        return self._sent
+
     async def recv(self) -> av.AudioFrame:
         if self._start is None:
             self._start = time.monotonic()

@@ -79,13 +79,24 @@ class AudioFanout:
                 sink(None)
 
     def _push(self, frame: av.AudioFrame, arrived_ns: int) -> None:
-        for converted in self._resampler.resample(frame):
-            self._pending = np.concatenate((self._pending, converted.to_ndarray().reshape(-1)))
+        self._pending = np.concatenate((self._pending, self._mono(frame)))
         while self._pending.shape[0] >= CHUNK_SAMPLES:
             chunk, self._pending = self._pending[:CHUNK_SAMPLES], self._pending[CHUNK_SAMPLES:]
             self.chunks_in += 1
             for sink in list(self.subscribers.values()):
                 sink((chunk, arrived_ns))
+
+    def _mono(self, frame: av.AudioFrame) -> npt.NDArray[np.int16]:
+        """48 kHz mono ``int16``: a numpy down-mix for what Opus decoders give, PyAV's resampler otherwise."""
+        if frame.format.name == "s16" and frame.sample_rate == MIX_RATE:
+            channels = frame.layout.nb_channels
+            interleaved: npt.NDArray[np.int16] = frame.to_ndarray().reshape(-1, channels)
+            if channels == 1:
+                return interleaved[:, 0]
+            mixed: npt.NDArray[np.int16] = (interleaved.sum(axis=1, dtype=np.int32) // channels).astype(np.int16)
+            return mixed
+        converted = [part.to_ndarray().reshape(-1) for part in self._resampler.resample(frame)]
+        return np.concatenate(converted) if converted else np.zeros(0, dtype=np.int16)
 
     async def stop(self) -> None:
         if self._task is not None:

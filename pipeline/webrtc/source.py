@@ -65,7 +65,18 @@ class WebrtcSource(Source[WebrtcSourceSettings]):
             format=AV_FORMATS[s.sample_format], layout=layout_for(s.channels), rate=s.sample_rate
         )
         produced = 0
+        as_mixed = (s.sample_rate, s.channels, s.sample_format) == (MIX_RATE, 1, "s16")
         async for samples, arrived_ns in room.audio(s.participant):
+            if as_mixed:  # the room's own format: no conversion
+                self._mark_first()
+                yield AudioFrame(
+                    pts_ns=produced * 1_000_000_000 // MIX_RATE,
+                    ingest_ns=arrived_ns,
+                    samples=samples.reshape(-1, 1),
+                    sample_rate=MIX_RATE,
+                )
+                produced += samples.shape[0]
+                continue
             for converted in resampler.resample(to_av_frame(samples.reshape(-1, 1), MIX_RATE)):
                 data = from_av_frame(converted)
                 self._mark_first()
