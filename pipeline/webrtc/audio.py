@@ -90,7 +90,7 @@ class AudioFanout:
         """48 kHz mono ``int16``: a numpy down-mix for what Opus decoders give, PyAV's resampler otherwise."""
         if frame.format.name == "s16" and frame.sample_rate == MIX_RATE:
             channels = frame.layout.nb_channels
-            interleaved: npt.NDArray[np.int16] = frame.to_ndarray().reshape(-1, channels)
+            interleaved = frame.to_ndarray().astype(np.int16, copy=False).reshape(-1, channels)
             if channels == 1:
                 return interleaved[:, 0]
             mixed: npt.NDArray[np.int16] = (interleaved.sum(axis=1, dtype=np.int32) // channels).astype(np.int16)
