@@ -135,7 +135,10 @@ class QualityMonitor:
             await asyncio.sleep(self.interval_s)
             if self.pc.connectionState != "connected":
                 continue
-            await self.sample_once()
+            try:
+                await self.sample_once()
+            except Exception as error:  # noqa: BLE001 - a connection closing mid-sample must not end the sampler
+                log.debug("quality sample of %s failed: %r", self.participant, error)
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -172,7 +172,7 @@ function showQuality(message) {
 
 async function leave() {
   if (state.location) {
-    await fetch(state.location, { method: "DELETE", headers: { Authorization: `Bearer ${state.token}` } });
+    await fetch(state.location, { method: "DELETE", keepalive: true, headers: { Authorization: `Bearer ${state.token}` } });
   }
   state.pc?.close();
   Object.assign(state, { pc: null, location: null, joined: false });
@@ -183,5 +183,5 @@ async function leave() {
 
 $("join-form").addEventListener("submit", (event) => join(event).catch((error) => setStatus(`Could not join: ${error}`)));
 $("leave").addEventListener("click", leave);
-window.addEventListener("pagehide", () => { if (state.location) navigator.sendBeacon && leave(); });
+window.addEventListener("pagehide", () => { if (state.location) leave(); }); // keepalive lets the DELETE out
 if (readFragment()) join().catch((error) => setStatus(`Could not join: ${error}`));
