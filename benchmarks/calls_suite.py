@@ -170,6 +170,13 @@ def _result(joins: list[float], steps: list[Step]) -> SuiteResult:
         Figure("engine_cpu_per_participant_pct", 100 * best.engine_cpu_cores / best.participants if best else 0.0,
                "% of a core", "lower", 0.3),
     ]  # fmt: skip
+    if best is not None:
+        cores = psutil.cpu_count() or 1
+        figures.append(Figure(
+            "projected_participants_engine_alone", float(int(0.8 * cores / (best.engine_cpu_cores / best.participants))),
+            "participants", "info",
+            note=f"80 % of {cores} cores / engine CPU per participant: a projection, not a measurement",
+        ))  # fmt: skip
     for step in steps:
         figures.append(Figure(f"dropped_at_{step.participants}", step.dropped_fraction, "ratio", "info"))
         figures.append(Figure(f"engine_cpu_at_{step.participants}", step.engine_cpu_cores, "cores", "info"))

@@ -12,7 +12,6 @@ no renegotiation is needed when people come and go.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fractions
 import logging
 import time
@@ -25,6 +24,7 @@ import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from engine.frames import now_ns
+from pipeline.webrtc.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +99,8 @@ class AudioFanout:
         return np.concatenate(converted) if converted else np.zeros(0, dtype=np.int16)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
         self.subscribers.clear()
 
 

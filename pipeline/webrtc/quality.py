@@ -8,7 +8,6 @@ a peer connection every few seconds and reports what it finds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -24,6 +23,7 @@ from aiortc.stats import (
 
 from engine.telemetry import QualitySample
 from pipeline.webrtc.emodel import mos
+from pipeline.webrtc.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +141,5 @@ class QualityMonitor:
                 log.debug("quality sample of %s failed: %r", self.participant, error)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
