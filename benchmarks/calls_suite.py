@@ -172,8 +172,9 @@ def _result(joins: list[float], steps: list[Step]) -> SuiteResult:
     ]  # fmt: skip
     if best is not None:
         cores = psutil.cpu_count() or 1
+        per_participant = best.engine_cpu_cores / best.participants
         figures.append(Figure(
-            "projected_participants_engine_alone", float(int(0.8 * cores / (best.engine_cpu_cores / best.participants))),
+            "projected_participants_engine_alone", float(int(0.8 * cores / per_participant)),
             "participants", "info",
             note=f"80 % of {cores} cores / engine CPU per participant: a projection, not a measurement",
         ))  # fmt: skip
