@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 VENV=.venv
-DEBIAN_PACKAGES=(libportaudio2 espeak-ng pocketsphinx-testdata asterisk-core-sounds-en-wav asterisk-core-sounds-en)
+DEBIAN_PACKAGES=(libportaudio2 espeak-ng pocketsphinx-testdata asterisk-core-sounds-en-wav asterisk-core-sounds-en chromium)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CONFIG_ENV = "AURALINK_CONFIG"
@@ -34,6 +34,27 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(None, ge=1, le=65535, description="port of that endpoint; unset = off")
     aic_host: str = Field("127.0.0.1", description="address `auralink serve aic` listens on")
     aic_port: int = Field(50061, ge=0, le=65535, description="port of `auralink serve aic` (0 = any free port)")
+    # calls (auralink serve engine)
+    engine_host: str = Field("127.0.0.1", description="address `auralink serve engine` listens on")
+    engine_port: int = Field(8080, ge=0, le=65535, description="port of the engine's HTTP server (0 = any free)")
+    engine_public_url: str | None = Field(None, description="URL browsers use to reach the engine; unset = host:port")
+    join_token_secret: SecretStr | None = Field(
+        None, description="signs join tokens; unset = generated once, kept in data_dir/join-token.secret"
+    )
+    room_pipeline: Path | None = Field(None, description="pipeline run on each participant's audio; unset = bundled")
+    room_max_participants: int = Field(16, ge=1, le=1000, description="participants per room unless it says otherwise")
+    room_idle_timeout_s: float = Field(300.0, gt=0, description="an empty room closes after this many seconds")
+    call_connect_timeout_s: float = Field(15.0, gt=0, description="a session not connected by then is ended")
+    quality_interval_s: float = Field(5.0, gt=0, description="how often each participant's call quality is sampled")
+    ice_servers: list[str] = Field(default_factory=list, description="STUN/TURN URLs; empty = none (host only)")
+    ice_username: str | None = Field(None, description="TURN username")
+    ice_credential: SecretStr | None = Field(None, description="TURN credential")
+    ice_host_addresses: list[str] = Field(
+        default_factory=list, description="local addresses for host candidates; empty = every interface"
+    )
+    ice_remote_networks: list[str] = Field(
+        default_factory=list, description="remote candidates outside these CIDRs are ignored; empty = any"
+    )
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

@@ -25,6 +25,8 @@ _BUILTIN_MODULES = (
     "pipeline.sinks.file",
     "pipeline.sinks.jsonl",
     "pipeline.sinks.speaker",
+    "pipeline.webrtc.source",
+    "pipeline.webrtc.datachannel_sink",
 )
 
 _types: dict[str, type[Stage[Any]]] = {}

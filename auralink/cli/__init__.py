@@ -14,6 +14,8 @@ from auralink.cli.demo import demo
 from auralink.cli.pipelines import run, schema, validate
 from auralink.cli.serve import serve
 from auralink.cli.serve_aic import serve_aic  # noqa: F401 - registers `serve aic`
+from auralink.cli.serve_engine import serve_engine  # noqa: F401  (registers `serve engine`)
+from auralink.cli.token import token
 from auralink.logs import configure_logging
 from auralink.settings import SettingsError, load_settings
 from engine.executors import configure_executor
@@ -46,7 +48,7 @@ def cli(ctx: click.Context, config_file: Path | None, log_level: str | None) -> 
     ctx.obj = settings
 
 
-for command in (validate, run, schema, demo, bench, config, serve):
+for command in (validate, run, schema, demo, bench, config, serve, token):
     cli.add_command(command)
 
 

@@ -1,8 +1,16 @@
-"""``auralink demo``: the example pipeline, end to end, on the bundled speech recording."""
+"""``auralink demo``: a real call on this machine.
+
+The engine starts on loopback, a room opens, and a scripted participant joins
+it over WebRTC and speaks the bundled recording. The room's pipeline (each
+participant's audio -> 16 kHz -> level meter -> data channel) meters the speech,
+and what it emits comes back over the participant's data channel and is printed
+here, together with the URL where a browser can join the same room.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -10,19 +18,24 @@ from typing import Any
 import click
 from rich.console import Console
 
-from auralink.cli.pipelines import run_pipeline
-from auralink.settings import Settings
-from engine.frames import EventFrame, Frame, FrameKind
-from engine.runner import GraphRunner, RunResult
-from pipeline.config import ConfigError, Pipeline, load_pipeline
+from auralink.calls import call_server_options
+from auralink.settings import Settings, SettingsError
+from engine.telemetry import MemoryReporter, QualitySample
+from pipeline.calls.client import CallClient
+from pipeline.calls.http import create_engine_app
+from pipeline.calls.server import CallServer
+from pipeline.calls.serving import serving
+from pipeline.calls.tokens import Grant, mint_join_token
 
-DEMO_PIPELINE = "speech_levels.yaml"
+DEMO_ROOM = "demo"
+SPEECH = "speech_en_16k.flac"
+SPEECH_SECONDS = 7.1
 BAR_WIDTH = 30
 FLOOR_DBFS = -60.0
 
 
-def demo_pipeline_path() -> Path:
-    return Path(str(files("pipeline") / "examples" / DEMO_PIPELINE))
+def speech_sample() -> Path:
+    return Path(str(files("pipeline") / "samples" / SPEECH))
 
 
 @click.command()
@@ -31,53 +44,93 @@ def demo_pipeline_path() -> Path:
     type=click.Path(path_type=Path),
     default=Path("auralink-demo"),
     show_default=True,
-    help="Where the recording and the event log are written.",
+    help="Where the log of what the room's pipeline emitted is written.",
 )
-@click.option("--fast", is_flag=True, help="Do not pace the recording in real time.")
+@click.option("--port", type=int, default=None, help="Engine port (default: engine_port; 0 = any free port).")
+@click.option("--stay", is_flag=True, help="Keep the room open after the recording, for a browser, until Ctrl-C.")
 @click.pass_obj
-def demo(settings: Settings, output_dir: Path, fast: bool) -> None:
-    """Play the bundled speech recording through the demo pipeline."""
-    console = Console()
-    output_dir.mkdir(parents=True, exist_ok=True)
-    recording, events = output_dir / "speech-16k.wav", output_dir / "events.jsonl"
-    overrides: dict[str, dict[str, Any]] = {
-        "speech": {"realtime": not fast},
-        "recording": {"path": str(recording)},
-        "events": {"path": str(events)},
-    }
+def demo(settings: Settings, output_dir: Path, port: int | None, stay: bool) -> None:
+    """Start a call: a scripted participant speaks the bundled recording into a room."""
+    console = Console(highlight=False)
     try:
-        loaded = load_pipeline(demo_pipeline_path(), overrides)
-    except ConfigError as error:
+        options = call_server_options(settings)
+    except SettingsError as error:
         raise click.ClickException(str(error)) from None
-    console.print(f"[bold]AuraLink demo[/]: {loaded.document.description}", soft_wrap=True)
-    console.print(f"pipeline file: {loaded.path}", soft_wrap=True)
-    console.print("each line is 250 ms of the recording: its loudness (RMS) as a bar, and its peak\n")
-    result = asyncio.run(_run(loaded, settings, console))
-    if not result.ok:
-        raise SystemExit(1)
-    console.print(f"\nrecording: {recording}  ({recording.stat().st_size} bytes, 16 kHz mono)")
-    console.print(f"events:    {events}")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    reporter = MemoryReporter()
+    server = CallServer(options, reporter)
+    listen_port = settings.engine_port if port is None else port
+    try:
+        messages = asyncio.run(_call(settings, server, listen_port, stay, console))
+    except OSError as error:
+        raise click.ClickException(f"{error} (is another engine running? try --port 0)") from None
+    except KeyboardInterrupt:
+        messages = []
+    events = output_dir / "events.jsonl"
+    events.write_text("".join(json.dumps(message) + "\n" for message in messages))
+    latest = {sample.participant: sample for sample in reporter.of_type(QualitySample)}
+    for sample in latest.values():
+        rtt = "n/a" if sample.rtt_ms is None else f"{sample.rtt_ms:.1f} ms"
+        console.print(
+            f"call quality of {sample.participant}: MOS {sample.mos:.2f} (jitter {sample.jitter_ms:.1f} ms, "
+            f"loss {100 * sample.loss_fraction:.1f} %, RTT {rtt}, connection {sample.bitrate_kbps:.0f} kbit/s)",
+            soft_wrap=True,
+        )
+    console.print(f"\nevents: {events}  ({len(messages)} messages from the room's pipeline)")
     console.print(
-        f"\nnext: copy {loaded.path.name}, edit it, check it with `auralink validate FILE`, "
-        "run it with `auralink run FILE`",
+        "next: `auralink serve engine` keeps an engine running; `auralink token` mints join tokens for it",
         soft_wrap=True,
     )
 
 
-async def _run(loaded: Pipeline, settings: Settings, console: Console) -> RunResult:
-    def show(frame: Frame) -> None:
-        if isinstance(frame, EventFrame) and frame.name == "audio-level":
-            console.print(level_line(frame), soft_wrap=True, highlight=False)
+async def _call(
+    settings: Settings, server: CallServer, port: int, stay: bool, console: Console
+) -> list[dict[str, Any]]:
+    secret = server.options.secret
+    received: list[dict[str, Any]] = []
+    async with serving(create_engine_app(server), settings.engine_host, port) as url:
+        public = settings.engine_public_url or url
+        server.create_room(mint_join_token(secret, DEMO_ROOM, "demo"), DEMO_ROOM, None)
+        guest = mint_join_token(secret, DEMO_ROOM, "guest", ttl_s=3600)
+        console.print(f"[bold]AuraLink demo[/]: a call in room '{DEMO_ROOM}' on {url}", soft_wrap=True)
+        console.print(
+            f"join it from a browser: {public}/call/#room={DEMO_ROOM}&token={guest}&autojoin=1", soft_wrap=True
+        )
+        console.print(f"room pipeline: {server.options.room_pipeline}", soft_wrap=True)
+        console.print("the narrator speaks the bundled recording; each line is what the pipeline sent back:\n")
 
-    def probe_levels(runner: GraphRunner) -> None:
-        runner.add_probe("meter", show, [FrameKind.EVENT])
+        def show(message: dict[str, Any]) -> None:
+            if message.get("type") in ("event", "transcript", "translation", "text"):
+                received.append(message)
+                console.print(message_line(message), soft_wrap=True)
 
-    return await run_pipeline(loaded, settings, live=False, prepare=probe_levels)
+        grants = frozenset({Grant.PUBLISH, Grant.SUBSCRIBE, Grant.DATA})
+        narrator = CallClient(url, mint_join_token(secret, DEMO_ROOM, "narrator", grants), on_message=show)
+        response = await narrator.join(f"/rooms/{DEMO_ROOM}/join", publish=str(speech_sample()))
+        if response.status_code != 201:
+            raise click.ClickException(f"the narrator could not join: {response.status_code} {response.text}")
+        await narrator.connected()
+        await asyncio.sleep(SPEECH_SECONDS + 1.0)
+        await narrator.leave()
+        if stay:
+            console.print("\nthe recording is over; the room stays open for browsers (Ctrl-C ends the demo)")
+            await asyncio.Event().wait()
+    return received
 
 
-def level_line(event: EventFrame) -> str:
-    """One line of the demo's level meter: time, bar, RMS and peak."""
-    rms = float(event.data["rms_dbfs"])
-    filled = round(BAR_WIDTH * max(0.0, min(1.0, (rms - FLOOR_DBFS) / -FLOOR_DBFS)))
-    bar = "█" * filled + "·" * (BAR_WIDTH - filled)
-    return f"{event.pts_ns / 1e9:5.2f} s {bar} rms {rms:6.1f} dBFS, peak {event.data['peak_dbfs']:6.1f}"
+def message_line(message: dict[str, Any]) -> str:
+    """One printed line for a data-channel message: a level bar, or the text."""
+    seconds = float(message.get("pts_ms", 0.0)) / 1000
+    if message.get("event") == "audio-level":
+        rms = float(message["data"]["rms_dbfs"])
+        filled = round(BAR_WIDTH * max(0.0, min(1.0, (rms - FLOOR_DBFS) / -FLOOR_DBFS)))
+        bar = "█" * filled + "·" * (BAR_WIDTH - filled)
+        return (
+            f"{seconds:5.2f} s {message.get('speaker')}: {bar} rms {rms:6.1f} dBFS, "
+            f"peak {float(message['data']['peak_dbfs']):6.1f}  ({message.get('latency_ms', 0):.0f} ms after the audio)"
+        )
+    if message.get("type") == "event":
+        return f"{seconds:5.2f} s {message.get('speaker')}: event {message.get('event')} {message.get('data')}"
+    state = "" if message.get("final") else " …"
+    label = f"{message.get('type')}, {message.get('language')}"
+    return f"{seconds:5.2f} s {message.get('speaker')} [{label}]: {message.get('text')}{state}"

@@ -39,7 +39,7 @@ def test_engine_suite_runs_writes_json_and_compares(tmp_path: Path) -> None:
 
 def test_unknown_suite_is_refused() -> None:
     result = invoke("bench", "nope")
-    assert result.exit_code == 2 and "unknown suite 'nope'; known: engine" in result.output
+    assert result.exit_code == 2 and "unknown suite 'nope'; known: " in result.output and "engine" in result.output
 
 
 def test_compare_respects_direction_and_tolerance() -> None:
@@ -69,3 +69,14 @@ def test_targets_are_judged_by_direction() -> None:
     assert Figure("a", 4, "us", "lower", target=5).meets_target is True
     assert Figure("b", 4, "x", "higher", target=5).meets_target is False
     assert Figure("c", 4, "x", "info", target=5).meets_target is None
+
+
+@pytest.mark.slow
+def test_calls_suite_measures_join_time_concurrency_and_cpu(tmp_path: Path) -> None:
+    out = tmp_path / "calls.json"
+    result = invoke("bench", "calls", "--quick", "--json", str(out))
+    assert result.exit_code == 0, result.output
+    figures = {figure["name"]: figure for figure in json.loads(out.read_text())["results"][0]["figures"]}
+    assert 0 < figures["join_p50_ms"]["value"] <= figures["join_p95_ms"]["value"] < 5000
+    assert figures["join_p50_ms"]["target"] == 300 and figures["sustained_participants"]["target"] == 50
+    assert figures["engine_cpu_at_5"]["value"] > 0 and "dropped_at_5" in figures

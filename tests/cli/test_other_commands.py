@@ -1,20 +1,35 @@
 import json
 from pathlib import Path
 
+import pytest
+
+from pipeline.webrtc.ice import apply_host_addresses
 from tests.cli.helpers import invoke
-from tests.pipeline.media import read_audio
 
 
-def test_demo_plays_the_bundled_speech_through_the_pipeline(tmp_path: Path) -> None:
-    result = invoke("demo", "--fast", "--output-dir", str(tmp_path / "out"))
+@pytest.mark.slow
+def test_demo_is_a_real_call_that_prints_the_room_pipeline_and_a_browser_url(tmp_path: Path) -> None:
+    loopback = {
+        "AURALINK_ICE_HOST_ADDRESSES": '["127.0.0.1"]',
+        "AURALINK_ICE_REMOTE_NETWORKS": '["127.0.0.0/8"]',
+        "AURALINK_DATA_DIR": str(tmp_path / "data"),
+        "AURALINK_QUALITY_INTERVAL_S": "2",
+        "COLUMNS": "200",
+    }
+    try:
+        result = invoke("demo", "--port", "0", "--output-dir", str(tmp_path / "out"), env=loopback)
+    finally:
+        apply_host_addresses([])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("AuraLink demo: Bundled speech sample")
-    meter_lines = [line for line in lines if "dBFS" in line]
-    assert len(meter_lines) == 29 and "█" in meter_lines[5]
-    recorded, rate = read_audio(tmp_path / "out" / "speech-16k.wav")
-    assert rate == 16000 and recorded.shape[0] == 113_600
-    assert len((tmp_path / "out" / "events.jsonl").read_text().splitlines()) == 29
+    assert lines[0].startswith("AuraLink demo: a call in room 'demo' on http://127.0.0.1:")
+    assert "/call/#room=demo&token=" in lines[1]
+    meter_lines = [line for line in lines if "narrator:" in line and "dBFS" in line]
+    assert len(meter_lines) >= 12 and "█" in meter_lines[3]  # 7.1 s of speech in 500 ms windows
+    assert any(line.startswith("call quality of narrator: MOS 4.") for line in lines)
+    events = [json.loads(line) for line in (tmp_path / "out" / "events.jsonl").read_text().splitlines()]
+    assert len(events) == len(meter_lines) and all(e["speaker"] == "narrator" for e in events)
+    assert (tmp_path / "data" / "join-token.secret").stat().st_mode & 0o777 == 0o600
 
 
 def test_schema_prints_json_schema_and_writes_a_file(tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.registry import stage_types
+
 CHAIN = "stages:\n  - {name: src, type: synthetic_source}\n  - {name: meter, type: level_meter}\n"
 
 
@@ -31,8 +33,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
         "stages:\n  - name: src\n    type: synthetic_sorce\n",
         [
             "3:5: stages[0].type: unknown stage type 'synthetic_sorce' (did you mean 'synthetic_source'?); "
-            "known types: aic, file_sink, file_source, jsonl_sink, level_meter, microphone_source, resample, "
-            "speaker_sink, synthetic_source"
+            f"known types: {', '.join(stage_types())}"
         ],
     ),
     "missing_field": ("stages:\n  - type: level_meter\n", ["2:5: stages[0].name: required field is missing"]),

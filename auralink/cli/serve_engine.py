@@ -1,0 +1,48 @@
+"""``auralink serve engine``: calls over WebRTC (WHIP, WHEP, rooms, the call page)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from auralink.calls import LoggingReporter, call_server_options
+from auralink.cli.serve import serve
+from auralink.settings import Settings, SettingsError
+from pipeline.calls.http import create_engine_app
+from pipeline.calls.server import CallServer
+from pipeline.calls.serving import serving
+
+
+@serve.command("engine")
+@click.option("--host", default=None, help="Listen address (default: engine_host).")
+@click.option("--port", type=int, default=None, help="Listen port (default: engine_port).")
+@click.option(
+    "--room-pipeline",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Pipeline file run on each participant's audio (default: room_pipeline).",
+)
+@click.pass_obj
+def serve_engine(settings: Settings, host: str | None, port: int | None, room_pipeline: Path | None) -> None:
+    """Serve calls: WHIP at /whip/ROOM, WHEP at /whep/ROOM, rooms at /rooms, the call page at /call/."""
+    try:
+        options = call_server_options(settings, room_pipeline)
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+    server = CallServer(options, LoggingReporter())
+    address = host or settings.engine_host
+    listen_port = settings.engine_port if port is None else port
+
+    async def run() -> None:
+        async with serving(create_engine_app(server), address, listen_port) as url:
+            click.echo(f"engine listening on {url} (call page: {settings.engine_public_url or url}/call/)")
+            await asyncio.Event().wait()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        click.echo("engine stopped")
+    except OSError as error:
+        raise click.ClickException(str(error)) from None

@@ -1,0 +1,216 @@
+"""Calls: join time, concurrent participants and CPU per participant (``auralink bench calls``).
+
+One engine (CallServer + uvicorn) runs in this process on loopback with the
+room pipeline ``webrtc_source -> resample (16 kHz) -> level_meter ->
+datachannel_sink``, run once per participant. WHIP publishers (paced 20 ms
+Opus frames of a tone) run in a separate process, ``benchmarks.calls_load``,
+so the engine's CPU time is its own — but both share this machine's cores,
+as they would not in production.
+
+* join time: offer received to the first audio frame in that participant's
+  graph, for participants joining one at a time into an idle engine;
+* concurrency: participants are added in steps; at each step, over a steady
+  window, the frames the level meters saw are compared with the audio packets
+  the engine received (``dropped``: lost inside the engine — jitter buffer,
+  decoder, queues) and with the frames the publishers produced
+  (``shortfall``: network and a starved load generator included). The
+  largest step with under 1 % dropped is what one engine process sustains
+  here; the engine's CPU per participant is measured at that step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import psutil
+from aiortc.stats import RTCInboundRtpStreamStats
+
+from benchmarks.core import BenchOptions, Figure, SuiteResult, register_suite, stamp
+from engine.telemetry import MemoryReporter
+from pipeline.calls.client import CallClient, ToneTrack
+from pipeline.calls.http import create_engine_app
+from pipeline.calls.server import CallServer, CallServerOptions
+from pipeline.calls.serving import serving
+from pipeline.calls.tokens import Grant, mint_join_token
+from pipeline.webrtc.ice import IcePolicy, apply_host_addresses
+
+FRAMES_PER_S = 50
+MAX_DROPPED = 0.01
+LOAD_ROOM = "load"
+
+
+@dataclass
+class Step:
+    participants: int
+    dropped_fraction: float
+    """Of the audio packets the engine received, the share that never reached a level meter."""
+    shortfall_fraction: float
+    """Of the frames the publishers produced, the share that never reached a level meter (network and load included)."""
+    engine_cpu_cores: float
+    load_cpu_cores: float
+
+
+class LoadProcess:
+    """The publishers' process, driven line by line."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    @classmethod
+    async def start(cls, url: str, secret: str) -> LoadProcess:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "benchmarks.calls_load", url, secret, LOAD_ROOM,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        return cls(process)
+
+    async def ask(self, command: dict[str, object]) -> dict[str, int]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write((json.dumps(command) + "\n").encode())
+        await self.process.stdin.drain()
+        line = await asyncio.wait_for(self.process.stdout.readline(), 300)
+        if not line:
+            raise RuntimeError("the load process ended early")
+        answer: dict[str, int] = json.loads(line)
+        return answer
+
+    async def close(self) -> None:
+        """Ask the publishers to hang up; kill them if they take too long."""
+        if self.process.returncode is None and self.process.stdin is not None:
+            self.process.stdin.write(b'{"quit": true}\n')
+            try:
+                await asyncio.wait_for(self.process.wait(), 30)
+            except TimeoutError:
+                self.process.kill()
+        await self.process.wait()
+
+
+async def _packets_received(server: CallServer) -> int:
+    total = 0
+    for participant in list(server.rooms[LOAD_ROOM].participants.values()):
+        if participant.pc is not None:
+            report = await participant.pc.getStats()
+            total += sum(s.packetsReceived for s in report.values() if isinstance(s, RTCInboundRtpStreamStats))
+    return total
+
+
+def _meter_frames(server: CallServer) -> int:
+    room = server.rooms[LOAD_ROOM]
+    return sum(
+        runner.nodes["meter"].stats.frames_in
+        for participant in room.participants.values()
+        for runner in participant.pipelines
+    )
+
+
+async def _join_times(server: CallServer, url: str, secret: str, count: int) -> list[float]:
+    """Participants join one at a time (each waits for its first frame in the graph, then leaves)."""
+    server.join_latencies_ms.clear()
+    for index in range(count):
+        client = CallClient(url, mint_join_token(secret, LOAD_ROOM, f"joiner-{index}", {Grant.PUBLISH}))
+        await client.join(f"/whip/{LOAD_ROOM}", publish=ToneTrack(), receive_audio=False, data_channel=False)
+        deadline = time.monotonic() + 10
+        while len(server.join_latencies_ms) <= index and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
+        await client.leave()
+    return list(server.join_latencies_ms)
+
+
+async def _step(server: CallServer, load: LoadProcess, add: int, window_s: float) -> Step:
+    await load.ask({"add": add})
+    await asyncio.sleep(2.0)  # let the new pipelines settle
+    engine, child = psutil.Process(), psutil.Process(load.process.pid)
+    cpu0, child0, started = sum(engine.cpu_times()[:2]), sum(child.cpu_times()[:2]), time.monotonic()
+    sent0, received0, seen0 = (await load.ask({}))["sent"], await _packets_received(server), _meter_frames(server)
+    await asyncio.sleep(window_s)
+    answer = await load.ask({})
+    seen, elapsed = _meter_frames(server) - seen0, time.monotonic() - started
+    received = await _packets_received(server) - received0
+    sent = answer["sent"] - sent0
+    return Step(
+        participants=answer["participants"],
+        dropped_fraction=max(0.0, 1 - seen / received) if received else 1.0,
+        shortfall_fraction=max(0.0, 1 - seen / sent) if sent else 1.0,
+        engine_cpu_cores=(sum(engine.cpu_times()[:2]) - cpu0) / elapsed,
+        load_cpu_cores=(sum(child.cpu_times()[:2]) - child0) / elapsed,
+    )
+
+
+async def _measure(options: BenchOptions) -> SuiteResult:
+    apply_host_addresses(["127.0.0.1"])
+    for noisy in ("aioice", "aiortc", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    secret = secrets.token_urlsafe(32)
+    from auralink.calls import bundled_room_pipeline
+
+    server = CallServer(
+        CallServerOptions(
+            secret=secret,
+            ice=IcePolicy.from_settings([], None, None, ["127.0.0.1"], ["127.0.0.0/8"]),
+            room_pipeline=bundled_room_pipeline(),
+            quality_interval_s=5.0,
+        ),
+        MemoryReporter(),
+    )
+    steps: list[Step] = []
+    async with serving(create_engine_app(server)) as url:
+        server.create_room(mint_join_token(secret, LOAD_ROOM, "bench"), LOAD_ROOM, 1000)
+        joins = await _join_times(server, url, secret, 10 if options.quick else 30)
+        load = await LoadProcess.start(url, secret)
+        try:
+            step_size, limit, window_s = (5, 10, 3.0) if options.quick else (5, 100, 6.0)
+            while not steps or steps[-1].participants < limit:
+                steps.append(await _step(server, load, step_size, window_s))
+                if steps[-1].dropped_fraction >= MAX_DROPPED:
+                    break
+        finally:
+            await load.close()
+    return _result(joins, steps)
+
+
+def _result(joins: list[float], steps: list[Step]) -> SuiteResult:
+    sustained = [step for step in steps if step.dropped_fraction < MAX_DROPPED]
+    best = sustained[-1] if sustained else None
+    figures = [
+        Figure("join_p50_ms", float(np.percentile(joins, 50)), "ms", "lower", 0.5, target=300.0,
+               note="offer received -> first audio frame in the participant's graph, loopback"),
+        Figure("join_p95_ms", float(np.percentile(joins, 95)), "ms", "lower", 0.5),
+        Figure("sustained_participants", float(best.participants if best else 0), "participants", "higher", 0.2,
+               target=50.0, note=f"largest step with < {MAX_DROPPED:.0%} of received frames dropped in the engine"),
+        Figure("engine_cpu_per_participant_pct", 100 * best.engine_cpu_cores / best.participants if best else 0.0,
+               "% of a core", "lower", 0.3),
+    ]  # fmt: skip
+    if best is not None:
+        cores = psutil.cpu_count() or 1
+        per_participant = best.engine_cpu_cores / best.participants
+        figures.append(Figure(
+            "projected_participants_engine_alone", float(int(0.8 * cores / per_participant)),
+            "participants", "info",
+            note=f"80 % of {cores} cores / engine CPU per participant: a projection, not a measurement",
+        ))  # fmt: skip
+    for step in steps:
+        figures.append(Figure(f"dropped_at_{step.participants}", step.dropped_fraction, "ratio", "info"))
+        figures.append(Figure(f"shortfall_at_{step.participants}", step.shortfall_fraction, "ratio", "info"))
+        figures.append(Figure(f"engine_cpu_at_{step.participants}", step.engine_cpu_cores, "cores", "info"))
+        figures.append(Figure(f"load_cpu_at_{step.participants}", step.load_cpu_cores, "cores", "info"))
+    result = SuiteResult("calls", figures)
+    result.notes.append(
+        "the publishers (Opus encoding, SRTP, pacing) run in a second process on the same cores: "
+        "load_cpu_at_N is what they took"
+    )
+    return result
+
+
+@register_suite("calls")
+def calls_suite(options: BenchOptions) -> SuiteResult:
+    started = time.perf_counter()
+    result = asyncio.run(_measure(options))
+    result.notes.append(f"suite took {time.perf_counter() - started:.1f} s")
+    return stamp(result, "aiortc", "av")

@@ -1,0 +1,42 @@
+"""Running a pipeline inside a room: the per-participant room pipeline and server-side agents."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from engine.frames import EventFrame
+from engine.runner import GraphRunner, GraphState
+from pipeline.calls.bindings import load_room_pipeline
+from pipeline.calls.errors import UnprocessableError
+from pipeline.calls.room import Room
+from pipeline.config import ConfigError
+
+log = logging.getLogger(__name__)
+
+MAX_PIPELINE_BYTES = 256 * 1024
+
+
+async def start_agent_pipeline(
+    text: str, path: Path, room: Room, hears: str | None, speaker: str | None
+) -> GraphRunner:
+    """Load ``text`` bound to ``room`` and start it; :class:`UnprocessableError` when it does not load or start."""
+    if len(text.encode()) > MAX_PIPELINE_BYTES:
+        raise UnprocessableError(f"the pipeline is larger than {MAX_PIPELINE_BYTES} bytes")
+    try:
+        loaded = load_room_pipeline(text, path, room.key, hears, speaker)
+    except ConfigError as error:
+        problems = [str(problem) for problem in error.problems]
+        raise UnprocessableError(f"the pipeline does not load ({len(problems)} problems)", problems) from None
+    runner = GraphRunner(loaded.graph)
+    runner.bus.subscribe(lambda event: _log_failure(room, speaker, event))
+    await runner.start()
+    if runner.state is not GraphState.RUNNING:
+        result = await runner.stop()
+        raise UnprocessableError(f"the pipeline could not start: {result.error}", [result.error or ""])
+    return runner
+
+
+def _log_failure(room: Room, speaker: str | None, event: EventFrame) -> None:
+    if event.name in ("graph-error", "stage-error"):
+        log.warning("pipeline of %s in room %s: %s", speaker or "the room", room.name, event.data)

@@ -1,0 +1,187 @@
+"""A scripted call participant (aiortc): joins over WHIP, WHEP or the room API.
+
+Used by ``auralink demo``, ``auralink bench calls`` and the tests. It publishes
+an audio track (a tone or a media file), receives the room's audio and
+measures its energy, and keeps every data-channel message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fractions
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+import httpx
+import numpy as np
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaPlayer
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+TONE_RATE = 48000
+TONE_SAMPLES = 960
+
+
+class ToneTrack(MediaStreamTrack):
+    """A paced sine tone (20 ms frames), so a listener can tell real audio from silence."""
+
+    kind = "audio"
+
+    def __init__(self, frequency_hz: float = 440.0, amplitude: float = 0.3) -> None:
+        super().__init__()
+        self.frequency_hz = frequency_hz
+        self.amplitude = amplitude
+        self._sent = 0
+        self._start: float | None = None
+
+    @property
+    def sent(self) -> int:
+        """Frames produced so far."""
+        return self._sent
+
+    async def recv(self) -> av.AudioFrame:
+        if self._start is None:
+            self._start = time.monotonic()
+        wait = self._start + self._sent * TONE_SAMPLES / TONE_RATE - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        t = (np.arange(TONE_SAMPLES) + self._sent * TONE_SAMPLES) / TONE_RATE
+        samples = (self.amplitude * 32767 * np.sin(2 * math.pi * self.frequency_hz * t)).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = TONE_RATE
+        frame.pts = self._sent * TONE_SAMPLES
+        frame.time_base = fractions.Fraction(1, TONE_RATE)
+        self._sent += 1
+        return frame
+
+
+@dataclass
+class ReceivedAudio:
+    """What arrived on the room's audio track."""
+
+    frames: int = 0
+    loud_frames: int = 0
+    """Frames whose RMS is above -40 dBFS."""
+    peak_rms_dbfs: float = -120.0
+    video_frames: int = 0
+    """Pictures received on any video slot."""
+
+
+@dataclass
+class CallClient:
+    """One participant. ``await join(...)``, then watch ``messages`` and ``audio``; ``await leave()``."""
+
+    base_url: str
+    token: str
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    audio: ReceivedAudio = field(default_factory=ReceivedAudio)
+    location: str | None = None
+    on_message: Callable[[dict[str, Any]], None] | None = None
+    pc: RTCPeerConnection = field(default_factory=lambda: RTCPeerConnection(RTCConfiguration(iceServers=[])))
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _player: MediaPlayer | None = None
+
+    async def join(
+        self,
+        path: str,
+        publish: MediaStreamTrack | str | None = None,
+        receive_audio: bool = True,
+        data_channel: bool = True,
+        video_slots: int = 0,
+        camera: MediaStreamTrack | None = None,
+    ) -> httpx.Response:
+        """Offer at ``path`` (``/rooms/R/join``, ``/whip/R``, ``/whep/R``); ``publish`` is a track or a file.
+
+        ``camera`` is published on the first video transceiver, which also receives a slot when
+        ``video_slots`` > 0; each further slot is a receive-only video transceiver.
+        """
+        track = self._track(publish)
+        if track is not None:
+            self.pc.addTransceiver(track, "sendrecv" if receive_audio else "sendonly")
+        elif receive_audio:
+            self.pc.addTransceiver("audio", "recvonly")
+        if camera is not None:
+            self.pc.addTransceiver(camera, "sendrecv" if video_slots else "sendonly")
+            video_slots -= 1
+        for _ in range(max(0, video_slots)):
+            self.pc.addTransceiver("video", "recvonly")
+        if data_channel:
+            channel = self.pc.createDataChannel("auralink")
+            channel.on("message", self._message)
+        self.pc.on("track", self._track_arrived)
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as http:
+            response = await http.post(
+                path,
+                content=self.pc.localDescription.sdp,
+                headers={"Content-Type": "application/sdp", "Authorization": f"Bearer {self.token}"},
+            )
+        if response.status_code == 201:
+            self.location = response.headers["location"]
+            await self.pc.setRemoteDescription(RTCSessionDescription(response.text, "answer"))
+        return response
+
+    def _track(self, publish: MediaStreamTrack | str | None) -> MediaStreamTrack | None:
+        if isinstance(publish, str):
+            self._player = MediaPlayer(publish)
+            return self._player.audio
+        return publish
+
+    async def connected(self, timeout_s: float = 10.0) -> None:
+        """Wait until ICE and DTLS are up."""
+        deadline = time.monotonic() + timeout_s
+        while self.pc.connectionState != "connected":
+            if time.monotonic() > deadline or self.pc.connectionState in ("failed", "closed"):
+                raise TimeoutError(f"not connected (state {self.pc.connectionState})")
+            await asyncio.sleep(0.02)
+
+    def _message(self, text: str | bytes) -> None:
+        with contextlib.suppress(ValueError):
+            message = json.loads(text)
+            self.messages.append(message)
+            if self.on_message is not None:
+                self.on_message(message)
+
+    def _track_arrived(self, track: MediaStreamTrack) -> None:
+        listen = self._listen if track.kind == "audio" else self._watch
+        self._tasks.append(asyncio.get_running_loop().create_task(listen(track)))
+
+    async def _watch(self, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                await track.recv()
+                self.audio.video_frames += 1
+
+    async def _listen(self, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                if not isinstance(frame, av.AudioFrame):
+                    continue
+                samples = frame.to_ndarray().astype(np.float32) / 32768.0
+                rms = float(np.sqrt(np.mean(samples * samples))) if samples.size else 0.0
+                dbfs = 20 * math.log10(rms) if rms > 1e-6 else -120.0
+                self.audio.frames += 1
+                self.audio.loud_frames += dbfs > -40.0
+                self.audio.peak_rms_dbfs = max(self.audio.peak_rms_dbfs, dbfs)
+
+    async def leave(self, say_goodbye: bool = True) -> int | None:
+        """Close the connection; with ``say_goodbye``, DELETE the session first. Returns the DELETE's status."""
+        status = None
+        if say_goodbye and self.location is not None:
+            async with httpx.AsyncClient(base_url=self.base_url, timeout=10) as http:
+                response = await http.delete(self.location, headers={"Authorization": f"Bearer {self.token}"})
+                status = response.status_code
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._player is not None and self._player.audio is not None:
+            self._player.audio.stop()
+        await self.pc.close()
+        return status

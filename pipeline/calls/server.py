@@ -1,0 +1,422 @@
+"""The call server: rooms, joins over SDP offers, agents, and the lifecycle of every session.
+
+Transport-neutral: the HTTP app (``pipeline.calls.http``) maps requests onto
+these methods and :class:`~pipeline.calls.errors.CallError` onto statuses.
+Every session ends through :meth:`CallServer._end`, whoever asks (a DELETE,
+a failed connection, a connect timeout, the room closing), so nothing leaks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import re
+import uuid
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaBlackhole
+from aiortc.mediastreams import MediaStreamTrack
+
+from engine.frames import EventFrame
+from engine.telemetry import CallEvent, CallEventType, QualitySample, TelemetryReporter
+from pipeline.calls.agents import start_agent_pipeline
+from pipeline.calls.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
+from pipeline.calls.room import Participant, ParticipantKind, Room
+from pipeline.calls.sdp import RECEIVE_DIRECTIONS, OfferError, OfferSummary, check_offer
+from pipeline.calls.tokens import Grant, JoinClaims, TokenError, verify_join_token
+from pipeline.webrtc.audio import AudioFanout, AudioMixer
+from pipeline.webrtc.hub import register_room, unregister_room
+from pipeline.webrtc.ice import IcePolicy
+from pipeline.webrtc.quality import QualityMonitor
+from pipeline.webrtc.video import VideoSlot
+
+log = logging.getLogger(__name__)
+
+NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+_server_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class CallServerOptions:
+    """How a call server behaves (built from :class:`auralink.settings.Settings` by the CLI)."""
+
+    secret: str
+    ice: IcePolicy = field(default_factory=IcePolicy)
+    room_pipeline: Path | None = None
+    """The pipeline file run on each publishing participant's audio; ``None``: none."""
+    max_participants: int = 16
+    quality_interval_s: float = 5.0
+    connect_timeout_s: float = 15.0
+    room_idle_timeout_s: float = 300.0
+    max_video_slots: int = 8
+
+
+class CallServer:
+    """Rooms and sessions of one engine process."""
+
+    def __init__(self, options: CallServerOptions, reporter: TelemetryReporter) -> None:
+        self.options = options
+        self.reporter = reporter
+        self.rooms: dict[str, Room] = {}
+        self.sessions: dict[str, tuple[Room, Participant]] = {}
+        self.peers: set[RTCPeerConnection] = set()
+        self.join_latencies_ms: list[float] = []
+        self._id = next(_server_ids)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._idle_timers: dict[str, asyncio.TimerHandle] = {}
+        self._room_pipeline_text = options.room_pipeline.read_text() if options.room_pipeline else None
+
+    # -- authorisation ------------------------------------------------------------
+    def authorize(self, token: str | None, room: str, *any_of: Grant) -> JoinClaims:
+        """The token's claims when it is valid for ``room`` with one of ``any_of`` (all grants if empty)."""
+        if not token:
+            raise UnauthorizedError("a join token is required: send 'Authorization: Bearer <token>'")
+        try:
+            claims = verify_join_token(self.options.secret, token)
+        except TokenError as error:
+            raise UnauthorizedError(str(error)) from None
+        if claims.room != room:
+            raise ForbiddenError(f"this token is for room '{claims.room}', not '{room}'")
+        if any_of and not any(claims.allows(grant) for grant in any_of):
+            wanted = " or ".join(grant.value for grant in any_of)
+            raise ForbiddenError(f"this token lacks the {wanted} grant")
+        return claims
+
+    def room(self, name: str) -> Room:
+        room = self.rooms.get(name)
+        if room is None:
+            raise NotFoundError(f"room '{name}' does not exist: create it with POST /rooms first")
+        return room
+
+    # -- rooms ----------------------------------------------------------------------
+    def create_room(self, token: str | None, name: str, max_participants: int | None) -> tuple[Room, bool]:
+        """The room (created when new) and whether it was created."""
+        if not NAME.match(name):
+            raise BadRequestError("a room name is 1 to 64 letters, digits, '_', '.' or '-'")
+        self.authorize(token, name)
+        if name in self.rooms:
+            return self.rooms[name], False
+        limit = max_participants or self.options.max_participants
+        if not 1 <= limit <= 1000:
+            raise BadRequestError("max_participants must be between 1 and 1000")
+        room = Room(name, f"{self._id}/{name}", limit)
+        register_room(room.key, room)
+        self.rooms[name] = room
+        self._report_event("room-opened", room, None, max_participants=limit)
+        self._arm_idle_timer(room)
+        return room, True
+
+    async def close_room(self, name: str) -> None:
+        room = self.rooms.pop(name, None)
+        if room is None:
+            return
+        timer = self._idle_timers.pop(name, None)
+        if timer is not None:
+            timer.cancel()
+        for participant in list(room.participants.values()):
+            await self._end(participant.session_id, "room closed")
+        unregister_room(room.key)
+        self._report_event("room-closed", room, None)
+
+    def _arm_idle_timer(self, room: Room) -> None:
+        if room.participants or room.name in self._idle_timers:
+            return
+        loop = asyncio.get_running_loop()
+        self._idle_timers[room.name] = loop.call_later(
+            self.options.room_idle_timeout_s, lambda: self._spawn(self._close_if_idle(room.name))
+        )
+
+    async def _close_if_idle(self, name: str) -> None:
+        self._idle_timers.pop(name, None)
+        room = self.rooms.get(name)
+        if room is not None and not room.participants:
+            await self.close_room(name)
+
+    # -- joining ----------------------------------------------------------------------
+    async def join(
+        self, kind: ParticipantKind, room_name: str, token: str | None, offer: bytes
+    ) -> tuple[str, Participant]:
+        """Answer ``offer`` for a new session in ``room_name``; returns the answer SDP and the session."""
+        claims = self.authorize(token, room_name, *_grants_for(kind))
+        room = self.room(room_name)
+        try:
+            text, summary = check_offer(offer)
+        except OfferError as error:
+            raise BadRequestError(str(error)) from None
+        _check_directions(kind, claims, summary)
+        previous = room.participants.get(claims.identity)
+        if previous is not None and previous.kind is ParticipantKind.AGENT:
+            raise ConflictError(f"'{claims.identity}' is an agent in room '{room_name}'")
+        if previous is not None:
+            await self._end(previous.session_id, "replaced by a new session")
+        elif room.full:
+            raise ConflictError(f"room '{room_name}' is full ({room.max_participants} participants)")
+        participant = Participant(claims.identity, uuid.uuid4().hex, kind, claims.grants)
+        self.sessions[participant.session_id] = (room, participant)
+        try:
+            answer = await self._connect(room, participant, text, summary)
+        except BaseException:
+            await self._end(participant.session_id, "the offer could not be answered")
+            raise
+        room.add(participant)
+        self._cancel_idle_timer(room)
+        self._report_event("participant-joined", room, participant, kind=kind.value)
+        return answer, participant
+
+    async def _connect(self, room: Room, participant: Participant, offer: str, summary: OfferSummary) -> str:
+        pc = RTCPeerConnection(self.options.ice.rtc_configuration())
+        participant.pc = pc
+        self.peers.add(pc)
+        pc.on("track", lambda track: self._on_track(room, participant, track))
+        pc.on("datachannel", lambda channel: self._on_datachannel(room, participant, channel))
+        pc.on("connectionstatechange", lambda: self._on_connection_state(room, participant))
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(self.options.ice.filter_offer(offer), "offer"))
+            self._attach_outgoing(participant, summary)
+            await pc.setLocalDescription(await pc.createAnswer())
+        except Exception as error:  # noqa: BLE001 - aiortc raises many types on hostile SDP
+            raise BadRequestError(f"the offer could not be answered: {type(error).__name__}: {error}") from None
+        timer = asyncio.get_running_loop().call_later(
+            self.options.connect_timeout_s, self._connect_timed_out, participant.session_id
+        )
+        participant.timers.append(timer)
+        return str(pc.localDescription.sdp)
+
+    def _attach_outgoing(self, participant: Participant, summary: OfferSummary) -> None:
+        """Give each transceiver the client receives on a track: the room's mix, or a video slot."""
+        assert participant.pc is not None
+        sections = [s for s in summary.sections if s.kind in ("audio", "video")]
+        for section, transceiver in zip(sections, participant.pc.getTransceivers(), strict=False):
+            if (
+                section.direction not in RECEIVE_DIRECTIONS
+                or Grant.SUBSCRIBE not in participant.grants
+                or participant.kind is ParticipantKind.WHIP
+            ):
+                continue
+            track: MediaStreamTrack
+            if transceiver.kind == "audio" and participant.mixer is None:
+                track = participant.mixer = AudioMixer(label=participant.identity)
+            elif transceiver.kind == "video" and len(participant.video_slots) < self.options.max_video_slots:
+                slot = VideoSlot(str(transceiver.mid))
+                participant.video_slots.append(slot)
+                track = slot
+            else:
+                continue
+            transceiver.sender.replaceTrack(track)
+            transceiver.direction = "sendrecv" if section.direction == "sendrecv" else "sendonly"
+
+    def _on_track(self, room: Room, participant: Participant, track: MediaStreamTrack) -> None:
+        publishes = participant.kind is not ParticipantKind.WHEP and Grant.PUBLISH in participant.grants
+        if publishes and track.kind == "audio" and participant.fanout is None:
+            fanout = AudioFanout(participant.identity, track)
+            fanout.start()
+            room.publish_audio(participant, fanout)
+            if self._room_pipeline_text is not None:
+                self._spawn(self._start_room_pipeline(room, participant))
+        elif publishes and track.kind == "video" and participant.camera is None:
+            # the relay keeps reading while one consumer exists, so unwatched frames never pile up
+            self._drain(participant, room.relay.subscribe(track, buffered=False))
+            room.publish_video(participant, track)
+        else:
+            self._drain(participant, track)  # media nobody may see goes nowhere, but is read
+
+    def _drain(self, participant: Participant, track: MediaStreamTrack) -> None:
+        drain = MediaBlackhole()
+        drain.addTrack(track)
+        participant.drains.append(drain)
+        self._spawn(drain.start())
+
+    def _on_datachannel(self, room: Room, participant: Participant, channel: Any) -> None:
+        if participant.channel is not None:
+            return
+        participant.channel = channel
+
+        def opened() -> None:
+            room.announce()
+            room.send_video_slots(participant)
+
+        if channel.readyState == "open":
+            opened()
+        else:
+            channel.on("open", opened)
+
+    def _on_connection_state(self, room: Room, participant: Participant) -> None:
+        assert participant.pc is not None
+        state = participant.pc.connectionState
+        if state == "connected" and participant.monitor is None:
+            for timer in participant.timers:
+                timer.cancel()
+            participant.monitor = QualityMonitor(
+                room.name, participant.identity, participant.pc, self.options.quality_interval_s, self._on_quality
+            )
+            participant.monitor.start()
+        elif state in ("failed", "closed"):
+            self._spawn(self._end(participant.session_id, f"connection {state}"))
+
+    def _connect_timed_out(self, session_id: str) -> None:
+        self._spawn(self._end(session_id, f"not connected within {self.options.connect_timeout_s:g} s"))
+
+    def _on_quality(self, sample: QualitySample) -> None:
+        self.reporter.report(sample)
+        found = self.rooms.get(sample.room)
+        participant = found.participants.get(sample.participant) if found else None
+        if found is not None and participant is not None:
+            found.send_to(
+                participant,
+                {
+                    "type": "quality",
+                    "mos": sample.mos,
+                    "jitter_ms": sample.jitter_ms,
+                    "rtt_ms": sample.rtt_ms,
+                    "loss": sample.loss_fraction,
+                },
+            )
+
+    # -- pipelines ------------------------------------------------------------------------
+    async def _start_room_pipeline(self, room: Room, participant: Participant) -> None:
+        assert self._room_pipeline_text is not None and self.options.room_pipeline is not None
+        runner = await start_agent_pipeline(
+            self._room_pipeline_text, self.options.room_pipeline, room, participant.identity, participant.identity
+        )
+        if participant.session_id not in self.sessions:
+            await runner.stop()
+            return
+        participant.pipelines.append(runner)
+
+        def on_message(event: EventFrame) -> None:
+            if event.name == "first-media" and participant.first_media_ns is None:
+                participant.first_media_ns = event.ingest_ns
+                if participant.join_latency_ms is not None:
+                    self.join_latencies_ms.append(participant.join_latency_ms)
+
+        runner.bus.subscribe(on_message)
+        for message in runner.bus.recent:
+            on_message(message)
+
+    async def add_agent(
+        self, room_name: str, token: str | None, identity: str, pipeline_text: str, languages: list[str]
+    ) -> Participant:
+        """Start a server-side participant running ``pipeline_text`` on the room's audio mix."""
+        self.authorize(token, room_name, Grant.AGENT)
+        room = self.room(room_name)
+        if not NAME.match(identity):
+            raise BadRequestError("an agent identity is 1 to 64 letters, digits, '_', '.' or '-'")
+        if identity in room.participants:
+            raise ConflictError(f"'{identity}' is already in room '{room_name}'")
+        runner = await start_agent_pipeline(pipeline_text, Path(f"agent-{identity}.yaml"), room, None, identity)
+        agent = Participant(identity, uuid.uuid4().hex, ParticipantKind.AGENT, frozenset({Grant.DATA}))
+        agent.languages = list(languages)
+        agent.pipelines.append(runner)
+        self.sessions[agent.session_id] = (room, agent)
+        room.add(agent)
+        self._cancel_idle_timer(room)
+        self._report_event("participant-joined", room, agent, kind="agent", languages=agent.languages)
+        return agent
+
+    async def remove_agent(self, room_name: str, token: str | None, identity: str) -> None:
+        self.authorize(token, room_name, Grant.AGENT)
+        agent = self.room(room_name).participants.get(identity)
+        if agent is None or agent.kind is not ParticipantKind.AGENT:
+            raise NotFoundError(f"no agent '{identity}' in room '{room_name}'")
+        await self._end(agent.session_id, "stopped by request")
+
+    # -- leaving ----------------------------------------------------------------------------
+    async def leave(self, room_name: str, session_id: str, token: str | None, kind: ParticipantKind) -> None:
+        """End a session at the client's request (the DELETE of its resource URL)."""
+        claims = self.authorize(token, room_name)
+        found = self.sessions.get(session_id)
+        if found is None or found[0].name != room_name or found[1].kind is not kind:
+            raise NotFoundError(f"no such session in room '{room_name}' (it may have ended already)")
+        if found[1].identity != claims.identity and not claims.allows(Grant.AGENT):
+            raise ForbiddenError("only the session's own identity (or an agent token) may end it")
+        await self._end(session_id, "left")
+
+    async def _end(self, session_id: str, reason: str) -> None:
+        found = self.sessions.pop(session_id, None)
+        if found is None:
+            return
+        room, participant = found
+        for timer in participant.timers:
+            timer.cancel()
+        joined = participant.identity in room.participants and room.participants[participant.identity] is participant
+        room.remove(participant)
+        await _release(participant)
+        if participant.pc is not None:
+            await participant.pc.close()
+            self.peers.discard(participant.pc)
+        if joined:
+            self._report_event("participant-left", room, participant, reason=reason)
+        if room.name in self.rooms:
+            self._arm_idle_timer(room)
+
+    def _cancel_idle_timer(self, room: Room) -> None:
+        timer = self._idle_timers.pop(room.name, None)
+        if timer is not None:
+            timer.cancel()
+
+    # -- housekeeping ------------------------------------------------------------------------
+    def _report_event(self, event: CallEventType, room: Room, participant: Participant | None, **attrs: Any) -> None:
+        self.reporter.report(
+            CallEvent(
+                type=event, room=room.name, participant=participant.identity if participant else None, attributes=attrs
+            )
+        )
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("call server task failed: %r", task.exception())
+
+    async def aclose(self) -> None:
+        """End every session and room; wait for background work."""
+        for name in list(self.rooms):
+            await self.close_room(name)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def _release(participant: Participant) -> None:
+    for runner in participant.pipelines:
+        await runner.stop()
+    participant.pipelines.clear()
+    if participant.monitor is not None:
+        await participant.monitor.stop()
+    if participant.fanout is not None:
+        await participant.fanout.stop()
+    for drain in participant.drains:
+        await drain.stop()
+    if participant.mixer is not None:
+        participant.mixer.stop()
+    for slot in participant.video_slots:
+        slot.stop()
+
+
+def _grants_for(kind: ParticipantKind) -> tuple[Grant, ...]:
+    return {
+        ParticipantKind.WHIP: (Grant.PUBLISH,),
+        ParticipantKind.WHEP: (Grant.SUBSCRIBE,),
+    }.get(kind, (Grant.PUBLISH, Grant.SUBSCRIBE))
+
+
+def _check_directions(kind: ParticipantKind, claims: JoinClaims, summary: OfferSummary) -> None:
+    sends = summary.sends("audio") or summary.sends("video")
+    receives = summary.receives("audio") or summary.receives("video")
+    if kind is ParticipantKind.WHIP and not sends:
+        raise BadRequestError("a WHIP offer must send audio or video (sendonly or sendrecv)")
+    if kind is ParticipantKind.WHEP and not receives:
+        raise BadRequestError("a WHEP offer must receive audio or video (recvonly or sendrecv)")
+    if sends and not claims.allows(Grant.PUBLISH) and kind is not ParticipantKind.WHEP:
+        raise ForbiddenError("the offer sends media but the token lacks the publish grant")
+    if receives and not claims.allows(Grant.SUBSCRIBE) and kind is not ParticipantKind.WHIP:
+        raise ForbiddenError("the offer receives media but the token lacks the subscribe grant")

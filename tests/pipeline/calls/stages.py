@@ -1,0 +1,80 @@
+"""A test stage that emits transcript frames, standing in for speech-to-text in call tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pydantic import Field
+
+from engine.caps import ANY_AUDIO, ANY_TEXT, Caps
+from engine.frames import AudioFrame, Frame, TextFrame, TextRole
+from engine.stage import Stage, StageSettings
+from pipeline import registry
+from pipeline.registry import register_stage
+
+
+class CaptionerSettings(StageSettings):
+    every_frames: int = Field(25, ge=1)
+    language: str = "en"
+
+
+class TestCaptioner(Stage[CaptionerSettings]):
+    """Counts audio frames; every ``every_frames`` a partial then a final transcript saying how many."""
+
+    type_name = "test_captioner"
+    settings_model = CaptionerSettings
+    input_caps = ANY_AUDIO
+
+    def __init__(self, name: str, settings: CaptionerSettings) -> None:
+        super().__init__(name, settings)
+        self.frames = 0
+
+    def output_caps(self, upstream: Caps) -> Caps:
+        return ANY_TEXT
+
+    def process(self, frame: Frame) -> None:
+        if not isinstance(frame, AudioFrame):
+            return
+        self.frames += 1
+        n = self.frames // self.settings.every_frames
+        if self.frames % self.settings.every_frames == self.settings.every_frames // 2:
+            self.emit(self._text(frame, f"heard {n + 1} blocks", final=False))
+        elif self.frames % self.settings.every_frames == 0:
+            self.emit(self._text(frame, f"heard block {n}", final=True))
+
+    def _text(self, frame: AudioFrame, text: str, final: bool) -> TextFrame:
+        return TextFrame(
+            pts_ns=frame.pts_ns,
+            ingest_ns=frame.ingest_ns,
+            text=text,
+            role=TextRole.TRANSCRIPT,
+            is_final=final,
+            language=self.settings.language,
+            attributes={"confidence": 0.9},
+        )
+
+
+@contextmanager
+def captioner_registered() -> Iterator[None]:
+    """``test_captioner`` is a stage type while the block runs (the registry is process-wide)."""
+    register_stage(TestCaptioner)
+    try:
+        yield
+    finally:
+        registry._types.pop(TestCaptioner.type_name, None)
+
+
+CAPTION_PIPELINE = """\
+version: 1
+name: test-captions
+stages:
+  - name: room
+    type: webrtc_source
+    settings: {sample_rate: 16000}
+  - name: captioner
+    type: test_captioner
+    settings: {every_frames: 25}
+  - name: out
+    type: datachannel_sink
+"""

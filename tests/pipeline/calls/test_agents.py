@@ -1,0 +1,74 @@
+"""The agent API the control plane relies on: start a pipeline in a room, stop it, clear errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from engine.telemetry import CallEvent
+from pipeline.calls.client import ToneTrack
+from pipeline.calls.tokens import Grant
+from tests.pipeline.calls.conftest import Engine
+from tests.pipeline.calls.stages import CAPTION_PIPELINE
+from tests.pipeline.calls.test_room_calls import eventually
+
+AGENT = frozenset({Grant.AGENT})
+
+
+async def request(
+    engine: Engine, method: str, path: str, token: str, body: dict[str, Any] | None = None
+) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=engine.url) as http:
+        return await http.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
+
+
+async def test_an_agent_captions_the_room_until_it_is_deleted(engine: Engine, captioner: None) -> None:
+    await engine.create_room("agents")
+    speaker = engine.client("agents", "speaker")
+    assert (await speaker.join("/rooms/agents/join", publish=ToneTrack())).status_code == 201
+    token = engine.token("agents", "control-plane", AGENT)
+    body = {"identity": "scribe", "pipeline": CAPTION_PIPELINE, "languages": ["en", "pt"]}
+    started = await request(engine, "POST", "/rooms/agents/agents", token, body)
+    assert started.status_code == 201 and started.json() == {"room": "agents", "identity": "scribe"}
+
+    await eventually(
+        lambda: any(m["type"] == "transcript" and m["final"] for m in speaker.messages),
+        what="the agent's transcript at the speaker",
+    )
+    final = next(m for m in speaker.messages if m["type"] == "transcript" and m["final"])
+    assert final["speaker"] == "scribe" and final["language"] == "en" and final["confidence"] == 0.9
+    listing = await request(engine, "GET", "/rooms/agents/participants", token)
+    scribe = next(p for p in listing.json() if p["identity"] == "scribe")
+    assert scribe["kind"] == "agent" and scribe["languages"] == ["en", "pt"]
+
+    assert (await request(engine, "POST", "/rooms/agents/agents", token, body)).status_code == 409
+    assert (await request(engine, "DELETE", "/rooms/agents/agents/scribe", token)).status_code == 204
+    assert (await request(engine, "DELETE", "/rooms/agents/agents/scribe", token)).status_code == 404
+    joined_left = [(e.type, e.participant) for e in engine.reporter.of_type(CallEvent) if e.participant == "scribe"]
+    assert joined_left == [("participant-joined", "scribe"), ("participant-left", "scribe")]
+
+
+async def test_bad_pipeline_yaml_is_422_with_file_line_column_messages(engine: Engine) -> None:
+    await engine.create_room("agents")
+    token = engine.token("agents", "control-plane", AGENT)
+    bad = "version: 1\nstages:\n  - name: src\n    type: webrtc_sorce\n  - name: out\n    type: datachannel_sink\n"
+    response = await request(
+        engine, "POST", "/rooms/agents/agents", token, {"identity": "broken", "pipeline": bad, "languages": []}
+    )
+    assert response.status_code == 422
+    problems = response.json()["problems"]
+    assert problems and problems[0].startswith("agent-broken.yaml:4:5: stages[0].type: unknown stage type")
+    assert "did you mean 'webrtc_source'" in problems[0]
+    assert "broken" not in engine.server.rooms["agents"].participants
+
+
+async def test_agents_need_the_agent_grant_for_that_room(engine: Engine) -> None:
+    await engine.create_room("agents")
+    body = {"identity": "x", "pipeline": CAPTION_PIPELINE, "languages": []}
+    plain = await request(engine, "POST", "/rooms/agents/agents", engine.token("agents", "alice"), body)
+    assert plain.status_code == 403 and "agent grant" in plain.json()["detail"]
+    other = await request(engine, "POST", "/rooms/agents/agents", engine.token("other", "cp", AGENT), body)
+    assert other.status_code == 403
+    missing = await request(engine, "POST", "/rooms/nope/agents", engine.token("nope", "cp", AGENT), body)
+    assert missing.status_code == 404

@@ -1,0 +1,109 @@
+"""Headless Chromium (Debian's, fake media devices) joins a room through the call page."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import BrowserContext, async_playwright
+
+from pipeline.calls.client import ToneTrack
+from pipeline.calls.tokens import Grant
+from tests.pipeline.calls.conftest import Engine
+from tests.pipeline.calls.stages import CAPTION_PIPELINE
+from tests.pipeline.calls.test_room_calls import eventually
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+    "--allow-loopback-in-peer-connection",
+]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is installed by dev.sh"),
+]
+
+
+@pytest.fixture
+async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
+    async with async_playwright() as playwright:
+        context = await playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        try:
+            yield context
+        finally:
+            await context.close()
+
+
+async def page_state(page: Any, expression: str) -> Any:
+    return await page.evaluate(expression)
+
+
+async def test_browser_and_aiortc_client_meet_hear_each_other_and_captions_arrive(
+    engine: Engine, browser: BrowserContext, captioner: None, tmp_path: Path
+) -> None:
+    await engine.create_room("meet")
+    bot = engine.client("meet", "bot")
+    assert (await bot.join("/rooms/meet/join", publish=ToneTrack(500))).status_code == 201
+    async with httpx.AsyncClient(base_url=engine.url) as http:
+        started = await http.post(
+            "/rooms/meet/agents",
+            json={"identity": "captioner", "pipeline": CAPTION_PIPELINE, "languages": ["en"]},
+            headers={"Authorization": f"Bearer {engine.token('meet', 'control-plane', frozenset({Grant.AGENT}))}"},
+        )
+    assert started.status_code == 201, started.text
+
+    page = await browser.new_page()
+    await page.goto(f"{engine.url}/call/#room=meet&token={engine.token('meet', 'browser')}&autojoin=1")
+    await eventually(lambda: "browser" in engine.server.rooms["meet"].participants, what="the browser joins")
+    browser_session = engine.server.rooms["meet"].participants["browser"]
+    await eventually(
+        lambda: browser_session.pc is not None and browser_session.pc.connectionState == "connected",
+        timeout_s=15,
+        what="the browser's connection",
+    )
+
+    captions = page.locator("#captions li.final")
+    await captions.first.wait_for(timeout=15000)
+    assert "heard block" in (await captions.first.inner_text())
+    messages = await page_state(page, "window.auralink.messages")
+    transcripts = [m for m in messages if m["type"] == "transcript"]
+    assert {m["final"] for m in transcripts} == {True, False}
+    assert all(m["language"] == "en" and m["speaker"] == "captioner" for m in transcripts)
+    assert any(m["type"] == "event" and m["event"] == "audio-level" and m["speaker"] == "bot" for m in messages)
+
+    # the bot hears the browser's fake microphone; the browser hears the bot's tone
+    await eventually(lambda: bot.audio.loud_frames > 10, timeout_s=15, what="the browser's audio at the bot")
+    peak = 0.0
+    for _ in range(100):
+        peak = await page_state(page, "window.auralink.remoteAudioPeak")
+        if peak > 0.05:
+            break
+        await page.wait_for_timeout(100)
+    assert peak > 0.05, "the bot's tone did not reach the browser"
+
+    # the bot sees the browser's camera in a video slot; the page shows the bot's tile
+    await page.wait_for_function("document.querySelector('#quality').textContent.startsWith('MOS')", timeout=15000)
+    screenshot = tmp_path / "call-page.png"
+    await page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 10_000
+    if target := os.environ.get("AURALINK_SCREENSHOT_DIR"):
+        shutil.copy(screenshot, Path(target) / "call-page.png")
+
+    await page.click("#leave")
+    await eventually(lambda: "browser" not in engine.server.rooms["meet"].participants, what="the browser leaves")

@@ -1,0 +1,187 @@
+// AuraLink call page: join a room over the engine's room API, publish microphone and camera,
+// show the others, and show captions and events that arrive on the data channel.
+const VIDEO_SLOTS = 4;
+const state = { pc: null, location: null, token: null, room: null, slots: new Map(), partial: new Map(),
+  messages: [], remoteAudioPeak: 0, joined: false };
+window.auralink = state; // inspected by the end-to-end tests
+
+const $ = (id) => document.getElementById(id);
+const setStatus = (text) => { $("status").textContent = text; };
+
+function readFragment() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (params.get("room")) $("room").value = params.get("room");
+  if (params.get("token")) $("token").value = params.get("token");
+  return params.get("autojoin") === "1";
+}
+
+async function localMedia() {
+  try {
+    return await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+  } catch (error) {
+    setStatus(`Camera unavailable (${error.name}); joining with audio only.`);
+    return navigator.mediaDevices.getUserMedia({ audio: true });
+  }
+}
+
+async function iceServers(room, token) {
+  const response = await fetch(`/rooms/${encodeURIComponent(room)}/ice`, { headers: { Authorization: `Bearer ${token}` } });
+  return response.ok ? (await response.json()).iceServers : [];
+}
+
+async function join(event) {
+  event?.preventDefault();
+  const room = $("room").value.trim(), token = $("token").value.trim();
+  setStatus("Joining…");
+  const media = await localMedia();
+  $("self-video").srcObject = media;
+  const pc = new RTCPeerConnection({ iceServers: await iceServers(room, token) });
+  Object.assign(state, { pc, room, token });
+  const audio = media.getAudioTracks()[0];
+  pc.addTransceiver(audio || "audio", { direction: audio ? "sendrecv" : "recvonly", streams: [media] });
+  const camera = media.getVideoTracks()[0];
+  if (camera) pc.addTransceiver(camera, { direction: "sendrecv", streams: [media] });
+  for (let i = camera ? 1 : 0; i < VIDEO_SLOTS; i++) pc.addTransceiver("video", { direction: "recvonly" });
+  const channel = pc.createDataChannel("auralink");
+  channel.onmessage = (message) => onMessage(JSON.parse(message.data));
+  pc.ontrack = onTrack;
+  pc.onconnectionstatechange = () => setStatus(`Room ${room}: ${pc.connectionState}`);
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  const response = await fetch(`/rooms/${encodeURIComponent(room)}/join`, {
+    method: "POST", body: pc.localDescription.sdp,
+    headers: { "Content-Type": "application/sdp", Authorization: `Bearer ${token}` },
+  });
+  if (response.status !== 201) {
+    const body = await response.json().catch(() => ({ detail: response.statusText }));
+    setStatus(`Could not join: ${body.detail}`);
+    pc.close();
+    return;
+  }
+  state.location = response.headers.get("Location");
+  await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
+  state.joined = true;
+  $("join").disabled = true;
+  $("leave").disabled = false;
+}
+
+function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { if (pc.iceGatheringState === "complete") resolve(); };
+    pc.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, 2000); // send what we have: the engine answers with all of its candidates
+  });
+}
+
+function onTrack(event) {
+  if (event.track.kind === "audio") {
+    const player = new Audio();
+    player.srcObject = new MediaStream([event.track]);
+    player.play().catch(() => setStatus("Click anywhere to hear the room."));
+    meterRemoteAudio(event.track);
+    return;
+  }
+  const mid = event.transceiver.mid;
+  const tile = tileFor(mid);
+  tile.querySelector("video").srcObject = new MediaStream([event.track]);
+}
+
+function meterRemoteAudio(track) {
+  const context = new AudioContext();
+  const analyser = context.createAnalyser();
+  context.createMediaStreamSource(new MediaStream([track])).connect(analyser);
+  const samples = new Float32Array(analyser.fftSize);
+  setInterval(() => {
+    analyser.getFloatTimeDomainData(samples);
+    const rms = Math.sqrt(samples.reduce((sum, x) => sum + x * x, 0) / samples.length);
+    state.remoteAudioPeak = Math.max(state.remoteAudioPeak, rms);
+  }, 100);
+}
+
+function tileFor(mid) {
+  let tile = state.slots.get(mid);
+  if (!tile) {
+    tile = document.createElement("figure");
+    tile.className = "tile";
+    tile.hidden = true;
+    tile.innerHTML = '<video autoplay playsinline muted></video><figcaption></figcaption><div class="level"></div>';
+    $("stage").append(tile);
+    state.slots.set(mid, tile);
+  }
+  return tile;
+}
+
+function onMessage(message) {
+  state.messages.push(message);
+  if (message.type === "participants") showParticipants(message.participants);
+  else if (message.type === "video-slots") showSlots(message.slots);
+  else if (message.type === "quality") showQuality(message);
+  else if (message.type === "event" && message.event === "audio-level") showLevel(message);
+  else if (["transcript", "translation", "text"].includes(message.type)) showCaption(message);
+}
+
+function showParticipants(participants) {
+  $("participants").replaceChildren(...participants.map((p) => {
+    const item = document.createElement("li");
+    item.textContent = `${p.identity} (${p.kind})`;
+    return item;
+  }));
+}
+
+function showSlots(slots) {
+  for (const { mid, identity } of slots) {
+    const tile = tileFor(mid);
+    tile.hidden = !identity;
+    tile.dataset.identity = identity || "";
+    tile.querySelector("figcaption").textContent = identity || "";
+  }
+}
+
+function showLevel(message) {
+  const tile = [...state.slots.values()].find((t) => t.dataset.identity === message.speaker);
+  if (!tile) return;
+  const rms = message.data.rms_dbfs;
+  tile.querySelector(".level").style.width = `${Math.max(0, Math.min(100, (rms + 60) * 100 / 60))}%`;
+}
+
+function showCaption(message) {
+  const key = `${message.speaker}|${message.type}|${message.language}`;
+  let item = state.partial.get(key);
+  if (!item) {
+    item = document.createElement("li");
+    $("captions").append(item);
+  }
+  item.className = message.final ? "final" : "partial";
+  item.innerHTML = "";
+  const who = document.createElement("span");
+  who.className = "who";
+  who.textContent = message.speaker || "room";
+  const lang = document.createElement("span");
+  lang.className = "lang";
+  lang.textContent = message.language ? `${message.type} · ${message.language}` : message.type;
+  item.append(who, document.createTextNode(message.text), lang);
+  if (message.final) state.partial.delete(key); else state.partial.set(key, item);
+  $("captions").scrollTop = $("captions").scrollHeight;
+}
+
+function showQuality(message) {
+  const rtt = message.rtt_ms == null ? "n/a" : `${message.rtt_ms.toFixed(0)} ms`;
+  $("quality").textContent = `MOS ${message.mos.toFixed(2)} · jitter ${message.jitter_ms.toFixed(1)} ms · RTT ${rtt} · loss ${(100 * message.loss).toFixed(1)} %`;
+}
+
+async function leave() {
+  if (state.location) {
+    await fetch(state.location, { method: "DELETE", keepalive: true, headers: { Authorization: `Bearer ${state.token}` } });
+  }
+  state.pc?.close();
+  Object.assign(state, { pc: null, location: null, joined: false });
+  $("join").disabled = false;
+  $("leave").disabled = true;
+  setStatus("Left the call.");
+}
+
+$("join-form").addEventListener("submit", (event) => join(event).catch((error) => setStatus(`Could not join: ${error}`)));
+$("leave").addEventListener("click", leave);
+window.addEventListener("pagehide", () => { if (state.location) leave(); }); // keepalive lets the DELETE out
+if (readFragment()) join().catch((error) => setStatus(`Could not join: ${error}`));
