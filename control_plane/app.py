@@ -11,6 +11,7 @@ from litestar.plugins.pydantic import PydanticPlugin
 
 from auralink import __version__
 from auralink.settings import Settings
+from control_plane.analytics.controller import AnalyticsController, ReportController
 from control_plane.api_keys.controller import ApiKeyController
 from control_plane.audit.controller import AuditController
 from control_plane.auth.controller import AuthController
@@ -18,7 +19,7 @@ from control_plane.db.engine import database_url
 from control_plane.db.migrate import upgrade
 from control_plane.health.controller import HealthController
 from control_plane.organizations.controller import InvitationController, OrganizationController
-from control_plane.plugins import CorePlugin, DomainPlugin
+from control_plane.plugins import CorePlugin, DomainPlugin, InsightsPlugin, TelemetryPlugin
 from control_plane.users.controller import UserController
 
 
@@ -47,6 +48,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Litestar:
             DomainPlugin("organizations", [OrganizationController, InvitationController]),
             DomainPlugin("api_keys", [ApiKeyController]),
             DomainPlugin("audit", [AuditController]),
+            DomainPlugin("analytics", [AnalyticsController, ReportController]),
+            TelemetryPlugin(settings),
+            InsightsPlugin(settings),
         ],
         middleware=[prometheus.middleware],
         openapi_config=OpenAPIConfig(

@@ -35,3 +35,8 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         assert isinstance(value, dt.datetime)
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def columns(model: type[Any]) -> Any:
+    """A table's columns (``model.__table__.c``), for SQL expressions that mypy cannot type column by column."""
+    return model.__table__.c
