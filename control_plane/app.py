@@ -11,6 +11,7 @@ from litestar.plugins.pydantic import PydanticPlugin
 
 from auralink import __version__
 from auralink.settings import Settings
+from control_plane.agents.controller import AgentController
 from control_plane.analytics.controller import AnalyticsController, ReportController
 from control_plane.api_keys.controller import ApiKeyController
 from control_plane.audit.controller import AuditController
@@ -49,6 +50,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Litestar:
             DomainPlugin("api_keys", [ApiKeyController]),
             DomainPlugin("audit", [AuditController]),
             DomainPlugin("analytics", [AnalyticsController, ReportController]),
+            DomainPlugin("agents", [AgentController]),
             TelemetryPlugin(settings),
             InsightsPlugin(settings),
         ],

@@ -9,6 +9,9 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from control_plane.state import app_state
+from control_plane.telemetry.service import ingest, publish
+from engine.telemetry import TelemetryRecord
 from tests.control_plane.conftest import PASSWORD
 
 
@@ -65,3 +68,10 @@ def member(app: Litestar, of: Account, role: str) -> Account:
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def feed(app: Litestar, organization_id: int, records: list[TelemetryRecord]) -> None:
+    """Store telemetry as the gRPC service does (for tests about what is done with it)."""
+    state = app_state(app.state)
+    with state.session() as db:
+        publish(ingest(db, organization_id, records), state.realtime)
