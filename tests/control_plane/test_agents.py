@@ -39,22 +39,26 @@ class _EngineHandler(BaseHTTPRequestHandler):
     server: FakeEngine
 
     def do_POST(self) -> None:
+        self._answer(*self._join())
+
+    def _join(self) -> tuple[int, dict[str, Any]]:
         parts = self.path.strip("/").split("/")
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         scheme, _, token = self.headers.get("Authorization", "").partition(" ")
         if self.server.refuse_with:
-            return self._answer(self.server.refuse_with, {"detail": "engine is full"})
+            return self.server.refuse_with, {"detail": "engine is full"}
         if len(parts) != 3 or parts[0] != "rooms" or parts[2] != "agents" or scheme != "Bearer":
-            return self._answer(404, {"detail": "no such route"})
+            return 404, {"detail": "no such route"}
         try:
             claims = verify_join_token(JOIN_SECRET, token)
         except TokenError as error:
-            return self._answer(401, {"detail": str(error)})
+            return 401, {"detail": str(error)}
         if claims.room != parts[1] or claims.identity != body["identity"] or not claims.allows(Grant.AGENT):
-            return self._answer(403, {"detail": "token does not match"})
-        assert set(body) == {"identity", "pipeline", "languages"}
+            return 403, {"detail": "token does not match"}
+        if set(body) != {"identity", "pipeline", "languages"}:
+            return 400, {"detail": f"unexpected fields {sorted(body)}"}
         self.server.joined.append({"room": claims.room, **body})
-        self._answer(201, {"participant": body["identity"], "room": claims.room})
+        return 201, {"participant": body["identity"], "room": claims.room}
 
     def _answer(self, status: int, body: dict[str, Any]) -> None:
         payload = json.dumps(body).encode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from typing import Any
 
 from litestar import Litestar
 
@@ -79,7 +80,7 @@ def test_custom_reports_run_validated_definitions_as_json_and_csv(app: Litestar)
         {"provider": "whisper-tiny.en", "events": 3, "cost_usd": 0.18},
     ]
     exported = acme.client.get(f"/reports/{report_id}/run", params={"format": "csv"})
-    assert list(csv.reader(io.StringIO(exported.text)))[0] == ["provider", "events", "cost_usd"]
+    assert next(csv.reader(io.StringIO(exported.text))) == ["provider", "events", "cost_usd"]
     assert [r["name"] for r in acme.client.get("/reports").json()] == ["spend by provider"]
     assert acme.client.delete(f"/reports/{report_id}").status_code == 204
     assert acme.client.get(f"/reports/{report_id}").status_code == 404
@@ -113,7 +114,7 @@ def test_a_timeline_report_with_filters(app: Litestar) -> None:
     assert sum(r["samples"] for r in rows) == 10 and rows[0]["avg_bitrate_kbps"] == 2500.0 and rows[0]["period"]
 
 
-def _insights(account: Account) -> dict[str, dict[str, object]]:
+def _insights(account: Account) -> dict[str, dict[str, Any]]:
     return {i["kind"]: i for i in account.client.get("/analytics/insights").json()}
 
 
