@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from control_plane.analytics.pricing import cost_of
 from control_plane.analytics.sql import Granularity, bucket
@@ -143,7 +143,7 @@ def run_report(
         query = query.where(column == (int(value) if name == "call_id" and value.isdigit() else value))
     if groups:
         query = query.group_by(*groups).order_by(*groups)
-    rows = db.exec(query.limit(definition.limit)).all()
+    rows = db.execute(query.limit(definition.limit)).all()
     names = [g.name for g in groups] + definition.measures
     return [{name: _plain(name, value) for name, value in zip(names, row, strict=True)} for row in rows]
 
