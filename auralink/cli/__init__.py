@@ -13,6 +13,7 @@ from auralink.cli.config import config
 from auralink.cli.demo import demo
 from auralink.cli.pipelines import run, schema, validate
 from auralink.cli.serve import serve
+from auralink.cli.serve_control_plane import serve_control_plane  # noqa: F401  (registers `serve control-plane`)
 from auralink.logs import configure_logging
 from auralink.settings import SettingsError, load_settings
 from engine.executors import configure_executor
