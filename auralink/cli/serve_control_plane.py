@@ -33,7 +33,8 @@ def serve_control_plane(
     try:
         upgrade(url)
     except SQLAlchemyError as error:
-        raise click.ClickException(f"cannot migrate {shown}: {str(error.orig or error).splitlines()[0]}") from None
+        cause = getattr(error, "orig", None) or error
+        raise click.ClickException(f"cannot migrate {shown}: {str(cause).splitlines()[0]}") from None
     click.echo(f"database {shown} is at the latest schema", err=True)
     if migrate_only:
         return

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -59,7 +60,7 @@ def test_it_serves_until_interrupted(tmp_path: Path) -> None:
     assert f"control plane on http://127.0.0.1:{port}" in stderr
 
 
-def _wait_ready(url: str, timeout_s: float = 30.0) -> dict[str, object]:
+def _wait_ready(url: str, timeout_s: float = 30.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while True:
         try:
