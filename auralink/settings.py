@@ -55,6 +55,26 @@ class Settings(BaseSettings):
     ice_remote_networks: list[str] = Field(
         default_factory=list, description="remote candidates outside these CIDRs are ignored; empty = any"
     )
+    # control plane
+    database_url: str | None = Field(
+        None, description="control-plane database: postgresql://… (psycopg); unset = SQLite in data_dir"
+    )
+    redis_url: str | None = Field(None, description="Redis for realtime metrics and rate limits; unset = in-process")
+    redis_key_prefix: str = Field("auralink:", min_length=1, description="prefix of every Redis key written")
+    control_plane_host: str = Field("127.0.0.1", description="address `auralink serve control-plane` listens on")
+    control_plane_port: int = Field(8400, ge=0, le=65535, description="HTTP port of the control plane")
+    telemetry_port: int | None = Field(
+        8401, ge=0, le=65535, description="gRPC telemetry port of the control plane; unset = no gRPC server"
+    )
+    session_ttl_s: int = Field(7 * 24 * 3600, ge=60, description="lifetime of a UI login session, seconds")
+    login_attempts_per_minute: int = Field(10, ge=1, description="password logins allowed per e-mail and address")
+    api_key_requests_per_minute: int = Field(600, ge=1, description="default request budget of one API key")
+    insights_interval_s: float = Field(3600.0, gt=0, description="how often the cost-insights job runs, seconds")
+    engine_url: str = Field("http://127.0.0.1:8080", description="engine room API the control plane sends agents to")
+    telemetry_target: str | None = Field(
+        None, description="host:port of the control plane's gRPC telemetry for an engine; unset = not reported"
+    )
+    telemetry_api_key: str | None = Field(None, description="API key (scope telemetry) an engine reports with")
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

@@ -60,6 +60,8 @@ class QualitySample:
     connection_type: str = "unknown"
     at: float = field(default_factory=time.time)
     idempotency_key: str = field(default_factory=new_idempotency_key)
+    frames_per_second: float = 0.0
+    """Decoded frames per second of this track over the interval (0 where not measured)."""
 
 
 @dataclass(frozen=True, slots=True)

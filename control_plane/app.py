@@ -1,0 +1,73 @@
+"""The control-plane app factory."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.pydantic import PydanticPlugin
+
+from auralink import __version__
+from auralink.settings import Settings
+from control_plane.agents.controller import AgentController
+from control_plane.analytics.controller import AnalyticsController, ReportController
+from control_plane.api_keys.controller import ApiKeyController
+from control_plane.audit.controller import AuditController
+from control_plane.auth.controller import AuthController
+from control_plane.db.engine import database_url
+from control_plane.db.migrate import upgrade
+from control_plane.health.controller import HealthController
+from control_plane.organizations.controller import InvitationController, OrganizationController
+from control_plane.plugins import CorePlugin, DomainPlugin, InsightsPlugin, TelemetryPlugin
+from control_plane.users.controller import UserController
+
+
+class MetricsController(PrometheusController):
+    path = "/metrics"
+    include_in_schema = False
+
+
+def create_app(settings: Settings, *, migrate: bool = True) -> Litestar:
+    """The app for ``settings``; ``migrate`` brings the database to the latest schema first."""
+    if migrate:
+        upgrade(database_url(settings))
+    prometheus = PrometheusConfig(
+        app_name="auralink_control_plane",
+        prefix="auralink_control_plane",
+        group_path=True,
+        exclude_unhandled_paths=True,
+    )
+    return Litestar(
+        plugins=[
+            CorePlugin(settings),
+            PydanticPlugin(prefer_alias=False),
+            DomainPlugin("health", [HealthController, MetricsController]),
+            DomainPlugin("users", [UserController]),
+            DomainPlugin("auth", [AuthController]),
+            DomainPlugin("organizations", [OrganizationController, InvitationController]),
+            DomainPlugin("api_keys", [ApiKeyController]),
+            DomainPlugin("audit", [AuditController]),
+            DomainPlugin("analytics", [AnalyticsController, ReportController]),
+            DomainPlugin("agents", [AgentController]),
+            TelemetryPlugin(settings),
+            InsightsPlugin(settings),
+        ],
+        middleware=[prometheus.middleware],
+        openapi_config=OpenAPIConfig(
+            title="AuraLink control plane",
+            version=__version__,
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "apiKey": SecurityScheme(type="http", scheme="bearer", description="an API key"),
+                    "session": SecurityScheme(
+                        type="apiKey", name="auralink_session", security_scheme_in="cookie", description="UI login"
+                    ),
+                }
+            ),
+            security=[{"apiKey": []}, {"session": []}],
+        ),
+    )

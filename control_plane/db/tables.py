@@ -1,0 +1,33 @@
+"""Every table, imported in one place so ``SQLModel.metadata`` is complete (for Alembic and tests)."""
+
+from sqlmodel import SQLModel
+
+from control_plane.agents.models import Agent
+from control_plane.analytics.models import Insight, Report
+from control_plane.api_keys.models import ApiKey
+from control_plane.audit.models import AuditEntry
+from control_plane.auth.models import UserSession
+from control_plane.organizations.models import Invitation, Membership, Organization
+from control_plane.telemetry.models import Call, CallEventRecord, CallParticipant, QualitySampleRecord, UsageRecord
+from control_plane.users.models import User
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "Agent",
+    "ApiKey",
+    "AuditEntry",
+    "Call",
+    "CallEventRecord",
+    "CallParticipant",
+    "Insight",
+    "Invitation",
+    "Membership",
+    "Organization",
+    "QualitySampleRecord",
+    "Report",
+    "UsageRecord",
+    "User",
+    "UserSession",
+    "metadata",
+]

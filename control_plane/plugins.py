@@ -1,0 +1,145 @@
+"""The plugins the app is assembled from: the core (state, auth, errors) and one per domain."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+
+import anyio.to_thread
+import redis
+import structlog
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
+from litestar.plugins import InitPluginProtocol
+from litestar.types import ControllerRouterHandler
+from sqlalchemy.exc import SQLAlchemyError
+
+from auralink.settings import Settings
+from control_plane.analytics.insights import refresh_all
+from control_plane.analytics.realtime import MemoryRealtimeStore, RealtimeStore, RedisRealtimeStore
+from control_plane.auth.middleware import AuthMiddleware
+from control_plane.context import provide_tenant, request_id_middleware
+from control_plane.db.engine import database_url, make_engine
+from control_plane.errors import EXCEPTION_HANDLERS
+from control_plane.routing import provide_db
+from control_plane.state import AppState, app_state
+from control_plane.stores import Counters, MemoryCounters, RateLimiter, RedisCounters
+from control_plane.telemetry.grpc_server import TelemetryServer
+
+log = structlog.get_logger(__name__)
+
+
+class CorePlugin(InitPluginProtocol):
+    """Shared state, the ``db`` and ``tenant`` dependencies, request ids, authentication, error mapping."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def build_state(self) -> AppState:
+        client = redis.Redis.from_url(self.settings.redis_url) if self.settings.redis_url else None
+        counters: Counters = RedisCounters(client, self.settings.redis_key_prefix) if client else MemoryCounters()
+        realtime: RealtimeStore = (
+            RedisRealtimeStore(client, self.settings.redis_key_prefix) if client else MemoryRealtimeStore()
+        )
+        engine = make_engine(database_url(self.settings))
+        return AppState(self.settings, engine, RateLimiter(counters), realtime, client)
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        state = self.build_state()
+        app_config.state["control_plane"] = state
+        app_config.dependencies.update(
+            {"db": Provide(provide_db), "tenant": Provide(provide_tenant, sync_to_thread=False)}
+        )
+        app_config.middleware[:0] = [
+            request_id_middleware,
+            DefineMiddleware(AuthMiddleware, exclude=["^/schema", "^/metrics"]),
+        ]
+        app_config.exception_handlers.update(EXCEPTION_HANDLERS)
+
+        def close() -> None:
+            state.engine.dispose()
+            if state.redis is not None:
+                state.redis.close()
+
+        app_config.on_shutdown.append(close)
+        return app_config
+
+
+class DomainPlugin(InitPluginProtocol):
+    """One domain's routes."""
+
+    def __init__(self, name: str, handlers: Sequence[ControllerRouterHandler]) -> None:
+        self.name = name
+        self.handlers = list(handlers)
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.route_handlers.extend(self.handlers)
+        return app_config
+
+
+class TelemetryPlugin(InitPluginProtocol):
+    """Runs the gRPC telemetry service for as long as the app runs (when ``telemetry_port`` is set)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        port = self.settings.telemetry_port
+        if port is None:
+            return app_config
+        host = self.settings.control_plane_host
+
+        def start(app: Litestar) -> None:
+            server = TelemetryServer(app_state(app.state), host, port)
+            server.start()
+            app.state.telemetry_server = server
+
+        def stop(app: Litestar) -> None:
+            server = app.state.get("telemetry_server")
+            if isinstance(server, TelemetryServer):
+                server.stop()
+
+        app_config.on_startup.append(start)
+        app_config.on_shutdown.insert(0, stop)
+        return app_config
+
+
+class InsightsPlugin(InitPluginProtocol):
+    """Runs the cost-insights job every ``insights_interval_s`` while the app runs."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.interval_s = settings.insights_interval_s
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        interval_s = self.interval_s
+
+        async def loop(state: AppState) -> None:
+            while True:
+                await asyncio.sleep(interval_s)
+                try:
+                    found = await anyio.to_thread.run_sync(_refresh_insights, state)
+                    log.info("insights job ran", new=found)
+                except SQLAlchemyError as error:  # the next run tries again
+                    log.error("insights job failed", error=str(error).splitlines()[0][:200])
+
+        def start(app: Litestar) -> None:
+            app.state.insights_task = asyncio.get_running_loop().create_task(loop(app_state(app.state)))
+
+        async def stop(app: Litestar) -> None:
+            task = app.state.get("insights_task")
+            if isinstance(task, asyncio.Task):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+        app_config.on_startup.append(start)
+        app_config.on_shutdown.insert(0, stop)
+        return app_config
+
+
+def _refresh_insights(state: AppState) -> int:
+    with state.session() as db:
+        return refresh_all(db)

@@ -1,0 +1,33 @@
+"""What the app shares between requests: settings, the database engine, Redis, stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from litestar.datastructures import State
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from auralink.settings import Settings
+from control_plane.analytics.realtime import RealtimeStore
+from control_plane.stores import RateLimiter
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: Engine
+    limiter: RateLimiter
+    realtime: RealtimeStore
+    redis: redis.Redis | None = None
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+
+def app_state(state: State | Any) -> AppState:
+    found = state.control_plane
+    assert isinstance(found, AppState)
+    return found

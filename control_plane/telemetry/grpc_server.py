@@ -1,0 +1,88 @@
+"""The gRPC telemetry service (``protos/telemetry.proto``), run beside the HTTP app.
+
+A plain thread-pool gRPC server: each batch is stored with a blocking database session,
+so it runs on a worker thread, never on the HTTP app's event loop.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+
+from control_plane.auth.permissions import Permission
+from control_plane.auth.service import find_api_key, key_principal, note_key_use
+from control_plane.state import AppState
+from control_plane.telemetry.service import ingest, publish
+from engine.telemetry import TelemetryRecord
+from engine.telemetry_wire import WireError, from_proto
+from protos.gen import telemetry_pb2 as pb
+from protos.gen import telemetry_pb2_grpc as pb_grpc
+
+log = structlog.get_logger(__name__)
+MAX_BATCH = 5000
+
+
+class TelemetryService(pb_grpc.TelemetryServicer):
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+
+    def Report(self, request: pb.ReportRequest, context: grpc.ServicerContext) -> pb.ReportResponse:  # noqa: N802
+        if len(request.records) > MAX_BATCH:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"a batch holds at most {MAX_BATCH} records")
+        organization_id = self._authorised_organization(context)
+        records: list[TelemetryRecord] = []
+        rejected = []
+        for index, message in enumerate(request.records):
+            try:
+                records.append(from_proto(message))
+            except WireError as error:
+                rejected.append(pb.Rejection(index=index, reason=str(error)))
+        try:
+            with self.state.session() as db:
+                result = ingest(db, organization_id, records)
+        except SQLAlchemyError as error:
+            log.error("telemetry batch not stored", error=str(error).splitlines()[0][:200])
+            context.abort(grpc.StatusCode.UNAVAILABLE, "the control plane could not store the batch; send it again")
+        publish(result, self.state.realtime)
+        return pb.ReportResponse(accepted=result.accepted, duplicates=result.duplicates, rejected=rejected)
+
+    def _authorised_organization(self, context: grpc.ServicerContext) -> int:
+        metadata = dict(context.invocation_metadata())
+        scheme, _, key = str(metadata.get("authorization", "")).partition(" ")
+        if scheme.lower() != "bearer" or not key:
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "send metadata 'authorization: Bearer <API key>'")
+        with self.state.session() as db:
+            row = find_api_key(db, key.strip())
+            if row is None:
+                context.abort(grpc.StatusCode.UNAUTHENTICATED, "unknown, revoked or expired API key")
+            assert row is not None
+            if Permission.REPORT_TELEMETRY not in key_principal(db, row).permissions_in(row.organization_id):
+                context.abort(grpc.StatusCode.PERMISSION_DENIED, "this API key lacks the 'telemetry' scope")
+            if self.state.limiter.retry_after(f"key:{row.id}", row.requests_per_minute) is not None:
+                context.abort(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    f"API key {row.prefix} is limited to {row.requests_per_minute}/min",
+                )
+            note_key_use(db, row)
+            return row.organization_id
+
+
+class TelemetryServer:
+    """Starts on ``host:port`` (0 = any free port; :attr:`port` says which) and stops gracefully."""
+
+    def __init__(self, state: AppState, host: str, port: int, workers: int = 4) -> None:
+        self.server = grpc.server(ThreadPoolExecutor(max_workers=workers, thread_name_prefix="telemetry"))
+        pb_grpc.add_TelemetryServicer_to_server(TelemetryService(state), self.server)
+        self.port = self.server.add_insecure_port(f"{host}:{port}")
+        if self.port == 0:
+            raise OSError(f"cannot listen for gRPC telemetry on {host}:{port}")
+
+    def start(self) -> None:
+        self.server.start()
+        log.info("telemetry gRPC listening", port=self.port)
+
+    def stop(self, grace_s: float = 2.0) -> None:
+        self.server.stop(grace_s).wait()

@@ -1,0 +1,213 @@
+"""Storing telemetry: each record once (by idempotency key), calls and participants kept current.
+
+A batch is one transaction. The realtime store is told only after the commit, so a
+batch that fails leaves no trace anywhere and can simply be sent again.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Table, func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from control_plane.analytics.realtime import STALE_AFTER_S, RealtimeStore
+from control_plane.telemetry.models import Call, CallEventRecord, CallParticipant, QualitySampleRecord, UsageRecord
+from engine.telemetry import CallEvent, QualitySample, TelemetryRecord, UsageEvent
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    live_updates: list[tuple[float, Callable[[RealtimeStore], None]]] = field(default_factory=list)
+    """What to tell the realtime store once committed, with the time each thing happened."""
+
+
+def ingest(db: Session, organization_id: int, records: Sequence[TelemetryRecord]) -> IngestResult:
+    """Store ``records`` for ``organization_id`` and commit; call :func:`publish` with the result afterwards."""
+    result = IngestResult()
+    calls = _CallFinder(db, organization_id)
+    events = sorted((r for r in records if isinstance(r, CallEvent)), key=lambda e: e.at)
+    for event in events:
+        _apply_event(db, organization_id, event, calls, result)
+    samples = [r for r in records if isinstance(r, QualitySample)]
+    usage = [r for r in records if isinstance(r, UsageEvent)]
+    stored = _store_many(db, QualitySampleRecord, [_sample_row(organization_id, s, calls) for s in samples], result)
+    _store_many(db, UsageRecord, [_usage_row(organization_id, u, calls) for u in usage], result)
+    recent = time.time() - STALE_AFTER_S  # a replayed old sample says nothing about who is in a call now
+    for sample in samples:
+        if sample.idempotency_key in stored and sample.at > recent:
+            update_live = functools.partial(_live_sample, organization_id=organization_id, sample=sample)
+            result.live_updates.append((sample.at, update_live))
+    db.commit()
+    return result
+
+
+def _live_sample(store: RealtimeStore, organization_id: int, sample: QualitySample) -> None:
+    store.sample(organization_id, sample.room, sample.participant, sample.mos, sample.frames_per_second)
+
+
+def publish(result: IngestResult, store: RealtimeStore) -> None:
+    """Tell the realtime store what the committed batch changed, in the order it happened."""
+    for _, update_live in sorted(result.live_updates, key=lambda pair: pair[0]):
+        update_live(store)
+
+
+def _insert_ignoring_duplicates(db: Session, table: Table) -> Any:
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    return (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["organization_id", "idempotency_key"])
+        .returning(table.c.idempotency_key)
+    )
+
+
+def _store_many(db: Session, model: type[Any], rows: list[dict[str, Any]], result: IngestResult) -> set[str]:
+    """Insert the rows not stored before; returns the idempotency keys of those inserted now."""
+    if not rows:
+        return set()
+    stored = {key for (key,) in db.connection().execute(_insert_ignoring_duplicates(db, model.__table__), rows)}
+    result.accepted += len(stored)
+    result.duplicates += len(rows) - len(stored)
+    return stored
+
+
+class _CallFinder:
+    """The call a room's records belong to: the room's open call, else its latest, else a new one."""
+
+    def __init__(self, db: Session, organization_id: int) -> None:
+        self.db = db
+        self.organization_id = organization_id
+        self._known: dict[str, int] = {}
+
+    def open_call(self, room: str) -> Call | None:
+        query = select(Call).where(Call.organization_id == self.organization_id, Call.room == room)
+        return self.db.exec(query.where(col(Call.ended_at).is_(None)).order_by(col(Call.id).desc())).first()
+
+    def id_for(self, room: str, at: float, call_type: str = "audio") -> int:
+        if room in self._known:
+            return self._known[room]
+        call = (
+            self.open_call(room)
+            or self.db.exec(
+                select(Call)
+                .where(Call.organization_id == self.organization_id, Call.room == room, col(Call.started_at) <= at)
+                .order_by(col(Call.started_at).desc())
+            ).first()
+        )
+        if call is None:
+            call = self.start(room, at, call_type)
+        assert call.id is not None
+        self._known[room] = call.id
+        return call.id
+
+    def start(self, room: str, at: float, call_type: str) -> Call:
+        call = Call(organization_id=self.organization_id, room=room, call_type=call_type, started_at=at)
+        self.db.add(call)
+        self.db.flush()
+        assert call.id is not None
+        self._known[room] = call.id
+        return call
+
+    def forget(self, room: str) -> None:
+        self._known.pop(room, None)
+
+
+def _apply_event(db: Session, organization_id: int, event: CallEvent, calls: _CallFinder, result: IngestResult) -> None:
+    row = {
+        "organization_id": organization_id,
+        "idempotency_key": event.idempotency_key,
+        "type": event.type,
+        "room": event.room,
+        "participant": event.participant,
+        "at": event.at,
+        "attributes": event.attributes,
+    }
+    statement = _insert_ignoring_duplicates(db, CallEventRecord.__table__)  # type: ignore[attr-defined]
+    if not db.connection().execute(statement, [row]).all():
+        result.duplicates += 1
+        return
+    result.accepted += 1
+    room, who = event.room, event.participant or ""
+    if event.type == "room-opened":
+        if calls.open_call(room) is None:
+            calls.start(room, event.at, str(event.attributes.get("call_type", "audio"))[:32])
+        result.live_updates.append((event.at, lambda store: store.room_opened(organization_id, room)))
+    elif event.type == "participant-joined":
+        call_id = calls.id_for(room, event.at)
+        db.add(CallParticipant(organization_id=organization_id, call_id=call_id, identity=who, joined_at=event.at))
+        db.flush()
+        _note_peak(db, call_id)
+        result.live_updates.append((event.at, lambda store: store.joined(organization_id, room, who)))
+    elif event.type == "participant-left":
+        _close_participants(db, calls.id_for(room, event.at), event.at, who)
+        result.live_updates.append((event.at, lambda store: store.left(organization_id, room, who)))
+    else:
+        call = calls.open_call(room)
+        if call is not None and call.id is not None:
+            call.ended_at = max(event.at, call.started_at)
+            db.add(call)
+            _close_participants(db, call.id, event.at)
+        calls.forget(room)
+        result.live_updates.append((event.at, lambda store: store.room_closed(organization_id, room)))
+
+
+def _close_participants(db: Session, call_id: int, at: float, identity: str | None = None) -> None:
+    statement = update(CallParticipant).where(
+        col(CallParticipant.call_id) == call_id, col(CallParticipant.left_at).is_(None)
+    )
+    if identity is not None:
+        statement = statement.where(col(CallParticipant.identity) == identity)
+    db.execute(statement.values(left_at=at))
+
+
+def _note_peak(db: Session, call_id: int) -> None:
+    present = db.exec(
+        select(func.count())
+        .select_from(CallParticipant)
+        .where(CallParticipant.call_id == call_id, col(CallParticipant.left_at).is_(None))
+    ).one()
+    call = db.get(Call, call_id)
+    if call is not None and present > call.peak_participants:
+        call.peak_participants = present
+        db.add(call)
+
+
+def _sample_row(organization_id: int, sample: QualitySample, calls: _CallFinder) -> dict[str, Any]:
+    return {
+        "organization_id": organization_id,
+        "call_id": calls.id_for(sample.room, sample.at),
+        "idempotency_key": sample.idempotency_key,
+        "participant": sample.participant,
+        "media": sample.media,
+        "direction": sample.direction,
+        "connection_type": sample.connection_type,
+        "jitter_ms": sample.jitter_ms,
+        "packets_lost": sample.packets_lost,
+        "loss_fraction": sample.loss_fraction,
+        "rtt_ms": sample.rtt_ms,
+        "bitrate_kbps": sample.bitrate_kbps,
+        "mos": sample.mos,
+        "frames_per_second": sample.frames_per_second,
+        "at": sample.at,
+    }
+
+
+def _usage_row(organization_id: int, event: UsageEvent, calls: _CallFinder) -> dict[str, Any]:
+    return {
+        "organization_id": organization_id,
+        "call_id": calls.id_for(event.room, event.at) if event.room else None,
+        "idempotency_key": event.idempotency_key,
+        "metric": event.metric,
+        "quantity": event.quantity,
+        "participant": event.participant,
+        "feature": event.feature or event.metric.split("_")[0],
+        "provider": event.provider,
+        "at": event.at,
+    }

@@ -1,0 +1,145 @@
+"""The engine's reporter to the control plane: gRPC, with a durable journal in between.
+
+``report`` only puts the record on an in-memory queue. One sender thread moves queued
+records into the journal (:mod:`engine.telemetry_journal`), then sends the oldest
+journaled records in batches and deletes them once acknowledged. While the control
+plane is unreachable the journal grows and the sender retries with backoff; on the
+next start a reporter with the same journal replays what is left. The control plane
+stores each record once by its idempotency key, so a batch resent after a lost
+acknowledgement is not counted twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from pathlib import Path
+
+import grpc
+import structlog
+
+from engine.telemetry import TelemetryRecord
+from engine.telemetry_journal import TelemetryJournal
+from engine.telemetry_wire import to_proto
+from protos.gen import telemetry_pb2 as pb
+from protos.gen import telemetry_pb2_grpc as pb_grpc
+
+log = structlog.get_logger(__name__)
+
+JOURNAL_FILE = "telemetry-journal.sqlite3"
+_RETRYABLE = {
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+    grpc.StatusCode.UNAUTHENTICATED,  # a key may be fixed without restarting the engine
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.INTERNAL,
+    grpc.StatusCode.UNKNOWN,
+    grpc.StatusCode.ABORTED,
+    grpc.StatusCode.CANCELLED,
+}
+
+
+class GrpcTelemetryReporter:
+    """A :class:`engine.telemetry.TelemetryReporter` that delivers to the control plane's gRPC service."""
+
+    def __init__(
+        self,
+        target: str,
+        api_key: str,
+        journal_path: Path,
+        *,
+        batch_size: int = 500,
+        rpc_timeout_s: float = 5.0,
+        max_backoff_s: float = 5.0,
+    ) -> None:
+        self.target = target
+        self.journal = TelemetryJournal(journal_path)
+        self.batch_size = batch_size
+        self.rpc_timeout_s = rpc_timeout_s
+        self.max_backoff_s = max_backoff_s
+        self.delivered = 0
+        self._metadata = (("authorization", f"Bearer {api_key}"),)
+        self._queue: queue.SimpleQueue[TelemetryRecord] = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._channel = grpc.insecure_channel(target)
+        self._stub = pb_grpc.TelemetryStub(self._channel)
+        self._thread = threading.Thread(target=self._run, name="telemetry-sender", daemon=True)
+        self._thread.start()
+
+    def report(self, record: TelemetryRecord) -> None:
+        self._queue.put(record)
+        self._wake.set()
+
+    def pending(self) -> int:
+        """Records not yet acknowledged (queued or journaled)."""
+        return self._queue.qsize() + self.journal.pending_count()
+
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        """Wait until everything reported so far is acknowledged; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while self.pending() and time.monotonic() < deadline:
+            if not self._queue.empty():
+                self._wake.set()
+            time.sleep(0.02)
+        return self.pending() == 0
+
+    async def aclose(self, timeout_s: float = 5.0) -> None:
+        """Try to deliver what is pending for up to ``timeout_s``; whatever remains stays in the journal."""
+        await asyncio.to_thread(self.flush, timeout_s)
+        self._stopping.set()
+        self._wake.set()
+        await asyncio.to_thread(self._thread.join)
+        self._channel.close()
+        self.journal.close()
+
+    def _run(self) -> None:
+        backoff = 0.0
+        while True:
+            self._wake.wait(timeout=backoff or 1.0)
+            self._wake.clear()
+            self._persist_queue()
+            if self._stopping.is_set():
+                return
+            backoff = 0.0 if self._send_pending() else min(max(backoff * 2, 0.1), self.max_backoff_s)
+
+    def _persist_queue(self) -> None:
+        records = []
+        while True:
+            try:
+                records.append(to_proto(self._queue.get_nowait()).SerializeToString())
+            except queue.Empty:
+                break
+        self.journal.append(records)
+
+    def _send_pending(self) -> bool:
+        """Send journaled batches until none is left; False when the control plane did not take one."""
+        while not self._stopping.is_set():
+            rows = self.journal.oldest(self.batch_size)
+            if not rows:
+                return True
+            request = pb.ReportRequest(records=[pb.TelemetryRecord.FromString(record) for _, record in rows])
+            try:
+                response = self._stub.Report(request, timeout=self.rpc_timeout_s, metadata=self._metadata)
+                refused = [(rows[r.index][0], rows[r.index][1], r.reason) for r in response.rejected]
+            except grpc.RpcError as error:
+                code = error.code()
+                if code in _RETRYABLE:
+                    log.info("telemetry delivery deferred", target=self.target, status=code.name, pending=len(rows))
+                    return False
+                refused = [(seq, record, f"{code.name}: {error.details()}") for seq, record in rows]
+            if refused:
+                log.error("control plane refused telemetry records", count=len(refused), first=refused[0][2])
+                self.journal.set_aside(refused)
+            self.journal.acknowledge(rows[-1][0])
+            self.delivered += len(rows)
+            self._persist_queue()
+        return True
+
+
+def reporter_from_settings(target: str, api_key: str, data_dir: Path) -> GrpcTelemetryReporter:
+    """The reporter an engine process uses (``telemetry_target``, ``telemetry_api_key``, ``data_dir``)."""
+    return GrpcTelemetryReporter(target, api_key, data_dir / JOURNAL_FILE)

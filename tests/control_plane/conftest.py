@@ -1,0 +1,108 @@
+"""Control-plane fixtures: every test runs on SQLite with in-process stores (the embedded default)
+and on a fresh PostgreSQL database with Redis (production), both real."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+from argon2 import profiles
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from auralink.settings import Settings
+from control_plane.app import create_app
+from control_plane.auth.passwords import use_parameters
+from control_plane.db.migrate import upgrade
+
+POSTGRES_ADMIN_URL = os.environ.get("AURALINK_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("AURALINK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+RUN_ID = uuid.uuid4().hex[:12]
+JOIN_SECRET = "test-join-secret-" + "x" * 32
+PASSWORD = "correct horse battery"
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    database_url: str | None
+    redis_url: str | None
+    data_dir: Path
+
+
+def _create_postgres_database(suffix: str = "") -> str:
+    name = f"auralink_test_{RUN_ID}{suffix}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return _url_with_database(name)
+
+
+def _url_with_database(name: str) -> str:
+    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+def _drop_postgres_database(name: str) -> None:
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> None:
+    """Argon2 at production cost takes most of a second here; the code path is the same at any cost."""
+    use_parameters(profiles.CHEAPEST)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """A migrated database for the whole run: a SQLite file, or a fresh PostgreSQL database dropped after."""
+    data_dir = tmp_path_factory.mktemp(f"control-plane-{request.param}")
+    if request.param == "sqlite":
+        found = Backend("sqlite", None, None, data_dir)
+        upgrade(f"sqlite:///{data_dir / 'control_plane.db'}")
+        yield found
+        return
+    url = _create_postgres_database()
+    try:
+        upgrade(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        yield Backend("postgresql", url, REDIS_URL, data_dir)
+    finally:
+        _drop_postgres_database(url.rpartition("/")[2])
+        _forget_redis_keys()
+
+
+def _forget_redis_keys() -> None:
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(f"auralink-test-{RUN_ID}-*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def settings(backend: Backend) -> Settings:
+    return Settings(
+        data_dir=backend.data_dir,
+        database_url=backend.database_url,
+        redis_url=backend.redis_url,
+        redis_key_prefix=f"auralink-test-{RUN_ID}-{uuid.uuid4().hex[:8]}:",
+        telemetry_port=None,
+        join_token_secret=JOIN_SECRET,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings, migrate=False)
+
+
+@pytest.fixture
+def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app) as test_client:
+        yield test_client

@@ -1,0 +1,122 @@
+"""No cross-organisation read or write: every route of the OpenAPI document, tried with a second
+organisation's session and API key against the first organisation's resources."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from engine.telemetry import CallEvent, QualitySample, UsageEvent
+from tests.conftest import EXAMPLES
+from tests.control_plane.helpers import Account, bearer, feed, member, owner
+
+MARK = "secretmarkofacme"
+PIPELINE = (EXAMPLES / "tone_chain.yaml").read_text()
+BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("patch", "/organizations/{organization_id}"): {"name": "stolen"},
+    ("put", "/organizations/{organization_id}/plan"): {"plan": "enterprise"},
+    ("patch", "/organizations/{organization_id}/members/{user_id}"): {"role": "viewer"},
+    ("post", "/organizations/{organization_id}/invitations"): {"email": "spy@example.com", "role": "admin"},
+    ("patch", "/agents/{agent_id}"): {"name": "stolen"},
+    ("post", "/agents/{agent_id}/join"): {"room": "spy-room"},
+}
+NOT_ORGANISATION_SCOPED = {"/users", "/users/me", "/users/me/deactivate", "/auth/login", "/auth/logout"}
+NOT_ORGANISATION_SCOPED |= {"/auth/organization", "/invitations/accept", "/health/live", "/health/ready"}
+
+
+def acme_with_everything(app: Litestar) -> tuple[Account, dict[str, int]]:
+    acme = owner(app, f"Acme {MARK}")
+    acme.client.put(f"/organizations/{acme.organization_id}/plan", json={"plan": "free", "monthly_spend_alert": 0})
+    colleague = member(app, acme, "member")
+    agent = acme.client.post("/agents", json={"name": f"agent-{MARK}", "pipeline": PIPELINE}).json()
+    report = acme.client.post(
+        "/reports", json={"name": f"report-{MARK}", "definition": {"dataset": "usage", "measures": ["events"]}}
+    ).json()
+    invitation = acme.client.post(
+        f"/organizations/{acme.organization_id}/invitations", json={"email": f"{MARK}@example.com"}
+    ).json()
+    acme.key("read")
+    now = time.time()
+    room = f"room-{MARK}"
+    feed(
+        app,
+        acme.organization_id,
+        [
+            CallEvent("room-opened", room, at=now - 100),
+            CallEvent("participant-joined", room, f"user-{MARK}", at=now - 90),
+            QualitySample(room, f"user-{MARK}", "audio", 5, 0, 0, 20, 50, 4, at=now - 50),
+            UsageEvent("stt_audio_seconds", 30, room, f"user-{MARK}", "stt", f"provider-{MARK}", at=now - 40),
+        ],
+    )
+    acme.client.post("/analytics/insights/refresh")
+    insight_id = acme.client.get("/analytics/insights").json()[0]["id"]
+    ids = {
+        "organization_id": acme.organization_id,
+        "user_id": colleague.user_id,
+        "agent_id": agent["id"],
+        "report_id": report["id"],
+        "invitation_id": invitation["id"],
+        "key_id": acme.client.get("/api-keys").json()[0]["id"],
+        "insight_id": insight_id,
+    }
+    return acme, ids
+
+
+def attempts(app: Litestar, ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | None]]:
+    schema = TestClient(app).get("/schema/openapi.json").json()
+    found = []
+    for template, operations in schema["paths"].items():
+        for method in operations:
+            if template in NOT_ORGANISATION_SCOPED:
+                continue
+            path = template.format(**ids)
+            found.append((method, template, path, BODIES.get((method, template))))
+    return found
+
+
+@pytest.mark.slow
+def test_a_second_organisation_can_neither_read_nor_change_the_first(app: Litestar) -> None:
+    acme, ids = acme_with_everything(app)
+    before = {
+        "organization": acme.client.get(f"/organizations/{acme.organization_id}").json(),
+        "members": acme.client.get(f"/organizations/{acme.organization_id}/members").json(),
+        "agents": acme.client.get("/agents").json(),
+        "reports": acme.client.get("/reports").json(),
+        "keys": acme.client.get("/api-keys").json(),
+        "insights": acme.client.get("/analytics/insights").json(),
+        "overview": acme.client.get("/analytics/overview").json()["calls"],
+    }
+    rival = owner(app, "Rival")
+    rival_key = rival.key("admin")
+    key_client = TestClient(app)
+    tried = attempts(app, ids)
+    assert len(tried) >= 30
+    for method, template, path, body in tried:
+        for client, headers in ((rival.client, {}), (key_client, bearer(rival_key))):
+            kwargs: dict[str, Any] = {"headers": headers}
+            if body is not None:
+                kwargs["json"] = body
+            response = getattr(client, method)(path, **kwargs)
+            where = f"{method.upper()} {path} ({template})"
+            if "{" in template:
+                assert response.status_code in {403, 404}, f"{where}: {response.status_code} {response.text}"
+            else:
+                assert response.status_code < 500, where
+            assert MARK not in response.text, f"{where} leaked the first organisation's data"
+    after = {
+        "organization": acme.client.get(f"/organizations/{acme.organization_id}").json(),
+        "members": acme.client.get(f"/organizations/{acme.organization_id}/members").json(),
+        "agents": acme.client.get("/agents").json(),
+        "reports": acme.client.get("/reports").json(),
+        "keys": acme.client.get("/api-keys").json(),
+        "insights": acme.client.get("/analytics/insights").json(),
+        "overview": acme.client.get("/analytics/overview").json()["calls"],
+    }
+    for name in ("organization", "members", "agents", "reports", "insights", "overview"):
+        assert after[name] == before[name], name
+    assert [k["revoked_at"] for k in after["keys"]] == [k["revoked_at"] for k in before["keys"]]
+    assert rival.client.get("/analytics/overview").json()["calls"] == 0
