@@ -130,7 +130,7 @@ def _bandwidth(options: BenchOptions) -> list[Figure]:
     kernels: dict[str, tuple[Callable[[], object], int]] = {
         "sse": (lambda: metrics.sum_squared_error(a, b), 2 * a.size),
         "reconstruct": (lambda: reconstruct.reconstruct(a, residual), a.size * 6),
-        "motion_compensate": (lambda: reconstruct.motion_compensate(a, vectors, 16), a.size * 2),
+        "motion_compensate": (lambda: reconstruct.motion_compensate(a, vectors), a.size * 2),
         "rgb_to_yuv420": (lambda: colour.rgb_to_yuv420(rgb), rgb.size + a.size * 3 // 2),
     }
     figures = [Figure("memcpy_gbps", copy_gbps, "GB/s", "info", note="numpy copyto, 64 MiB, read + write")]

@@ -11,14 +11,10 @@ import numpy.typing as npt
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def clip_u8(value: float) -> np.uint8:
-    """Round to nearest and clip to 0..255 (NaN becomes 0)."""
-    if not value > 0.0:
-        return np.uint8(0)
-    if value >= 254.5:
-        return np.uint8(255)
-    return np.uint8(int(value + 0.5))
+    """Round to nearest and clip to 0..255, without branches (so loops over it vectorise)."""
+    return np.uint8(min(max(value, 0.0), 255.0) + 0.5)
 
 
 @njit(cache=True)
@@ -59,18 +55,25 @@ def reconstruct(prediction: npt.NDArray[np.uint8], residual: npt.NDArray[np.floa
     return out
 
 
+MB = 16
+
+
 @njit(cache=True)
-def motion_compensate(ref: npt.NDArray[np.uint8], mvs: npt.NDArray[np.int32], block: int) -> npt.NDArray[np.uint8]:
-    """The prediction of a plane from ``ref`` with one (dy, dx) per ``block`` x ``block`` block (kept inside)."""
+def motion_compensate(ref: npt.NDArray[np.uint8], mvs: npt.NDArray[np.int32]) -> npt.NDArray[np.uint8]:
+    """The prediction of a plane from ``ref`` with one (dy, dx) per 16x16 block (clamped inside ``ref``)."""
     height, width = ref.shape
     out = np.empty_like(ref)
+    source, target = ref.ravel(), out.ravel()
     for by in range(mvs.shape[0]):
         for bx in range(mvs.shape[1]):
-            sy = min(max(by * block + mvs[by, bx, 0], 0), height - block)
-            sx = min(max(bx * block + mvs[by, bx, 1], 0), width - block)
-            for row in range(block):
-                for col in range(block):
-                    out[by * block + row, bx * block + col] = ref[sy + row, sx + col]
+            sy = min(max(by * MB + mvs[by, bx, 0], 0), height - MB)
+            sx = min(max(bx * MB + mvs[by, bx, 1], 0), width - MB)
+            for row in range(MB):
+                # Unsigned offsets and a constant width: each row becomes one 16-byte copy.
+                start = np.uint64((sy + row) * width + sx)
+                dest = np.uint64((by * MB + row) * width + bx * MB)
+                for col in range(np.uint64(MB)):
+                    target[dest + col] = source[start + col]
     return out
 
 
@@ -81,9 +84,8 @@ def reference_reconstruct(
     return np.where(total > 0, np.clip(np.floor(total + 0.5), 0, 255), 0).astype(np.uint8)
 
 
-def reference_motion_compensate(
-    ref: npt.NDArray[np.uint8], mvs: npt.NDArray[np.int32], block: int
-) -> npt.NDArray[np.uint8]:
+def reference_motion_compensate(ref: npt.NDArray[np.uint8], mvs: npt.NDArray[np.int32]) -> npt.NDArray[np.uint8]:
+    block = MB
     height, width = ref.shape
     out = np.empty_like(ref)
     for by, bx in np.ndindex(mvs.shape[0], mvs.shape[1]):

@@ -115,8 +115,8 @@ def test_reconstruction_kernels_match_numpy(astronaut_luma: np.ndarray) -> None:
     )
     vectors = RNG.integers(-20, 21, (8, 8, 2)).astype(np.int32)
     assert np.array_equal(
-        reconstruct.motion_compensate(prediction, vectors, 16),
-        reconstruct.reference_motion_compensate(prediction, vectors, 16),
+        reconstruct.motion_compensate(prediction, vectors),
+        reconstruct.reference_motion_compensate(prediction, vectors),
     )
 
 
