@@ -50,7 +50,7 @@ from kernels.entropy import (
     new_encoder_state,
 )
 from kernels.motion import block_sad
-from kernels.reconstruct import copy_block, store_block, store_prediction
+from kernels.reconstruct import interpolate_block, store_block, store_prediction, vector_fits
 from kernels.transform import MAX_QP, QSTEP, dequantise_block, fdct8x8, idct8x8, quantise_block
 
 OK, TRUNCATED, BAD_VECTOR, BAD_SYMBOL, BAD_QP = 0, 1, 2, 3, 4
@@ -98,9 +98,9 @@ def _prediction(
     if intra:
         out[:, :] = 128.0
     elif plane == 0:
-        copy_block(refs[0], y + dy, x + dx, 8, out)
+        interpolate_block(refs[0], 2 * y + dy, 2 * x + dx, 8, out)
     else:
-        copy_block(refs[plane], y + (dy >> 1), x + (dx >> 1), 8, out)
+        interpolate_block(refs[plane], 2 * y + (dy >> 1), 2 * x + (dx >> 1), 8, out)
 
 
 @njit(cache=True)
@@ -314,7 +314,7 @@ def decode_picture(
                         if not (ok_y and ok_x):
                             return BAD_SYMBOL
                         dy, dx = left_dy + vy, left_dx + vx
-                        if not (0 <= mby * 16 + dy <= height - 16 and 0 <= mbx * 16 + dx <= width - 16):
+                        if not vector_fits(mby * 16, mbx * 16, dy, dx, height, width):
                             return BAD_VECTOR
                 intra_flags[mby, mbx] = 1 if intra else 0
                 left_dy, left_dx = dy, dx

@@ -26,6 +26,48 @@ def copy_block(ref: npt.NDArray[np.uint8], y: int, x: int, size: int, out: npt.N
 
 
 @njit(cache=True)
+def half_pel_fits(position2: int, size: int, limit: int) -> bool:
+    """Whether a block at half-pixel ``position2`` (with its interpolation neighbour) lies inside ``0..limit``."""
+    start = position2 >> 1
+    return start >= 0 and start + size + (position2 & 1) <= limit
+
+
+@njit(cache=True)
+def vector_fits(y: int, x: int, dy: int, dx: int, height: int, width: int) -> bool:
+    """Whether the half-pixel vector (dy, dx) of the macroblock at luma (y, x) keeps luma and chroma inside."""
+    return (
+        half_pel_fits(2 * y + dy, 16, height)
+        and half_pel_fits(2 * x + dx, 16, width)
+        and half_pel_fits(y + (dy >> 1), 8, height // 2)
+        and half_pel_fits(x + (dx >> 1), 8, width // 2)
+    )
+
+
+@njit(cache=True)
+def interpolate_block(ref: npt.NDArray[np.uint8], y2: int, x2: int, size: int, out: npt.NDArray[np.float32]) -> None:
+    """The block at half-pixel position (y2 / 2, x2 / 2): bilinear with rounding up, as H.263 predicts."""
+    y, x, fy, fx = y2 >> 1, x2 >> 1, y2 & 1, x2 & 1
+    for row in range(size):
+        for col in range(size):
+            a = np.int64(ref[y + row, x + col])
+            if fx == 0 and fy == 0:
+                value = a
+            elif fy == 0:
+                value = (a + np.int64(ref[y + row, x + col + 1]) + 1) >> 1
+            elif fx == 0:
+                value = (a + np.int64(ref[y + row + 1, x + col]) + 1) >> 1
+            else:
+                value = (
+                    a
+                    + np.int64(ref[y + row, x + col + 1])
+                    + np.int64(ref[y + row + 1, x + col])
+                    + np.int64(ref[y + row + 1, x + col + 1])
+                    + 2
+                ) >> 2
+            out[row, col] = value
+
+
+@njit(cache=True)
 def store_block(
     prediction: npt.NDArray[np.float32],
     residual: npt.NDArray[np.float32],
