@@ -43,20 +43,15 @@ def half_pel_sad(
     ry, rx, fy, fx = y2 >> 1, x2 >> 1, y2 & 1, x2 & 1
     total = 0
     for row in range(MB):
-        for col in range(MB):
-            a = np.int64(ref[ry + row, rx + col])
-            b = np.int64(ref[ry + row, rx + col + fx])
-            c = np.int64(ref[ry + row + fy, rx + col])
-            d = np.int64(ref[ry + row + fy, rx + col + fx])
-            if fx and fy:
-                predicted = (a + b + c + d + 2) >> 2
-            elif fx:
-                predicted = (a + b + 1) >> 1
-            elif fy:
-                predicted = (a + c + 1) >> 1
-            else:
-                predicted = a
-            total += abs(np.int64(cur[y + row, x + col]) - predicted)
+        if fx and fy:
+            for col in range(MB):
+                corners = np.int32(ref[ry + row, rx + col]) + np.int32(ref[ry + row, rx + col + 1])
+                corners += np.int32(ref[ry + row + 1, rx + col]) + np.int32(ref[ry + row + 1, rx + col + 1])
+                total += abs(np.int32(cur[y + row, x + col]) - ((corners + 2) >> 2))
+        else:  # one neighbour (or none: then it is the pixel itself and the average is exact)
+            for col in range(MB):
+                pair = np.int32(ref[ry + row, rx + col]) + np.int32(ref[ry + row + fy, rx + col + fx])
+                total += abs(np.int32(cur[y + row, x + col]) - ((pair + 1) >> 1))
         if total >= best:
             return total
     return total

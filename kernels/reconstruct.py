@@ -47,24 +47,24 @@ def vector_fits(y: int, x: int, dy: int, dx: int, height: int, width: int) -> bo
 def interpolate_block(ref: npt.NDArray[np.uint8], y2: int, x2: int, size: int, out: npt.NDArray[np.float32]) -> None:
     """The block at half-pixel position (y2 / 2, x2 / 2): bilinear with rounding up, as H.263 predicts."""
     y, x, fy, fx = y2 >> 1, x2 >> 1, y2 & 1, x2 & 1
-    for row in range(size):
-        for col in range(size):
-            a = np.int64(ref[y + row, x + col])
-            if fx == 0 and fy == 0:
-                value = a
-            elif fy == 0:
-                value = (a + np.int64(ref[y + row, x + col + 1]) + 1) >> 1
-            elif fx == 0:
-                value = (a + np.int64(ref[y + row + 1, x + col]) + 1) >> 1
-            else:
-                value = (
-                    a
-                    + np.int64(ref[y + row, x + col + 1])
-                    + np.int64(ref[y + row + 1, x + col])
-                    + np.int64(ref[y + row + 1, x + col + 1])
-                    + 2
-                ) >> 2
-            out[row, col] = value
+    if fx == 0 and fy == 0:  # one loop per case: no branch inside, so each loop vectorises
+        for row in range(size):
+            for col in range(size):
+                out[row, col] = ref[y + row, x + col]
+    elif fy == 0:
+        for row in range(size):
+            for col in range(size):
+                out[row, col] = (np.int32(ref[y + row, x + col]) + np.int32(ref[y + row, x + col + 1]) + 1) >> 1
+    elif fx == 0:
+        for row in range(size):
+            for col in range(size):
+                out[row, col] = (np.int32(ref[y + row, x + col]) + np.int32(ref[y + row + 1, x + col]) + 1) >> 1
+    else:
+        for row in range(size):
+            for col in range(size):
+                total = np.int32(ref[y + row, x + col]) + np.int32(ref[y + row, x + col + 1])
+                total += np.int32(ref[y + row + 1, x + col]) + np.int32(ref[y + row + 1, x + col + 1])
+                out[row, col] = (total + 2) >> 2
 
 
 @njit(cache=True)
