@@ -50,11 +50,12 @@ def clip_path(name: str, cache_dir: Path) -> Path:
     return target
 
 
-def read_clip(path: Path, max_frames: int | None = None) -> list[Planes]:
-    """Decoded yuv420p pictures of a clip (PyAV)."""
+def read_clip(path: Path, max_frames: int | None = None, size: tuple[int, int] | None = None) -> list[Planes]:
+    """Decoded yuv420p pictures of a clip (PyAV), optionally scaled to ``size`` = (width, height)."""
     pictures: list[Planes] = []
     with av.open(str(path)) as container:
-        for frame in container.decode(video=0):
+        for decoded in container.decode(video=0):
+            frame = decoded if size is None else decoded.reformat(width=size[0], height=size[1], format="yuv420p")
             data = frame.to_ndarray(format="yuv420p")
             height, width = frame.height, frame.width
             luma = data[:height]

@@ -43,14 +43,27 @@ def psnr(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> float:
 
 
 @njit(cache=True)
-def _window_ssim(sx: int, sy: int, sxx: int, syy: int, sxy: int) -> float:
+def _row_ssim(
+    px: npt.NDArray[np.float64],
+    py: npt.NDArray[np.float64],
+    pxx: npt.NDArray[np.float64],
+    pyy: npt.NDArray[np.float64],
+    pxy: npt.NDArray[np.float64],
+    values: npt.NDArray[np.float64],
+) -> float:
+    """Sum of SSIM over one row of windows, from running sums (``p*``) of the column sums."""
     n = float(WINDOW * WINDOW)
+    inv_n = 1.0 / n
     cov_norm = n / (n - 1.0)
-    ux, uy = sx / n, sy / n
-    vx = cov_norm * (sxx / n - ux * ux)
-    vy = cov_norm * (syy / n - uy * uy)
-    vxy = cov_norm * (sxy / n - ux * uy)
-    return ((2 * ux * uy + C1) * (2 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2))
+    for left in range(values.shape[0]):  # independent iterations: the compiler vectorises this loop
+        right = left + WINDOW
+        ux = (px[right] - px[left]) * inv_n
+        uy = (py[right] - py[left]) * inv_n
+        vx = cov_norm * ((pxx[right] - pxx[left]) * inv_n - ux * ux)
+        vy = cov_norm * ((pyy[right] - pyy[left]) * inv_n - uy * uy)
+        vxy = cov_norm * ((pxy[right] - pxy[left]) * inv_n - ux * uy)
+        values[left] = ((2 * ux * uy + C1) * (2 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2))
+    return float(values.sum())
 
 
 @njit(cache=True)
@@ -58,47 +71,32 @@ def ssim(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> float:
     """Mean SSIM of two uint8 planes at least 7x7 (scikit-image's defaults, ``data_range=255``)."""
     height, width = a.shape
     # Exact integer column sums over the window's rows, slid down row by row.
-    cx = np.zeros(width, dtype=np.int64)
-    cy = np.zeros(width, dtype=np.int64)
-    cxx = np.zeros(width, dtype=np.int64)
-    cyy = np.zeros(width, dtype=np.int64)
-    cxy = np.zeros(width, dtype=np.int64)
+    columns = np.zeros((5, width), dtype=np.int64)
+    prefix = np.zeros((5, width + 1), dtype=np.float64)
+    values = np.empty(width - WINDOW + 1, dtype=np.float64)
     total = 0.0
     for row in range(height):
         for col in range(width):
             x, y = np.int64(a[row, col]), np.int64(b[row, col])
-            cx[col] += x
-            cy[col] += y
-            cxx[col] += x * x
-            cyy[col] += y * y
-            cxy[col] += x * y
+            columns[0, col] += x
+            columns[1, col] += y
+            columns[2, col] += x * x
+            columns[3, col] += y * y
+            columns[4, col] += x * y
         if row >= WINDOW:
-            old = row - WINDOW
             for col in range(width):
-                x, y = np.int64(a[old, col]), np.int64(b[old, col])
-                cx[col] -= x
-                cy[col] -= y
-                cxx[col] -= x * x
-                cyy[col] -= y * y
-                cxy[col] -= x * y
+                x, y = np.int64(a[row - WINDOW, col]), np.int64(b[row - WINDOW, col])
+                columns[0, col] -= x
+                columns[1, col] -= y
+                columns[2, col] -= x * x
+                columns[3, col] -= y * y
+                columns[4, col] -= x * y
         if row < WINDOW - 1:
             continue
-        sx = sy = sxx = syy = sxy = 0
-        for col in range(WINDOW):
-            sx += cx[col]
-            sy += cy[col]
-            sxx += cxx[col]
-            syy += cyy[col]
-            sxy += cxy[col]
-        total += _window_ssim(sx, sy, sxx, syy, sxy)
-        for left in range(1, width - WINDOW + 1):
-            new, old = left + WINDOW - 1, left - 1
-            sx += cx[new] - cx[old]
-            sy += cy[new] - cy[old]
-            sxx += cxx[new] - cxx[old]
-            syy += cyy[new] - cyy[old]
-            sxy += cxy[new] - cxy[old]
-            total += _window_ssim(sx, sy, sxx, syy, sxy)
+        for k in range(5):
+            for col in range(width):
+                prefix[k, col + 1] = prefix[k, col] + columns[k, col]
+        total += _row_ssim(prefix[0], prefix[1], prefix[2], prefix[3], prefix[4], values)
     return total / ((height - WINDOW + 1) * (width - WINDOW + 1))
 
 

@@ -1,8 +1,10 @@
-"""Motion search (predictive diamond search on 16x16 macroblocks, integer pixels) and block activity.
+"""Motion search (predictive diamond search on 16x16 macroblocks, refined to half pixels) and block activity.
 
 Each macroblock starts from the best of zero, its left, top and top-right
-neighbours' vectors, then walks a small diamond until the centre wins. Vectors
-keep the block inside the reference frame, so prediction never reads outside it.
+neighbours' vectors, walks a small diamond of whole pixels until the centre
+wins, then tries the eight half-pixel positions around it (bilinear, as the
+decoder predicts). Vectors are returned in half pixels and keep luma and chroma
+blocks inside the reference, so prediction never reads outside it.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from kernels.reconstruct import vector_fits
+
 MB = 16
 DIAMOND = ((-1, 0), (0, -1), (0, 1), (1, 0))
 MAX_STEPS = 32
+HALF_STEPS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 
 
 @njit(cache=True)
@@ -31,17 +36,40 @@ def block_sad(
 
 
 @njit(cache=True)
+def half_pel_sad(
+    cur: npt.NDArray[np.uint8], ref: npt.NDArray[np.uint8], y: int, x: int, y2: int, x2: int, best: int
+) -> int:
+    """SAD of the block at (y, x) against ``ref`` at half-pixel (y2 / 2, x2 / 2); stops early past ``best``."""
+    ry, rx, fy, fx = y2 >> 1, x2 >> 1, y2 & 1, x2 & 1
+    total = 0
+    for row in range(MB):
+        if fx and fy:
+            for col in range(MB):
+                corners = np.int32(ref[ry + row, rx + col]) + np.int32(ref[ry + row, rx + col + 1])
+                corners += np.int32(ref[ry + row + 1, rx + col]) + np.int32(ref[ry + row + 1, rx + col + 1])
+                total += abs(np.int32(cur[y + row, x + col]) - ((corners + 2) >> 2))
+        else:  # one neighbour (or none: then it is the pixel itself and the average is exact)
+            for col in range(MB):
+                pair = np.int32(ref[ry + row, rx + col]) + np.int32(ref[ry + row + fy, rx + col + fx])
+                total += abs(np.int32(cur[y + row, x + col]) - ((pair + 1) >> 1))
+        if total >= best:
+            return total
+    return total
+
+
+@njit(cache=True)
 def _valid(y: int, x: int, dy: int, dx: int, height: int, width: int, search: int) -> bool:
-    return abs(dy) <= search and abs(dx) <= search and 0 <= y + dy <= height - MB and 0 <= x + dx <= width - MB
+    return abs(dy) <= search and abs(dx) <= search and vector_fits(y, x, 2 * dy, 2 * dx, height, width)
 
 
 @njit(cache=True)
 def motion_search(
     cur: npt.NDArray[np.uint8], ref: npt.NDArray[np.uint8], search: int
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
-    """Per-macroblock vectors ``(rows, cols, 2)`` as (dy, dx) and their SADs; sides must be multiples of 16."""
+    """Per-macroblock half-pixel vectors ``(rows, cols, 2)`` as (dy, dx) and their SADs; sides multiples of 16."""
     height, width = cur.shape
     rows, cols = height // MB, width // MB
+    whole = np.zeros((rows, cols, 2), dtype=np.int32)
     mvs = np.zeros((rows, cols, 2), dtype=np.int32)
     sads = np.zeros((rows, cols), dtype=np.int32)
     big = 1 << 30
@@ -54,7 +82,7 @@ def motion_search(
                 ny, nx = (mby, mbx - 1) if n == 0 else ((mby - 1, mbx) if n == 1 else (mby - 1, mbx + 1))
                 if ny < 0 or nx < 0 or nx >= cols:
                     continue
-                dy, dx = mvs[ny, nx, 0], mvs[ny, nx, 1]
+                dy, dx = whole[ny, nx, 0], whole[ny, nx, 1]
                 if (dy != best_dy or dx != best_dx) and _valid(y, x, dy, dx, height, width, search):
                     sad = block_sad(cur, ref, y, x, y + dy, x + dx, best)
                     if sad < best:
@@ -69,7 +97,15 @@ def motion_search(
                             best, best_dy, best_dx = sad, dy, dx
                 if best_dy == centre_dy and best_dx == centre_dx:
                     break
-            mvs[mby, mbx, 0], mvs[mby, mbx, 1], sads[mby, mbx] = best_dy, best_dx, best
+            whole[mby, mbx, 0], whole[mby, mbx, 1] = best_dy, best_dx
+            half_dy, half_dx = 2 * best_dy, 2 * best_dx
+            for step in HALF_STEPS:
+                dy, dx = 2 * best_dy + step[0], 2 * best_dx + step[1]
+                if vector_fits(y, x, dy, dx, height, width):
+                    sad = half_pel_sad(cur, ref, y, x, 2 * y + dy, 2 * x + dx, best)
+                    if sad < best:
+                        best, half_dy, half_dx = sad, dy, dx
+            mvs[mby, mbx, 0], mvs[mby, mbx, 1], sads[mby, mbx] = half_dy, half_dx, best
     return mvs, sads
 
 
@@ -92,22 +128,34 @@ def block_log_variance(plane: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     return out
 
 
+def _reference_half_pel_block(ref: npt.NDArray[np.int32], y2: int, x2: int) -> npt.NDArray[np.int32]:
+    y, x, fy, fx = y2 >> 1, x2 >> 1, y2 & 1, x2 & 1
+    a = ref[y : y + MB, x : x + MB]
+    b = ref[y : y + MB, x + fx : x + fx + MB]
+    c = ref[y + fy : y + fy + MB, x : x + MB]
+    d = ref[y + fy : y + fy + MB, x + fx : x + fx + MB]
+    if fx and fy:
+        return (a + b + c + d + 2) >> 2
+    return (a + (b if fx else c) + 1) >> 1 if (fx or fy) else a
+
+
 def reference_motion_search(
     cur: npt.NDArray[np.uint8], ref: npt.NDArray[np.uint8], search: int
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
     """The same search with numpy SADs (no early exit, so only the chosen SADs must agree)."""
     height, width = cur.shape
     rows, cols = height // MB, width // MB
+    whole = np.zeros((rows, cols, 2), dtype=np.int32)
     mvs = np.zeros((rows, cols, 2), dtype=np.int32)
     sads = np.zeros((rows, cols), dtype=np.int32)
     signed_cur, signed_ref = cur.astype(np.int32), ref.astype(np.int32)
 
-    def sad(y: int, x: int, dy: int, dx: int) -> int:
-        block = signed_cur[y : y + MB, x : x + MB] - signed_ref[y + dy : y + dy + MB, x + dx : x + dx + MB]
+    def sad(y: int, x: int, dy2: int, dx2: int) -> int:
+        block = signed_cur[y : y + MB, x : x + MB] - _reference_half_pel_block(signed_ref, 2 * y + dy2, 2 * x + dx2)
         return int(np.abs(block).sum())
 
     def valid(y: int, x: int, dy: int, dx: int) -> bool:
-        return abs(dy) <= search and abs(dx) <= search and 0 <= y + dy <= height - MB and 0 <= x + dx <= width - MB
+        return abs(dy) <= search and abs(dx) <= search and vector_fits(y, x, 2 * dy, 2 * dx, height, width)
 
     for mby in range(rows):
         for mbx in range(cols):
@@ -116,18 +164,24 @@ def reference_motion_search(
             for ny, nx in ((mby, mbx - 1), (mby - 1, mbx), (mby - 1, mbx + 1)):
                 if ny < 0 or nx < 0 or nx >= cols:
                     continue
-                mv = (int(mvs[ny, nx, 0]), int(mvs[ny, nx, 1]))
-                if mv != best_mv and valid(y, x, *mv) and (cost := sad(y, x, *mv)) < best:
+                mv = (int(whole[ny, nx, 0]), int(whole[ny, nx, 1]))
+                if mv != best_mv and valid(y, x, *mv) and (cost := sad(y, x, 2 * mv[0], 2 * mv[1])) < best:
                     best, best_mv = cost, mv
             for _ in range(MAX_STEPS):
                 centre = best_mv
                 for sy, sx in DIAMOND:
                     mv = (centre[0] + sy, centre[1] + sx)
-                    if valid(y, x, *mv) and (cost := sad(y, x, *mv)) < best:
+                    if valid(y, x, *mv) and (cost := sad(y, x, 2 * mv[0], 2 * mv[1])) < best:
                         best, best_mv = cost, mv
                 if best_mv == centre:
                     break
-            mvs[mby, mbx], sads[mby, mbx] = best_mv, best
+            whole[mby, mbx] = best_mv
+            half = (2 * best_mv[0], 2 * best_mv[1])
+            for sy, sx in HALF_STEPS:
+                mv = (2 * best_mv[0] + sy, 2 * best_mv[1] + sx)
+                if vector_fits(y, x, *mv, height, width) and (cost := sad(y, x, *mv)) < best:
+                    best, half = cost, mv
+            mvs[mby, mbx], sads[mby, mbx] = half, best
     return mvs, sads
 
 

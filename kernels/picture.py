@@ -50,7 +50,7 @@ from kernels.entropy import (
     new_encoder_state,
 )
 from kernels.motion import block_sad
-from kernels.reconstruct import copy_block, store_block, store_prediction
+from kernels.reconstruct import interpolate_block, store_block, store_prediction, vector_fits
 from kernels.transform import MAX_QP, QSTEP, dequantise_block, fdct8x8, idct8x8, quantise_block
 
 OK, TRUNCATED, BAD_VECTOR, BAD_SYMBOL, BAD_QP = 0, 1, 2, 3, 4
@@ -98,9 +98,9 @@ def _prediction(
     if intra:
         out[:, :] = 128.0
     elif plane == 0:
-        copy_block(refs[0], y + dy, x + dx, 8, out)
+        interpolate_block(refs[0], 2 * y + dy, 2 * x + dx, 8, out)
     else:
-        copy_block(refs[plane], y + (dy >> 1), x + (dx >> 1), 8, out)
+        interpolate_block(refs[plane], 2 * y + (dy >> 1), 2 * x + (dx >> 1), 8, out)
 
 
 @njit(cache=True)
@@ -141,6 +141,75 @@ def _context(flags: npt.NDArray[np.uint8], mby: int, mbx: int) -> int:
 
 
 @njit(cache=True)
+def _mode_decision(
+    planes: tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8]],
+    refs: tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8]],
+    mby: int,
+    mbx: int,
+    sad: int,
+    ac_step: float,
+) -> tuple[bool, bool]:
+    """(skip, intra) for a macroblock of an inter picture, decided before any transform."""
+    y, x = mby * 16, mbx * 16
+    if block_sad(planes[0], refs[0], y, x, y, x, 1 << 30) <= 256 * SKIP_ERROR * ac_step:
+        return True, False
+    if sad <= INTRA_BIAS:
+        return False, False
+    return False, _intra_cost(planes[0], mby, mbx) + INTRA_BIAS < sad
+
+
+@njit(cache=True)
+def _transform_macroblock(
+    planes: tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8]],
+    refs: tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8]],
+    mby: int,
+    mbx: int,
+    intra: bool,
+    dy: int,
+    dx: int,
+    steps: tuple[float, float, float],
+    preds: npt.NDArray[np.float32],
+    levels: npt.NDArray[np.int32],
+    counts: npt.NDArray[np.int32],
+) -> int:
+    """Predict, transform and quantise the six blocks; returns the count of non-zero levels."""
+    dc_step, ac_step, rounding = steps
+    residual = np.empty((8, 8), dtype=np.float32)
+    coeffs = np.empty((8, 8), dtype=np.float32)
+    nonzero = 0
+    for block in range(6):
+        plane, y, x = _block_origin(block, mby, mbx)
+        _prediction(refs, plane, y, x, intra, dy, dx, preds[block])
+        source = planes[plane]
+        for row in range(8):
+            for col in range(8):
+                residual[row, col] = source[y + row, x + col] - preds[block, row, col]
+        fdct8x8(residual, coeffs)
+        counts[block] = quantise_block(coeffs, dc_step, ac_step, rounding, levels[block])
+        nonzero += counts[block]
+    return nonzero
+
+
+@njit(cache=True)
+def _code_blocks(
+    state: npt.NDArray[np.int64],
+    out: npt.NDArray[np.uint8],
+    probs: npt.NDArray[np.int32],
+    levels: npt.NDArray[np.int32],
+    intra: bool,
+    dc_prediction: npt.NDArray[np.int64],
+) -> None:
+    for block in range(6):
+        plane = 0 if block < 4 else block - 3
+        cls = 2 * (1 if plane > 0 else 0) + (0 if intra else 1)
+        if intra:
+            dc_ctx = CTX_DC_LUMA if plane == 0 else CTX_DC_CHROMA
+            encode_signed(state, out, probs, dc_ctx, levels[block, 0] - dc_prediction[plane])
+            dc_prediction[plane] = levels[block, 0]
+        encode_block(state, out, probs, levels[block], 1 if intra else 0, cls)
+
+
+@njit(cache=True)
 def encode_picture(
     planes: tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8]],
     refs: tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8]],
@@ -159,8 +228,7 @@ def encode_picture(
     skip_flags = np.zeros((rows, cols), dtype=np.uint8)
     intra_flags = np.zeros((rows, cols), dtype=np.uint8)
     levels = np.zeros((6, 64), dtype=np.int32)
-    residual = np.empty((8, 8), dtype=np.float32)
-    coeffs = np.empty((8, 8), dtype=np.float32)
+    counts = np.zeros(6, dtype=np.int32)
     preds = np.empty((6, 8, 8), dtype=np.float32)
     dc_prediction = np.zeros(3, dtype=np.int64)
     dc_step = QSTEP[qp]
@@ -168,37 +236,23 @@ def encode_picture(
     for mby in range(rows):
         left_dy, left_dx = 0, 0
         for mbx in range(cols):
-            dy, dx = (mvs[mby, mbx, 0], mvs[mby, mbx, 1]) if inter else (0, 0)
-            intra = not inter or _intra_cost(planes[0], mby, mbx) + INTRA_BIAS < sads[mby, mbx]
-            if intra:
-                dy, dx = 0, 0
             mb_qp = min(max(qp + qp_offsets[mby, mbx], 0), MAX_QP)
             ac_step = QSTEP[mb_qp]
-            rounding = INTRA_ROUNDING if intra else INTER_ROUNDING
-            nonzero = 0
-            counts = np.zeros(6, dtype=np.int32)
-            for block in range(6):
-                plane, y, x = _block_origin(block, mby, mbx)
-                _prediction(refs, plane, y, x, intra, dy, dx, preds[block])
-                source = planes[plane]
-                for row in range(8):
-                    for col in range(8):
-                        residual[row, col] = source[y + row, x + col] - preds[block, row, col]
-                fdct8x8(residual, coeffs)
-                counts[block] = quantise_block(coeffs, dc_step, ac_step, rounding, levels[block])
-                nonzero += counts[block]
-            skip = inter and not intra and dy == 0 and dx == 0 and nonzero == 0
-            if inter and not skip and not intra:
-                skip = block_sad(planes[0], refs[0], mby * 16, mbx * 16, mby * 16, mbx * 16, 1 << 30) <= (
-                    256 * SKIP_ERROR * ac_step
+            skip, intra = False, not inter
+            if inter:
+                skip, intra = _mode_decision(planes, refs, mby, mbx, sads[mby, mbx], ac_step)
+            dy, dx = (mvs[mby, mbx, 0], mvs[mby, mbx, 1]) if inter and not (skip or intra) else (0, 0)
+            if skip:
+                counts[:] = 0
+                for block in range(6):
+                    plane, y, x = _block_origin(block, mby, mbx)
+                    _prediction(refs, plane, y, x, False, 0, 0, preds[block])
+            else:
+                rounding = INTRA_ROUNDING if intra else INTER_ROUNDING
+                nonzero = _transform_macroblock(
+                    planes, refs, mby, mbx, intra, dy, dx, (dc_step, ac_step, rounding), preds, levels, counts
                 )
-                if skip:
-                    dy, dx = 0, 0
-                    for block in range(6):
-                        plane, y, x = _block_origin(block, mby, mbx)
-                        _prediction(refs, plane, y, x, False, 0, 0, preds[block])
-                        counts[block] = 0
-                        levels[block, :] = 0
+                skip = inter and not intra and dy == 0 and dx == 0 and nonzero == 0
             if inter:
                 encode_bit(state, out, probs, CTX_SKIP + _context(skip_flags, mby, mbx), 1 if skip else 0)
             if skip:
@@ -214,14 +268,7 @@ def encode_picture(
                 intra_flags[mby, mbx] = 1 if intra else 0
                 left_dy, left_dx = dy, dx
                 encode_signed(state, out, probs, CTX_QP_OFFSET, mb_qp - qp)
-                for block in range(6):
-                    plane = 0 if block < 4 else block - 3
-                    cls = 2 * (1 if plane > 0 else 0) + (0 if intra else 1)
-                    if intra:
-                        dc_ctx = CTX_DC_LUMA if plane == 0 else CTX_DC_CHROMA
-                        encode_signed(state, out, probs, dc_ctx, levels[block, 0] - dc_prediction[plane])
-                        dc_prediction[plane] = levels[block, 0]
-                    encode_block(state, out, probs, levels[block], 1 if intra else 0, cls)
+                _code_blocks(state, out, probs, levels, intra, dc_prediction)
             for block in range(6):
                 plane, y, x = _block_origin(block, mby, mbx)
                 _reconstruct_block(levels[block], counts[block] > 0, dc_step, ac_step, preds[block], recon[plane], y, x)
@@ -267,7 +314,7 @@ def decode_picture(
                         if not (ok_y and ok_x):
                             return BAD_SYMBOL
                         dy, dx = left_dy + vy, left_dx + vx
-                        if not (0 <= mby * 16 + dy <= height - 16 and 0 <= mbx * 16 + dx <= width - 16):
+                        if not vector_fits(mby * 16, mbx * 16, dy, dx, height, width):
                             return BAD_VECTOR
                 intra_flags[mby, mbx] = 1 if intra else 0
                 left_dy, left_dx = dy, dx

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from pipeline.aic import bitstream
 from pipeline.aic.audio import decode_audio, encode_audio
 from pipeline.aic.bitstream import BitstreamError, FrameKind
-from pipeline.aic.types import CompressOptions, CompressResult, DecodedAudio, DecodedVideo, Status
+from pipeline.aic.types import CompressOptions, CompressResult, DecodedAudio, DecodedVideo, Mode, Status
 from pipeline.aic.video import Planes, VideoDecoder, VideoEncoder
 
 
@@ -61,6 +61,19 @@ class AICDecoder:
             video_header.sequence,
             kind.name.lower(),
         )
+
+
+def warm_up() -> None:
+    """Load (or compile, on first use) every kernel a stream touches, so the first real frame is not charged for it."""
+    rng = np.random.default_rng(0)
+    luma = rng.integers(0, 256, (32, 32), dtype=np.uint8)
+    chroma = np.full((16, 16), 128, dtype=np.uint8)
+    encoder, decoder = AICEncoder(), AICDecoder()
+    for picture in ((luma, chroma, chroma), (np.roll(luma, 1, axis=1), chroma, chroma)):
+        decoder.decompress(encoder.compress_video(picture, CompressOptions(latency_cap_ms=1e6)).data)
+    decoder.decompress(encoder.compress_video((luma, chroma, chroma), CompressOptions(mode=Mode.OFF)).data)
+    tone = rng.integers(-1000, 1000, (160, 1)).astype(np.int16)
+    decoder.decompress(encoder.compress_audio(tone, 16000, CompressOptions()).data)
 
 
 __all__ = ["AICDecoder", "AICEncoder", "BitstreamError", "DecodedAudio", "DecodedVideo"]

@@ -25,7 +25,7 @@ from engine.executors import work_executor
 from kernels.dispatch import device_name
 from pipeline.aic import bitstream
 from pipeline.aic.bitstream import BitstreamError
-from pipeline.aic.codec import AICDecoder, AICEncoder
+from pipeline.aic.codec import AICDecoder, AICEncoder, warm_up
 from pipeline.aic.hints import DEFAULT_NS_PER_PIXEL, Hints, audio_hints, video_hints
 from pipeline.aic.network import NetworkError, analyse
 from pipeline.aic.types import CompressOptions, CompressResult
@@ -207,7 +207,8 @@ class AICService(pb_grpc.AICCompressionServiceServicer):
 
 
 async def start_server(host: str = "127.0.0.1", port: int = 0) -> tuple[grpc.aio.Server, int]:
-    """A started server on ``host:port`` (0 = any free port); returns it and the bound port."""
+    """A started server on ``host:port`` (0 = any free port), its kernels warmed up; returns it and the bound port."""
+    await asyncio.get_running_loop().run_in_executor(work_executor(), warm_up)
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),

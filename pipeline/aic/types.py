@@ -55,6 +55,8 @@ class CompressOptions:
     allow_fallback: bool = True
     keyframe: bool = False
     """Force an intra frame (video)."""
+    fixed_qp: int | None = None
+    """Code at this qp in one attempt, without rate control (for rate-distortion curves)."""
 
 
 @dataclass(slots=True)

@@ -150,7 +150,7 @@ class VideoEncoder:
         budget = frame_budget(original, options)
         refs = self._reference if inter else padded
         empty = np.zeros((1, 1, 2), dtype=np.int32), np.zeros((1, 1), dtype=np.int32)
-        qp: int | None = self.rate.first_qp(options)
+        qp: int | None = self.rate.first_qp(options) if options.fixed_qp is None else options.fixed_qp
         best: tuple[Attempt, _Coded] | None = None
         attempts = 0
         encode_ms = quality_ms = 0.0
@@ -165,7 +165,7 @@ class VideoEncoder:
             attempt = Attempt(qp, len(coded.payload), quality, _ms(started))
             if best is None or (best[0].ssim < floor and quality > best[0].ssim) or quality >= floor:
                 best = (attempt, coded)
-            qp = self.rate.retry_qp(attempt, budget, options)
+            qp = None if options.fixed_qp is not None else self.rate.retry_qp(attempt, budget, options)
             per_attempt = (encode_ms + quality_ms) / attempts
             if qp is not None and _ms(started) + per_attempt > options.latency_cap_ms:
                 break

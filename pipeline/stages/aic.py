@@ -10,12 +10,14 @@ the end of the stream, a ``usage`` event carrying an ``engine.telemetry``
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from engine.caps import ANY_EVENT, Caps, Structure, audio
+from engine.executors import work_executor
 from engine.frames import AudioFrame, Frame, FrameKind, VideoFrame
 from engine.stage import Placement, Stage, StageError, StageSettings
 from engine.telemetry import UsageEvent, record_to_json
@@ -69,6 +71,12 @@ class AICStage(Stage[AICSettings]):
 
     def output_caps(self, upstream: Caps) -> Caps:
         return upstream.union(ANY_EVENT)
+
+    async def start(self) -> None:
+        """Load the kernels before frames flow, so the first frame keeps its latency budget."""
+        from pipeline.aic.codec import warm_up
+
+        await asyncio.get_running_loop().run_in_executor(work_executor(), warm_up)
 
     def process(self, frame: Frame) -> None:
         if isinstance(frame, VideoFrame):

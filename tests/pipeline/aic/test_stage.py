@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from benchmarks.aic_media import ssim_y
-from engine.frames import AudioFrame, VideoFrame, now_ns
+from engine.frames import AudioFrame, EventFrame, VideoFrame, now_ns
 from engine.harness import run_stage
 from kernels.colour import Planes
 from pipeline.stages.aic import AICSettings, AICStage
@@ -58,3 +60,19 @@ async def test_an_uncodable_frame_is_a_stage_error_naming_the_problem() -> None:
     collected = await run_stage(AICStage("aic", AICSettings()), _video([tiny]))
     assert collected.errors
     assert "unsupported picture size 8x8" in str(collected.errors[0].data)
+
+
+async def test_the_speech_aic_example_records_the_speech_and_reports_usage(in_tmp: Path) -> None:
+    from engine.runner import GraphRunner
+    from pipeline.config import load_pipeline
+    from tests.conftest import EXAMPLES
+    from tests.pipeline.media import read_audio
+
+    runner = GraphRunner(load_pipeline(EXAMPLES / "speech_aic.yaml").graph)
+    events: list[EventFrame] = []
+    runner.bus.subscribe(events.append)
+    assert (await runner.run()).ok
+    recorded, rate = read_audio(in_tmp / "speech-aic.wav")
+    assert rate == 16000 and recorded.shape == (113_600, 1)
+    usage = [e.data for e in events if getattr(e, "name", "") == "usage"]
+    assert len(usage) >= 7 and all(u["metric"] == "aic_bytes_saved" and u["quantity"] > 0 for u in usage)
