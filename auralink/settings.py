@@ -32,6 +32,17 @@ class Settings(BaseSettings):
     worker_threads: int = Field(0, ge=0, le=1024, description="threads for CPU/GPU stage work; 0 = one per core")
     metrics_host: str = Field("127.0.0.1", description="address of the Prometheus endpoint of `auralink run`")
     metrics_port: int | None = Field(None, ge=1, le=65535, description="port of that endpoint; unset = off")
+    models_dir: Path | None = Field(None, description="cache of joined speech models; unset = DATA_DIR/models")
+    stt_model: str = Field("tiny.en", description="speech model of `auralink transcribe` and the speech endpoints")
+    stt_device: Literal["cpu", "cuda", "auto"] = Field("auto", description="where Whisper runs; auto = cuda if seen")
+    stt_compute_type: str = Field("auto", description="CTranslate2 compute type; auto = int8 on CPU, float16 on GPU")
+    speech_ws_max_message_bytes: int = Field(65536, ge=1024, le=16 << 20, description="largest audio message")
+    speech_ws_max_backlog_s: float = Field(10.0, gt=0, le=120, description="audio waiting per connection, at most")
+
+    @property
+    def speech_models_dir(self) -> Path:
+        """Where joined speech models are cached."""
+        return self.models_dir or self.data_dir / "models"
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

@@ -114,7 +114,9 @@ class StreamingTranscriber:
             return []
         update = self._decode(endpoint=self.buffer_seconds >= self.options.max_buffer_s)
         if not update.endpoint and self.buffer_seconds > self.options.trim_after_s and self.policy.committed:
-            self._buffer.cut_at(self.policy.committed_end)
+            # never past the first uncommitted word: a committed word's end may be stretched over it
+            cut = min(self.policy.committed_end, update.partial[0].start if update.partial else float("inf"))
+            self._buffer.cut_at(cut)
             self.policy.forget_hypotheses()
         return [update]
 

