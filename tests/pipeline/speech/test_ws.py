@@ -41,15 +41,13 @@ def server() -> Iterator[str]:
 
 
 def pcm16(audio: np.ndarray) -> bytes:
-    return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
+    return bytes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
 
 
 def opus_packets(audio: np.ndarray) -> list[bytes]:
     """``audio`` (16 kHz) as 20 ms Opus packets at 48 kHz, as a browser sends them."""
     resampler = av.AudioResampler(format="s16", layout="mono", rate=48000)
-    frame = av.AudioFrame.from_ndarray(
-        pcm16(audio) and np.frombuffer(pcm16(audio), "<i2")[None, :], format="s16", layout="mono"
-    )
+    frame = av.AudioFrame.from_ndarray(np.frombuffer(pcm16(audio), "<i2")[None, :], format="s16", layout="mono")
     frame.sample_rate = 16000
     samples = np.concatenate([f.to_ndarray().reshape(-1) for f in resampler.resample(frame)])
     encoder = av.CodecContext.create("libopus", "w")
