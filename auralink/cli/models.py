@@ -48,12 +48,19 @@ def verify(settings: Settings, names: tuple[str, ...]) -> None:
 
 
 def prepare_model(name: str, settings: Settings) -> str:
-    """Resolve ``name``, joining a split model into the cache with a progress bar the first time."""
-    columns = (TextColumn("joining {task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task(name, total=None)
+    """Resolve ``name``; a split model is joined into the cache the first time, behind a progress bar."""
+    bars: list[Progress] = []
 
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+    def advance(done: int, total: int) -> None:
+        if not bars:  # only a model that is being joined shows a bar
+            columns = (TextColumn(f"joining {name}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+            bars.append(Progress(*columns, console=Console(stderr=True), transient=True))
+            bars[0].start()
+            bars[0].add_task(name, total=total)
+        bars[0].update(bars[0].task_ids[0], completed=done)
 
+    try:
         return str(resolve_model(name, settings.speech_models_dir, progress=advance))
+    finally:
+        for bar in bars:
+            bar.stop()
