@@ -12,9 +12,7 @@ from websockets.sync.client import connect
 
 from tests.cli.helpers import invoke, spawn
 from tests.conftest import SPEECH_SAMPLE
-from tests.pipeline.speech.conftest import MODELS_CACHE, asterisk_clips, wer
-
-SAMPLE_TEXT = "and mister john dashwood had then leisure to consider how much there might be prudently in his power"
+from tests.pipeline.speech.conftest import MODELS_CACHE, SAMPLE_TRANSCRIPT, asterisk_clips, wer
 
 
 def env() -> dict[str, str]:
@@ -34,7 +32,7 @@ def test_transcribe_prints_the_transcript_as_it_streams() -> None:
     result = invoke("transcribe", str(SPEECH_SAMPLE), env=env())
     assert result.exit_code == 0, result.output
     assert result.output.startswith("[   0.00 ->")
-    assert wer(SAMPLE_TEXT + " to do for them", result.output.split("] ", 1)[1]) <= 0.2, result.output
+    assert wer(SAMPLE_TRANSCRIPT, result.output.split("] ", 1)[1]) <= 0.2, result.output
 
 
 def test_transcribe_translates_into_portuguese_and_prints_json(tmp_path: Path) -> None:
@@ -73,7 +71,7 @@ def test_models_verify_joins_base_and_transcribe_runs_on_it(tmp_path: Path) -> N
     joined = tmp_path / "models" / "whisper-base" / "model.bin"
     assert joined.stat().st_size == 145_217_532
     result = invoke("transcribe", str(SPEECH_SAMPLE), "--model", "base", "--language", "en", env=cache)
-    assert result.exit_code == 0 and wer(SAMPLE_TEXT, result.output.split("] ", 1)[1]) <= 0.25, result.output
+    assert result.exit_code == 0 and wer(SAMPLE_TRANSCRIPT, result.output.split("] ", 1)[1]) <= 0.25, result.output
     shutil.rmtree(tmp_path / "models")
 
 
