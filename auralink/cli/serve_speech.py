@@ -6,17 +6,23 @@ command serves it alone, for development and for a speech-only deployment.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-import uvicorn
-from litestar import Litestar, get
 
 from auralink.cli.serve import serve
 from auralink.settings import Settings
-from pipeline.speech.ws import SpeechServiceConfig, speech_routes
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+    from pipeline.speech.ws import SpeechServiceConfig
 
 
 def speech_config(settings: Settings) -> SpeechServiceConfig:
     """The endpoints' configuration from the process settings."""
+    from pipeline.speech.ws import SpeechServiceConfig
+
     return SpeechServiceConfig(
         models_dir=settings.speech_models_dir,
         model=settings.stt_model,
@@ -29,6 +35,9 @@ def speech_config(settings: Settings) -> SpeechServiceConfig:
 
 def speech_app(settings: Settings) -> Litestar:
     """A Litestar app serving only the speech endpoints (and a liveness check)."""
+    from litestar import Litestar, get
+
+    from pipeline.speech.ws import speech_routes
 
     @get("/healthz", sync_to_thread=False)
     def healthz() -> dict[str, str]:
@@ -43,5 +52,7 @@ def speech_app(settings: Settings) -> Litestar:
 @click.pass_obj
 def serve_speech(settings: Settings, host: str, port: int) -> None:
     """Serve /ws/stt and /ws/translate until Ctrl-C."""
+    import uvicorn  # the web stack loads only for this command: every other command starts faster
+
     click.echo(f"speech endpoints: ws://{host}:{port}/ws/stt and ws://{host}:{port}/ws/translate")
     uvicorn.run(speech_app(settings), host=host, port=port, log_level=settings.log_level, ws_max_size=16 << 20)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import click
 
@@ -25,6 +25,7 @@ from pipeline.speech.models import ModelError
 from pipeline.speech.sentences import join_pieces
 from pipeline.speech.stt_stage import SpeechToText, SttSettings
 from pipeline.speech.translate_stage import Translate, TranslateSettings
+from pipeline.speech.whisper import load_whisper
 from pipeline.stages.resample import Resample, ResampleSettings
 
 
@@ -37,32 +38,36 @@ class CaptionPrinter(Stage[StageSettings]):
     def __init__(self, as_json: bool) -> None:
         super().__init__("print", StageSettings())
         self.as_json = as_json
-        self._utterance: list[TextFrame] = []
+        self._utterances: dict[TextRole, list[TextFrame]] = {TextRole.TRANSCRIPT: [], TextRole.TRANSLATION: []}
 
     def process(self, frame: Frame) -> None:
         if not isinstance(frame, TextFrame) or not frame.is_final:
             return
         if self.as_json:
             click.echo(json.dumps(frame_to_json(frame), ensure_ascii=False))
-        if frame.role is TextRole.TRANSLATION and "source_text" in frame.attributes:  # a text translation
-            self._print_utterance()
-            if not self.as_json:
-                click.echo(f"    {frame.language}: {frame.text}")
             return
-        self._utterance.append(frame)
+        if "source_text" in frame.attributes:  # a sentence translated from the transcript
+            self._print(TextRole.TRANSCRIPT)
+            click.echo(f"    {frame.language}: {frame.text}")
+            return
+        self._utterances[frame.role].append(frame)  # a transcript, or Whisper's English translation of the speech
         if frame.attributes.get("utterance_end"):
-            self._print_utterance()
+            self._print(frame.role)
 
     def end_of_stream(self) -> None:
-        self._print_utterance()
+        self._print(TextRole.TRANSCRIPT)
+        self._print(TextRole.TRANSLATION)
 
-    def _print_utterance(self) -> None:
-        if not self._utterance:
+    def _print(self, role: TextRole) -> None:
+        frames, self._utterances[role] = self._utterances.get(role, []), []
+        if not frames:
             return
-        frames, self._utterance = self._utterance, []
-        if not self.as_json:
-            start, end = frames[0].attributes.get("start", 0.0), frames[-1].attributes.get("end", 0.0)
-            click.echo(f"[{start:7.2f} -> {end:7.2f}] {join_pieces([f.text for f in frames])}")
+        text = join_pieces([f.text for f in frames])
+        if role is TextRole.TRANSLATION:
+            click.echo(f"    en (whisper): {text}")
+            return
+        start, end = frames[0].attributes.get("start", 0.0), frames[-1].attributes.get("end", 0.0)
+        click.echo(f"[{start:7.2f} -> {end:7.2f}] {text}")
 
 
 @click.command()
@@ -93,7 +98,7 @@ def transcribe(
     printer = CaptionPrinter(as_json)
     try:
         graph = _graph(file, name, language, list(targets), mt_model, settings, printer)
-    except (GraphError, ValueError) as error:
+    except (GraphError, ModelError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     result = asyncio.run(GraphRunner(graph).run())
     if result.error:
@@ -116,15 +121,23 @@ def _graph(
         StageSpec("source", lambda: FileSource("source", FileSourceSettings(path=file))),
         StageSpec("to16k", lambda: Resample("to16k", ResampleSettings(sample_rate=16000, channels=1))),
         StageSpec("stt", lambda: SpeechToText("stt", stt)),
+        StageSpec("print", lambda: printer),
     ]
     links = [LinkSpec("source", "to16k"), LinkSpec("to16k", "stt")]
-    last = "stt"
+    if "en" in targets and language != "en" and _multilingual(model, settings):
+        # speech to English through Whisper's translate task, beside the transcript
+        targets = [target for target in targets if target != "en"]
+        speech = TranslateSettings(targets=["en"], engine="whisper", whisper_model=model, source_language=language)
+        stages.append(StageSpec("to_english", lambda: Translate("to_english", speech)))
+        links += [LinkSpec("to16k", "to_english"), LinkSpec("to_english", "print")]
     if targets:
-        options: dict[str, Any] = {"targets": targets, "model": mt_model}
-        translate = TranslateSettings(**options)
-        stages.append(StageSpec("translate", lambda: Translate("translate", translate)))
-        links.append(LinkSpec("stt", "translate"))
-        last = "translate"
-    stages.append(StageSpec("print", lambda: printer))
-    links.append(LinkSpec(last, "print"))
+        text = TranslateSettings(targets=targets, model=mt_model)
+        stages.append(StageSpec("translate", lambda: Translate("translate", text)))
+        links += [LinkSpec("stt", "translate"), LinkSpec("translate", "print")]
+    else:
+        links.append(LinkSpec("stt", "print"))
     return Graph.build("transcribe", stages, links)
+
+
+def _multilingual(model: str, settings: Settings) -> bool:
+    return load_whisper(model, settings.speech_models_dir, settings.stt_device, settings.stt_compute_type).multilingual

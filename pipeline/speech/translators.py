@@ -22,8 +22,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-import ctranslate2
-
 from pipeline.speech.models import ModelError
 
 NLLB_CODES = {
@@ -152,6 +150,8 @@ class CTranslate2Translator:
         self._tokenizer = _load_tokenizer(model_dir)
         self._vocabulary = _vocabulary(model_dir)
         self._pair = tuple(model_languages.split("-", 1)) if model_languages else None
+        import ctranslate2  # heavy: imported with the first model
+
         try:
             self._translator = ctranslate2.Translator(
                 str(model_dir), device=device, compute_type="int8" if compute_type == "auto" else compute_type

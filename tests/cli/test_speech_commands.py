@@ -100,3 +100,17 @@ def test_serve_speech_serves_the_endpoints_on_a_free_port(tmp_path: Path) -> Non
     finally:
         server.terminate()
         server.wait(10)
+
+
+@pytest.mark.slow
+def test_transcribe_translates_spanish_speech_to_english_through_whisper(tmp_path: Path) -> None:
+    from tests.pipeline.speech.conftest import espeak
+
+    spoken = espeak("Buenos días, ¿cómo estás? Hoy hace mucho calor en la ciudad.", "es", tmp_path / "es.wav")
+    result = invoke("transcribe", str(spoken), "--model", "base", "--translate-to", "en", env=env())
+    assert result.exit_code == 0, result.output
+    transcript = next(line for line in result.output.splitlines() if line.startswith("["))
+    english = next(line for line in result.output.splitlines() if line.startswith("    en (whisper): "))
+    assert "buenos días" in transcript.lower() and "how are you" in english.lower()
+    refused = invoke("transcribe", str(spoken), "--model", "base", "--translate-to", "pt", env=env())
+    assert refused.exit_code == 1 and "no translator for es->pt" in refused.output

@@ -32,7 +32,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
         [
             "3:5: stages[0].type: unknown stage type 'synthetic_sorce' (did you mean 'synthetic_source'?); "
             "known types: file_sink, file_source, jsonl_sink, level_meter, microphone_source, resample, "
-            "speaker_sink, synthetic_source"
+            "speaker_sink, stt, synthetic_source, translate"
         ],
     ),
     "missing_field": ("stages:\n  - type: level_meter\n", ["2:5: stages[0].name: required field is missing"]),
