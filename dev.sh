@@ -47,6 +47,11 @@ install_python_packages() {
     say "installing AuraLink and its dependencies into $VENV ($extras)"
     "$VENV/bin/python" -m pip install -qq --upgrade pip
     "$VENV/bin/python" -m pip install -qq --editable ".[$extras]"
+    if [[ $extras == *bench* ]]; then
+        # the STT benchmark's anchor: only its LocalAgreement modules are used, which need numpy alone;
+        # its declared dependencies (torch, fastapi, a model-hub client) are left out on purpose
+        "$VENV/bin/python" -m pip install -qq --no-deps "whisperlivekit==0.2.26"
+    fi
     echo "$wanted" >"$stamp"
 }
 

@@ -75,6 +75,17 @@ class Settings(BaseSettings):
         None, description="host:port of the control plane's gRPC telemetry for an engine; unset = not reported"
     )
     telemetry_api_key: str | None = Field(None, description="API key (scope telemetry) an engine reports with")
+    models_dir: Path | None = Field(None, description="cache of joined speech models; unset = DATA_DIR/models")
+    stt_model: str = Field("tiny.en", description="speech model of `auralink transcribe` and the speech endpoints")
+    stt_device: Literal["cpu", "cuda", "auto"] = Field("auto", description="where Whisper runs; auto = cuda if seen")
+    stt_compute_type: str = Field("auto", description="CTranslate2 compute type; auto = int8 on CPU, float16 on GPU")
+    speech_ws_max_message_bytes: int = Field(65536, ge=1024, le=16 << 20, description="largest audio message")
+    speech_ws_max_backlog_s: float = Field(10.0, gt=0, le=120, description="audio waiting per connection, at most")
+
+    @property
+    def speech_models_dir(self) -> Path:
+        """Where joined speech models are cached."""
+        return self.models_dir or self.data_dir / "models"
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

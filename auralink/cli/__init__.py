@@ -11,15 +11,19 @@ from auralink import __version__
 from auralink.cli.bench import bench
 from auralink.cli.config import config
 from auralink.cli.demo import demo
+from auralink.cli.models import models
 from auralink.cli.pipelines import run, schema, validate
 from auralink.cli.serve import serve
 from auralink.cli.serve_aic import serve_aic  # noqa: F401 - registers `serve aic`
 from auralink.cli.serve_engine import serve_engine  # noqa: F401  (registers `serve engine`)
 from auralink.cli.token import token
 from auralink.cli.serve_control_plane import serve_control_plane  # noqa: F401  (registers `serve control-plane`)
+from auralink.cli.serve_speech import serve_speech  # noqa: F401 - registers `serve speech`
+from auralink.cli.transcribe import transcribe
 from auralink.logs import configure_logging
 from auralink.settings import SettingsError, load_settings
 from engine.executors import configure_executor
+from pipeline.speech.models import configure_models_dir
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,10 +50,11 @@ def cli(ctx: click.Context, config_file: Path | None, log_level: str | None) -> 
         raise click.ClickException(str(error)) from None
     configure_logging(settings.log_level, settings.log_format)
     configure_executor(settings.worker_threads)
+    configure_models_dir(settings.speech_models_dir)
     ctx.obj = settings
 
 
-for command in (validate, run, schema, demo, bench, config, serve, token):
+for command in (validate, run, schema, demo, bench, config, serve, token, models, transcribe):
     cli.add_command(command)
 
 

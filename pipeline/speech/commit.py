@@ -33,6 +33,9 @@ from pipeline.speech.whisper import Word
 MAX_OVERLAP_WORDS = 5
 """How many words at the start of a hypothesis are checked against the committed tail (the audio re-heard)."""
 
+ANCHOR_SLACK_S = 1.0
+"""How far a committed word's start may move between hypotheses and still be recognised as the same word."""
+
 _PUNCTUATION = re.compile(r"[^\w']+")
 
 
@@ -89,14 +92,28 @@ class CommitPolicy:
         self._previous.clear()
 
     def _new_words(self, hypothesis: Sequence[Word]) -> list[Word]:
-        """The words that lie after what is committed, without the committed tail heard again."""
-        boundary = self.committed_end
-        words = [word for word in hypothesis if (word.start + word.end) / 2 > boundary and normalise(word.text)]
+        """The words after what is committed.
+
+        Anchored on text first: the committed tail is looked for in the
+        hypothesis (longest run first, near where it was heard), and what
+        follows it is new. Whisper often stretches the last word of a buffer to
+        the buffer's end, so a committed word's end time alone can lie past
+        words not yet recognised; only without a text anchor (the buffer was
+        cut) does the time decide.
+        """
+        words = [word for word in hypothesis if normalise(word.text)]
+        if not self.committed:
+            return words
+        spellings = [normalise(word.text) for word in words]
         tail = [normalise(word.text) for word in self.committed[-MAX_OVERLAP_WORDS:]]
-        for size in range(min(len(tail), len(words), MAX_OVERLAP_WORDS), 0, -1):
-            if words[0].start - boundary < 1.0 and tail[-size:] == [normalise(w.text) for w in words[:size]]:
-                return words[size:]
-        return words
+        last_start = self.committed[-1].start
+        for size in range(min(len(tail), len(words)), 0, -1):
+            for index in range(len(words) - size, -1, -1):
+                anchored = abs(words[index + size - 1].start - last_start) <= ANCHOR_SLACK_S
+                if anchored and spellings[index : index + size] == tail[-size:]:
+                    return words[index + size :]
+        boundary = self.committed_end
+        return [word for word in words if (word.start + word.end) / 2 > boundary]
 
     def _agreed(self, tail: list[Word]) -> int:
         if self.agreement == 1:

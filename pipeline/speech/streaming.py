@@ -25,6 +25,8 @@ from pipeline.speech.whisper import SAMPLE_RATE, Task, WhisperEngine, Word
 SILENCE_KEPT_S = 0.3
 """Audio kept before speech starts, so Whisper hears the onset of the first word."""
 LANGUAGE_LOCK_PROBABILITY = 0.7
+HALLUCINATION_MARGIN_S = 0.25
+"""A word may start this long after the last voiced window (the VAD decides per 32 ms, and onsets are soft)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class StreamingOptions:
     trim_after_s: float = 10.0
     max_buffer_s: float = 20.0
     """Hard bound: past this, everything heard is committed and the buffer cut."""
+    first_decode_s: float = 1.0
+    """An utterance is first decoded once this much of it is buffered: Whisper guesses on shorter audio."""
     agreement: int = 2
     stable_after_s: float | None = 1.5
     prompt_chars: int = 200
@@ -110,11 +114,13 @@ class StreamingTranscriber:
             return []
         if self._paused(end):
             return [self._decode(endpoint=True)]
-        if end - self._decoded_until_s < self.options.step_s:
+        if end - self._decoded_until_s < self.options.step_s or self.buffer_seconds < self.options.first_decode_s:
             return []
         update = self._decode(endpoint=self.buffer_seconds >= self.options.max_buffer_s)
         if not update.endpoint and self.buffer_seconds > self.options.trim_after_s and self.policy.committed:
-            self._buffer.cut_at(self.policy.committed_end)
+            # never past the first uncommitted word: a committed word's end may be stretched over it
+            cut = min(self.policy.committed_end, update.partial[0].start if update.partial else float("inf"))
+            self._buffer.cut_at(cut)
             self.policy.forget_hypotheses()
         return [update]
 
@@ -161,7 +167,7 @@ class StreamingTranscriber:
         end = self._buffer.end_s
         self._decoded_until_s = end
         self._keep_language(hypothesis.language, hypothesis.language_probability)
-        change = self.policy.update(hypothesis.words, end, endpoint=endpoint)
+        change = self.policy.update(self._heard(hypothesis.words), end, endpoint=endpoint)
         if endpoint:
             self._buffer.cut_at(end - SILENCE_KEPT_S if self._vad else end)
             self._last_speech_end_s = None
@@ -174,6 +180,13 @@ class StreamingTranscriber:
             compute_s,
             endpoint,
         )
+
+    def _heard(self, words: list[Word]) -> list[Word]:
+        """Words that start where the VAD heard speech: Whisper invents text ("Thank you.") in trailing silence."""
+        if self._vad is None or self._last_speech_end_s is None:
+            return words
+        limit = self._last_speech_end_s + HALLUCINATION_MARGIN_S
+        return [word for word in words if word.start < limit]
 
     def _keep_language(self, language: str, probability: float) -> None:
         if self.language is None and probability >= LANGUAGE_LOCK_PROBABILITY:

@@ -8,6 +8,7 @@ emits English translations of any spoken language (role ``translation``).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import deque
 from typing import Literal
@@ -15,6 +16,7 @@ from typing import Literal
 from pydantic import Field
 
 from engine.caps import Caps, audio
+from engine.executors import work_executor
 from engine.frames import AudioFrame, Frame, FrameKind, TextRole, now_ns
 from engine.stage import Placement, Stage, StageError, StageSettings
 from pipeline.registry import register_stage
@@ -64,8 +66,11 @@ class SpeechToText(Stage[SttSettings]):
 
     async def start(self) -> None:
         s = self.settings
-        try:
-            engine = load_whisper(s.model, models_dir(), s.device, s.compute_type)
+        loop = asyncio.get_running_loop()
+        try:  # off the loop: loading (or joining base the first time) takes a while
+            engine = await loop.run_in_executor(
+                work_executor(), load_whisper, s.model, models_dir(), s.device, s.compute_type
+            )
         except ModelError as error:
             raise StageError(str(error)) from error
         if s.task == "translate" and not engine.multilingual:

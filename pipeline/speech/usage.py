@@ -8,10 +8,11 @@ Stages post ``usage`` events on the graph's bus (``metric``, ``quantity``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import cast, get_args
 
 from engine.frames import EventFrame
-from engine.telemetry import UsageEvent, UsageMetric, new_idempotency_key
+from engine.telemetry import TelemetryReporter, UsageEvent, UsageMetric, new_idempotency_key
 
 USAGE_EVENT = "usage"
 STT_LATENCY_EVENT = "stt-latency"
@@ -35,3 +36,16 @@ def usage_record(event: EventFrame, room: str | None = None, participant: str | 
         provider=str(event.data.get("provider", "")),
         idempotency_key=str(event.data.get("key") or new_idempotency_key()),
     )
+
+
+def usage_forwarder(
+    reporter: TelemetryReporter, room: str | None = None, participant: str | None = None
+) -> Callable[[EventFrame], None]:
+    """A bus subscriber that reports every speech usage event to ``reporter`` (``bus.subscribe(...)``)."""
+
+    def forward(event: EventFrame) -> None:
+        record = usage_record(event, room, participant)
+        if record is not None:
+            reporter.report(record)
+
+    return forward

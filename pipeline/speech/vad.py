@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from faster_whisper.vad import get_vad_model
 
 WINDOW = 512
 """Samples per decision at 16 kHz (32 ms), as the model was trained."""
@@ -19,6 +18,8 @@ class StreamingVad:
     """Speech probability for each 32 ms window of a 16 kHz mono stream."""
 
     def __init__(self) -> None:
+        from faster_whisper.vad import get_vad_model  # heavy: imported with the first stream
+
         self._session = get_vad_model().session
         self._state_h = np.zeros((1, 1, 128), dtype=np.float32)
         self._state_c = np.zeros((1, 1, 128), dtype=np.float32)

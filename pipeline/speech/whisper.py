@@ -8,17 +8,16 @@ GPU, else the CPU.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-import ctranslate2
 import numpy as np
 import numpy.typing as npt
-from faster_whisper import WhisperModel
 
 from pipeline.speech.models import ModelError, resolve_model
 
@@ -62,6 +61,8 @@ class Hypothesis:
 
 
 def cuda_available() -> bool:
+    import ctranslate2
+
     try:
         return int(ctranslate2.get_cuda_device_count()) > 0
     except RuntimeError:  # a CPU-only build of CTranslate2 may refuse the question
@@ -94,24 +95,31 @@ MAX_COMPRESSION_RATIO = 2.4
 """Segments whose text compresses better than this are repetition loops (Whisper's own test), not speech."""
 
 
-class ShortContextWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-whisper has no type hints
-    """faster-whisper whose encoder reads the buffer's own length instead of 30 s of padding.
+@functools.cache
+def _short_context_model_class() -> Any:
+    """faster-whisper (imported on first use: it is heavy) whose encoder reads only the buffer."""
+    from faster_whisper import WhisperModel
 
-    faster-whisper pads every window to 30 s, so the encoder (most of the cost
-    of one decode) costs as much for a 3 s streaming buffer as for a full
-    window. The padding is plain zero columns of the log-mel features; this cuts
-    them, keeping a one-second margin and at least 10 s. On the LibriVox clips it decodes ~2.7x
-    faster with the same words and timestamps (see docs/speech.md).
-    """
+    class ShortContextWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-whisper has no type hints
+        """faster-whisper whose encoder reads the buffer's own length instead of 30 s of padding.
 
-    def encode(self, features: npt.NDArray[np.float32]) -> ctranslate2.StorageView:
-        frames = features if features.ndim == 2 else features[0]
-        if features.ndim == 2 or features.shape[0] == 1:
-            columns = np.flatnonzero(np.any(frames != 0, axis=0))
-            keep = int(columns[-1]) + 1 if len(columns) else 2
-            keep = min(frames.shape[-1], max(keep + CONTEXT_MARGIN_FRAMES, MIN_CONTEXT_FRAMES))
-            features = features[..., : keep + keep % 2]
-        return super().encode(features)
+        faster-whisper pads every window to 30 s, so the encoder (most of the cost
+        of one decode) costs as much for a 3 s streaming buffer as for a full
+        window. The padding is plain zero columns of the log-mel features; this cuts
+        them, keeping a one-second margin and at least 10 s. On the LibriVox clips it
+        decodes ~2.7x faster with the same words and timestamps (see docs/speech.md).
+        """
+
+        def encode(self, features: npt.NDArray[np.float32]) -> Any:
+            frames = features if features.ndim == 2 else features[0]
+            if features.ndim == 2 or features.shape[0] == 1:
+                columns = np.flatnonzero(np.any(frames != 0, axis=0))
+                keep = int(columns[-1]) + 1 if len(columns) else 2
+                keep = min(frames.shape[-1], max(keep + CONTEXT_MARGIN_FRAMES, MIN_CONTEXT_FRAMES))
+                features = features[..., : keep + keep % 2]
+            return super().encode(features)
+
+    return ShortContextWhisperModel
 
 
 class WhisperEngine:
@@ -123,7 +131,7 @@ class WhisperEngine:
         self.device = device
         self.compute_type = compute_type
         try:
-            self.model = ShortContextWhisperModel(
+            self.model = _short_context_model_class()(
                 str(path), device=device, compute_type=compute_type, cpu_threads=_threads(), local_files_only=True
             )
         except (RuntimeError, ValueError, OSError) as error:

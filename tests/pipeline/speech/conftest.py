@@ -25,6 +25,15 @@ MODELS_CACHE = Path(__file__).resolve().parents[3] / ".auralink" / "test-models"
 """Shared by test runs so the 145 MB base model is joined once per checkout (gitignored)."""
 
 
+SAMPLE_TRANSCRIPT = " ".join(
+    [
+        "and mister john dashwood had then leisure to consider how much",
+        "there might be prudently in his power to do for them",
+    ]
+)
+"""What ``pipeline/samples/speech_en_16k.flac`` says (LibriVox clip 0870)."""
+
+
 @dataclass(frozen=True)
 class Clip:
     path: Path

@@ -1,0 +1,58 @@
+"""``auralink serve speech``: the live speech WebSocket endpoints on their own.
+
+The engine's HTTP app mounts the same router (:func:`speech_routes`); this
+command serves it alone, for development and for a speech-only deployment.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from auralink.cli.serve import serve
+from auralink.settings import Settings
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+    from pipeline.speech.ws import SpeechServiceConfig
+
+
+def speech_config(settings: Settings) -> SpeechServiceConfig:
+    """The endpoints' configuration from the process settings."""
+    from pipeline.speech.ws import SpeechServiceConfig
+
+    return SpeechServiceConfig(
+        models_dir=settings.speech_models_dir,
+        model=settings.stt_model,
+        device=settings.stt_device,
+        compute_type=settings.stt_compute_type,
+        max_message_bytes=settings.speech_ws_max_message_bytes,
+        max_backlog_s=settings.speech_ws_max_backlog_s,
+    )
+
+
+def speech_app(settings: Settings) -> Litestar:
+    """A Litestar app serving only the speech endpoints (and a liveness check)."""
+    from litestar import Litestar, get
+
+    from pipeline.speech.ws import speech_routes
+
+    @get("/healthz", sync_to_thread=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return Litestar(route_handlers=[speech_routes(speech_config(settings)), healthz])
+
+
+@serve.command("speech")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free).")
+@click.pass_obj
+def serve_speech(settings: Settings, host: str, port: int) -> None:
+    """Serve /ws/stt and /ws/translate until Ctrl-C."""
+    import uvicorn  # the web stack loads only for this command: every other command starts faster
+
+    click.echo(f"speech endpoints: ws://{host}:{port}/ws/stt and ws://{host}:{port}/ws/translate")
+    uvicorn.run(speech_app(settings), host=host, port=port, log_level=settings.log_level, ws_max_size=16 << 20)
