@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aiortc.mediastreams import VideoStreamTrack
 from playwright.async_api import BrowserContext, async_playwright
 
 from pipeline.calls.client import ToneTrack
@@ -59,7 +60,8 @@ async def test_browser_and_aiortc_client_meet_hear_each_other_and_captions_arriv
 ) -> None:
     await engine.create_room("meet")
     bot = engine.client("meet", "bot")
-    assert (await bot.join("/rooms/meet/join", publish=ToneTrack(500))).status_code == 201
+    joined = await bot.join("/rooms/meet/join", publish=ToneTrack(500), camera=VideoStreamTrack(), video_slots=1)
+    assert joined.status_code == 201
     async with httpx.AsyncClient(base_url=engine.url) as http:
         started = await http.post(
             "/rooms/meet/agents",
@@ -81,6 +83,11 @@ async def test_browser_and_aiortc_client_meet_hear_each_other_and_captions_arriv
     captions = page.locator("#captions li.final")
     await captions.first.wait_for(timeout=15000)
     assert "heard block" in (await captions.first.inner_text())
+    both_kinds = """() => {
+        const finals = new Set(window.auralink.messages.filter((m) => m.type === "transcript").map((m) => m.final));
+        return finals.size === 2 && window.auralink.messages.some((m) => m.event === "audio-level");
+    }"""
+    await page.wait_for_function(both_kinds, timeout=15000)
     messages = await page_state(page, "window.auralink.messages")
     transcripts = [m for m in messages if m["type"] == "transcript"]
     assert {m["final"] for m in transcripts} == {True, False}
@@ -97,7 +104,10 @@ async def test_browser_and_aiortc_client_meet_hear_each_other_and_captions_arriv
         await page.wait_for_timeout(100)
     assert peak > 0.05, "the bot's tone did not reach the browser"
 
-    # the bot sees the browser's camera in a video slot; the page shows the bot's tile
+    # video both ways: the bot sees the browser's fake camera, the page shows the bot's picture in a tile
+    await eventually(lambda: bot.audio.video_frames > 10, timeout_s=15, what="the browser's camera at the bot")
+    bot_tile = "document.querySelector('figure.tile[data-identity=\"bot\"] video')"
+    await page.wait_for_function(f"{bot_tile} && {bot_tile}.videoWidth > 0", timeout=15000)
     await page.wait_for_function("document.querySelector('#quality').textContent.startsWith('MOS')", timeout=15000)
     screenshot = tmp_path / "call-page.png"
     await page.screenshot(path=str(screenshot), full_page=True)
