@@ -92,6 +92,8 @@ class Room:
         self.key = key
         self.max_participants = max_participants
         self.participants: dict[str, Participant] = {}
+        self.joining: set[str] = set()
+        """Sessions whose offer is being answered: they count against the room's size."""
         self.fanouts: dict[str, AudioFanout] = {}
         self.cameras: dict[str, MediaStreamTrack] = {}
         self.room_mixers: list[AudioMixer] = []
@@ -102,7 +104,8 @@ class Room:
     # -- membership ----------------------------------------------------------
     @property
     def full(self) -> bool:
-        return sum(p.kind is not ParticipantKind.AGENT for p in self.participants.values()) >= self.max_participants
+        present = sum(p.kind is not ParticipantKind.AGENT for p in self.participants.values())
+        return present + len(self.joining) >= self.max_participants
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -158,11 +158,17 @@ class CallServer:
             raise ConflictError(f"room '{room_name}' is full ({room.max_participants} participants)")
         participant = Participant(claims.identity, uuid.uuid4().hex, kind, claims.grants)
         self.sessions[participant.session_id] = (room, participant)
+        room.joining.add(participant.session_id)  # counts against the room's size while the offer is answered
         try:
             answer = await self._connect(room, participant, text, summary)
         except BaseException:
             await self._end(participant.session_id, "the offer could not be answered")
             raise
+        finally:
+            room.joining.discard(participant.session_id)
+        rival = room.participants.get(claims.identity)
+        if rival is not None and rival.kind is not ParticipantKind.AGENT:
+            await self._end(rival.session_id, "replaced by a new session")  # two joins raced with one identity
         room.add(participant)
         self._cancel_idle_timer(room)
         self._report_event("participant-joined", room, participant, kind=kind.value)
