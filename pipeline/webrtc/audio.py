@@ -93,7 +93,10 @@ class AudioFanout:
             interleaved = frame.to_ndarray().astype(np.int16, copy=False).reshape(-1, channels)
             if channels == 1:
                 return interleaved[:, 0]
-            mixed: npt.NDArray[np.int16] = (interleaved.sum(axis=1, dtype=np.int32) // channels).astype(np.int16)
+            total = interleaved[:, 0].astype(np.int32)
+            for channel in range(1, channels):  # column adds: far cheaper than a reduction over axis 1
+                total += interleaved[:, channel]
+            mixed: npt.NDArray[np.int16] = (total // channels).astype(np.int16)
             return mixed
         converted = [part.to_ndarray().reshape(-1) for part in self._resampler.resample(frame)]
         return np.concatenate(converted) if converted else np.zeros(0, dtype=np.int16)
