@@ -36,7 +36,8 @@ def serve_engine(settings: Settings, host: str | None, port: int | None, room_pi
     listen_port = settings.engine_port if port is None else port
 
     async def run() -> None:
-        async with serving(create_engine_app(server), address, listen_port) as url:
+        app = create_engine_app(server, cors_origins=settings.engine_cors_origins)
+        async with serving(app, address, listen_port) as url:
             click.echo(f"engine listening on {url} (call page: {settings.engine_public_url or url}/call/)")
             await asyncio.Event().wait()
 
