@@ -79,7 +79,9 @@ class AudioFanout:
                 sink(None)
 
     def _push(self, frame: av.AudioFrame, arrived_ns: int) -> None:
-        self._pending = np.concatenate((self._pending, self._mono(frame)))
+        mono = self._mono(frame)
+        # 20 ms Opus frames are whole chunks: only other frame sizes need the pending buffer
+        self._pending = mono if not self._pending.shape[0] else np.concatenate((self._pending, mono))
         while self._pending.shape[0] >= CHUNK_SAMPLES:
             chunk, self._pending = self._pending[:CHUNK_SAMPLES], self._pending[CHUNK_SAMPLES:]
             self.chunks_in += 1
