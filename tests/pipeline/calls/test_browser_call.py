@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from aiortc.mediastreams import VideoStreamTrack
 from playwright.async_api import BrowserContext, async_playwright
 
 from pipeline.calls.client import ToneTrack
-from pipeline.calls.tokens import Grant
+from pipeline.calls.tokens import Grant, mint_join_token
 from tests.pipeline.calls.conftest import Engine
 from tests.pipeline.calls.stages import CAPTION_PIPELINE
 from tests.pipeline.calls.test_room_calls import eventually
@@ -117,3 +118,16 @@ async def test_browser_and_aiortc_client_meet_hear_each_other_and_captions_arriv
 
     await page.click("#leave")
     await eventually(lambda: "browser" not in engine.server.rooms["meet"].participants, what="the browser leaves")
+
+
+async def test_the_call_page_explains_a_refused_join_and_turns_the_camera_off(
+    engine: Engine, browser: BrowserContext
+) -> None:
+    await engine.create_room("locked")
+    forged = mint_join_token(secrets.token_urlsafe(32), "locked", "eve")
+    page = await browser.new_page()
+    await page.goto(f"{engine.url}/call/#room=locked&token={forged}&autojoin=1")
+    await page.wait_for_function("document.querySelector('#status').textContent.startsWith('Could not join')")
+    assert await page.inner_text("#status") == "Could not join: join token signature is invalid"
+    assert await page_state(page, "document.querySelector('#self-video').srcObject") is None
+    assert await page.is_enabled("#join") and not engine.server.sessions
