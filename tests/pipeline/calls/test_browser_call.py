@@ -77,18 +77,18 @@ async def test_browser_and_aiortc_client_meet_hear_each_other_and_captions_arriv
     browser_session = engine.server.rooms["meet"].participants["browser"]
     await eventually(
         lambda: browser_session.pc is not None and browser_session.pc.connectionState == "connected",
-        timeout_s=15,
+        timeout_s=30,
         what="the browser's connection",
     )
 
     captions = page.locator("#captions li.final")
-    await captions.first.wait_for(timeout=15000)
+    await captions.first.wait_for(timeout=30000)
     assert "heard block" in (await captions.first.inner_text())
     both_kinds = """() => {
         const finals = new Set(window.auralink.messages.filter((m) => m.type === "transcript").map((m) => m.final));
         return finals.size === 2 && window.auralink.messages.some((m) => m.event === "audio-level");
     }"""
-    await page.wait_for_function(both_kinds, timeout=15000)
+    await page.wait_for_function(both_kinds, timeout=30000)
     messages = await page_state(page, "window.auralink.messages")
     transcripts = [m for m in messages if m["type"] == "transcript"]
     assert {m["final"] for m in transcripts} == {True, False}
@@ -96,7 +96,7 @@ async def test_browser_and_aiortc_client_meet_hear_each_other_and_captions_arriv
     assert any(m["type"] == "event" and m["event"] == "audio-level" and m["speaker"] == "bot" for m in messages)
 
     # the bot hears the browser's fake microphone; the browser hears the bot's tone
-    await eventually(lambda: bot.audio.loud_frames > 10, timeout_s=15, what="the browser's audio at the bot")
+    await eventually(lambda: bot.audio.loud_frames > 10, timeout_s=30, what="the browser's audio at the bot")
     peak = 0.0
     for _ in range(100):
         peak = await page_state(page, "window.auralink.remoteAudioPeak")
@@ -106,10 +106,10 @@ async def test_browser_and_aiortc_client_meet_hear_each_other_and_captions_arriv
     assert peak > 0.05, "the bot's tone did not reach the browser"
 
     # video both ways: the bot sees the browser's fake camera, the page shows the bot's picture in a tile
-    await eventually(lambda: bot.audio.video_frames > 10, timeout_s=15, what="the browser's camera at the bot")
+    await eventually(lambda: bot.audio.video_frames > 10, timeout_s=30, what="the browser's camera at the bot")
     bot_tile = "document.querySelector('figure.tile[data-identity=\"bot\"] video')"
-    await page.wait_for_function(f"{bot_tile} && {bot_tile}.videoWidth > 0", timeout=15000)
-    await page.wait_for_function("document.querySelector('#quality').textContent.startsWith('MOS')", timeout=15000)
+    await page.wait_for_function(f"{bot_tile} && {bot_tile}.videoWidth > 0", timeout=30000)
+    await page.wait_for_function("document.querySelector('#quality').textContent.startsWith('MOS')", timeout=30000)
     screenshot = tmp_path / "call-page.png"
     await page.screenshot(path=str(screenshot), full_page=True)
     assert screenshot.stat().st_size > 10_000
