@@ -7,12 +7,8 @@ from pathlib import Path
 
 import click
 
-from auralink.calls import LoggingReporter, call_server_options
 from auralink.cli.serve import serve
 from auralink.settings import Settings, SettingsError
-from pipeline.calls.http import create_engine_app
-from pipeline.calls.server import CallServer
-from pipeline.calls.serving import serving
 
 
 @serve.command("engine")
@@ -27,6 +23,12 @@ from pipeline.calls.serving import serving
 @click.pass_obj
 def serve_engine(settings: Settings, host: str | None, port: int | None, room_pipeline: Path | None) -> None:
     """Serve calls: WHIP at /whip/ROOM, WHEP at /whep/ROOM, rooms at /rooms, the call page at /call/."""
+    # aiortc and Litestar take seconds to import: only the commands that make calls pay for them
+    from auralink.calls import LoggingReporter, call_server_options
+    from pipeline.calls.http import create_engine_app
+    from pipeline.calls.server import CallServer
+    from pipeline.calls.serving import serving
+
     try:
         options = call_server_options(settings, room_pipeline)
     except SettingsError as error:

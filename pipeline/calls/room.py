@@ -25,7 +25,8 @@ from engine.frames import now_ns
 from engine.runner import GraphRunner
 from engine.stage import StageError
 from pipeline.calls.tokens import Grant
-from pipeline.webrtc.audio import AudioFanout, AudioMixer, Chunk
+from pipeline.webrtc.audio import AudioFanout, AudioMixer
+from pipeline.webrtc.hub import Chunk
 from pipeline.webrtc.quality import QualityMonitor
 from pipeline.webrtc.video import VideoSlot
 

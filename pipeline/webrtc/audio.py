@@ -24,19 +24,15 @@ import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from engine.frames import now_ns
+from pipeline.webrtc.hub import CHUNK_SAMPLES, MIX_RATE, Chunk
 from pipeline.webrtc.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
-MIX_RATE = 48000
-CHUNK_SAMPLES = 960
-"""20 ms at 48 kHz: Opus's frame, and the room's mixing quantum."""
 CHUNK_S = CHUNK_SAMPLES / MIX_RATE
 MAX_BACKLOG_CHUNKS = 5
 """A source more than 100 ms ahead of the mixer loses its oldest audio (clock drift, bursts)."""
 
-Chunk = tuple[npt.NDArray[np.int16], int]
-"""A 20 ms mono chunk and the monotonic time (ns) its packet arrived."""
 ChunkSink = Callable[[Chunk | None], None]
 """Receives each chunk, then ``None`` once when the track ends."""
 
