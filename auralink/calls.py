@@ -1,42 +1,21 @@
-"""Wiring the call server from settings: the join-token secret, ICE, the room pipeline, telemetry."""
+"""Wiring the call server from settings: ICE, the room pipeline, telemetry (and the join-token secret)."""
 
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 from importlib.resources import files
 from pathlib import Path
 
+from auralink.join_secret import join_token_secret
 from auralink.settings import Settings, SettingsError
 from engine.telemetry import CallEvent, QualitySample, TelemetryRecord, record_to_json
 from pipeline.calls.server import CallServerOptions
-from pipeline.calls.tokens import MIN_SECRET_BYTES
 from pipeline.webrtc.ice import IceConfigError, IcePolicy, apply_host_addresses
 
 log = logging.getLogger("auralink.calls")
 
-SECRET_FILE = "join-token.secret"
 ROOM_PIPELINE = "room_levels.yaml"
 NOISY_LOGGERS = ("aioice", "aiortc", "httpx")
-
-
-def join_token_secret(settings: Settings) -> str:
-    """The configured secret, else the one kept in the data directory (created on first use, mode 600)."""
-    if settings.join_token_secret is not None:
-        secret = settings.join_token_secret.get_secret_value()
-        if len(secret.encode()) < MIN_SECRET_BYTES:
-            raise SettingsError(f"join_token_secret must be at least {MIN_SECRET_BYTES} bytes")
-        return secret
-    path = settings.data_dir / SECRET_FILE
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(secrets.token_urlsafe(48))
-    log.info("generated a join-token secret in %s", path)
-    return path.read_text().strip()
 
 
 def bundled_room_pipeline() -> Path:

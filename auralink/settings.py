@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # calls (auralink serve engine)
     engine_host: str = Field("127.0.0.1", description="address `auralink serve engine` listens on")
     engine_port: int = Field(8080, ge=0, le=65535, description="port of the engine's HTTP server (0 = any free)")
+    engine_cors_origins: list[str] = Field(
+        default_factory=list, description="other origins whose pages may call the engine (WHIP/WHEP/rooms)"
+    )
     engine_public_url: str | None = Field(None, description="URL browsers use to reach the engine; unset = host:port")
     join_token_secret: SecretStr | None = Field(
         None, description="signs join tokens; unset = generated once, kept in data_dir/join-token.secret"

@@ -27,6 +27,7 @@ import secrets
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import psutil
@@ -44,6 +45,8 @@ from pipeline.webrtc.ice import IcePolicy, apply_host_addresses
 FRAMES_PER_S = 50
 MAX_DROPPED = 0.01
 LOAD_ROOM = "load"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""Where ``benchmarks.calls_load`` is run from, so no other ``pipeline`` package in the caller's folder shadows ours."""
 
 
 @dataclass
@@ -67,7 +70,7 @@ class LoadProcess:
     async def start(cls, url: str, secret: str) -> LoadProcess:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "benchmarks.calls_load", url, secret, LOAD_ROOM,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=PROJECT_ROOT,
         )  # fmt: skip
         return cls(process)
 

@@ -11,31 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 
-from auralink.calls import call_server_options
 from auralink.settings import Settings, SettingsError
-from engine.telemetry import MemoryReporter, QualitySample
-from pipeline.calls.client import CallClient
-from pipeline.calls.http import create_engine_app
-from pipeline.calls.server import CallServer
-from pipeline.calls.serving import serving
-from pipeline.calls.tokens import Grant, mint_join_token
+from engine.telemetry import QualitySample
 
-DEMO_ROOM = "demo"
-SPEECH = "speech_en_16k.flac"
-SPEECH_SECONDS = 7.1
 BAR_WIDTH = 30
 FLOOR_DBFS = -60.0
-
-
-def speech_sample() -> Path:
-    return Path(str(files("pipeline") / "samples" / SPEECH))
 
 
 @click.command()
@@ -51,17 +37,18 @@ def speech_sample() -> Path:
 @click.pass_obj
 def demo(settings: Settings, output_dir: Path, port: int | None, stay: bool) -> None:
     """Start a call: a scripted participant speaks the bundled recording into a room."""
+    # aiortc and Litestar take seconds to import: only the commands that make calls pay for them
+    from auralink.demo_call import demo_call, demo_server
+
     console = Console(highlight=False)
     try:
-        options = call_server_options(settings)
+        server, reporter = demo_server(settings)
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
     output_dir.mkdir(parents=True, exist_ok=True)
-    reporter = MemoryReporter()
-    server = CallServer(options, reporter)
     listen_port = settings.engine_port if port is None else port
     try:
-        messages = asyncio.run(_call(settings, server, listen_port, stay, console))
+        messages = asyncio.run(demo_call(settings, server, listen_port, stay, console, message_line))
     except OSError as error:
         raise click.ClickException(f"{error} (is another engine running? try --port 0)") from None
     except KeyboardInterrupt:
@@ -81,41 +68,6 @@ def demo(settings: Settings, output_dir: Path, port: int | None, stay: bool) -> 
         "next: `auralink serve engine` keeps an engine running; `auralink token` mints join tokens for it",
         soft_wrap=True,
     )
-
-
-async def _call(
-    settings: Settings, server: CallServer, port: int, stay: bool, console: Console
-) -> list[dict[str, Any]]:
-    secret = server.options.secret
-    received: list[dict[str, Any]] = []
-    async with serving(create_engine_app(server), settings.engine_host, port) as url:
-        public = settings.engine_public_url or url
-        server.create_room(mint_join_token(secret, DEMO_ROOM, "demo"), DEMO_ROOM, None)
-        guest = mint_join_token(secret, DEMO_ROOM, "guest", ttl_s=3600)
-        console.print(f"[bold]AuraLink demo[/]: a call in room '{DEMO_ROOM}' on {url}", soft_wrap=True)
-        console.print(
-            f"join it from a browser: {public}/call/#room={DEMO_ROOM}&token={guest}&autojoin=1", soft_wrap=True
-        )
-        console.print(f"room pipeline: {server.options.room_pipeline}", soft_wrap=True)
-        console.print("the narrator speaks the bundled recording; each line is what the pipeline sent back:\n")
-
-        def show(message: dict[str, Any]) -> None:
-            if message.get("type") in ("event", "transcript", "translation", "text"):
-                received.append(message)
-                console.print(message_line(message), soft_wrap=True)
-
-        grants = frozenset({Grant.PUBLISH, Grant.SUBSCRIBE, Grant.DATA})
-        narrator = CallClient(url, mint_join_token(secret, DEMO_ROOM, "narrator", grants), on_message=show)
-        response = await narrator.join(f"/rooms/{DEMO_ROOM}/join", publish=str(speech_sample()))
-        if response.status_code != 201:
-            raise click.ClickException(f"the narrator could not join: {response.status_code} {response.text}")
-        await narrator.connected()
-        await asyncio.sleep(SPEECH_SECONDS + 1.0)
-        await narrator.leave()
-        if stay:
-            console.print("\nthe recording is over; the room stays open for browsers (Ctrl-C ends the demo)")
-            await asyncio.Event().wait()
-    return received
 
 
 def message_line(message: dict[str, Any]) -> str:

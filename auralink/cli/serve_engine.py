@@ -7,12 +7,8 @@ from pathlib import Path
 
 import click
 
-from auralink.calls import LoggingReporter, call_server_options
 from auralink.cli.serve import serve
 from auralink.settings import Settings, SettingsError
-from pipeline.calls.http import create_engine_app
-from pipeline.calls.server import CallServer
-from pipeline.calls.serving import serving
 
 
 @serve.command("engine")
@@ -27,6 +23,12 @@ from pipeline.calls.serving import serving
 @click.pass_obj
 def serve_engine(settings: Settings, host: str | None, port: int | None, room_pipeline: Path | None) -> None:
     """Serve calls: WHIP at /whip/ROOM, WHEP at /whep/ROOM, rooms at /rooms, the call page at /call/."""
+    # aiortc and Litestar take seconds to import: only the commands that make calls pay for them
+    from auralink.calls import LoggingReporter, call_server_options
+    from pipeline.calls.http import create_engine_app
+    from pipeline.calls.server import CallServer
+    from pipeline.calls.serving import serving
+
     try:
         options = call_server_options(settings, room_pipeline)
     except SettingsError as error:
@@ -36,7 +38,8 @@ def serve_engine(settings: Settings, host: str | None, port: int | None, room_pi
     listen_port = settings.engine_port if port is None else port
 
     async def run() -> None:
-        async with serving(create_engine_app(server), address, listen_port) as url:
+        app = create_engine_app(server, cors_origins=settings.engine_cors_origins)
+        async with serving(app, address, listen_port) as url:
             click.echo(f"engine listening on {url} (call page: {settings.engine_public_url or url}/call/)")
             await asyncio.Event().wait()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from auralink.calls import join_token_secret
+from auralink.join_secret import join_token_secret
 from auralink.settings import Settings, SettingsError
 from pipeline.calls.tokens import MAX_TTL_S, Grant, TokenError, mint_join_token
 

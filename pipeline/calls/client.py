@@ -133,7 +133,7 @@ class CallClient:
             return self._player.audio
         return publish
 
-    async def connected(self, timeout_s: float = 10.0) -> None:
+    async def connected(self, timeout_s: float = 20.0) -> None:
         """Wait until ICE and DTLS are up."""
         deadline = time.monotonic() + timeout_s
         while self.pc.connectionState != "connected":

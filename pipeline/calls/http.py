@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from litestar import Litestar, Request, Response, delete, get, post
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.params import Body, FromPath
 from litestar.static_files import create_static_files_router
@@ -160,8 +161,24 @@ def _call_error(request: Request[Any, Any, Any], error: CallError) -> Response[d
     return Response(body, status_code=error.status)
 
 
-def create_engine_app(server: CallServer, extra_routes: Sequence[ControllerRouterHandler] = ()) -> Litestar:
-    """The engine's Litestar app; ``extra_routes`` mounts other handlers (speech WebSockets …) beside calls."""
+def create_engine_app(
+    server: CallServer, extra_routes: Sequence[ControllerRouterHandler] = (), cors_origins: Sequence[str] = ()
+) -> Litestar:
+    """The engine's Litestar app; ``extra_routes`` mounts other handlers (speech WebSockets …) beside calls.
+
+    ``cors_origins`` lets pages from those origins (the admin UI) call the engine; ``Location`` is exposed to
+    them because WHIP and WHEP clients need it to end their session.
+    """
+    cors = (
+        CORSConfig(
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Location"],
+        )
+        if cors_origins
+        else None
+    )
     routes: list[ControllerRouterHandler] = [
         whip_publish, whip_end, whep_play, whep_end,
         create_room, close_room, list_participants, join_room, leave_room,
@@ -173,6 +190,7 @@ def create_engine_app(server: CallServer, extra_routes: Sequence[ControllerRoute
         route_handlers=routes,
         state=State({"call_server": server}),
         exception_handlers={CallError: _call_error},
+        cors_config=cors,
         on_shutdown=[server.aclose],
         request_max_body_size=MAX_BODY_BYTES,
         debug=False,

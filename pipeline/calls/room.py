@@ -25,7 +25,8 @@ from engine.frames import now_ns
 from engine.runner import GraphRunner
 from engine.stage import StageError
 from pipeline.calls.tokens import Grant
-from pipeline.webrtc.audio import AudioFanout, AudioMixer, Chunk
+from pipeline.webrtc.audio import AudioFanout, AudioMixer
+from pipeline.webrtc.hub import Chunk
 from pipeline.webrtc.quality import QualityMonitor
 from pipeline.webrtc.video import VideoSlot
 
@@ -92,6 +93,8 @@ class Room:
         self.key = key
         self.max_participants = max_participants
         self.participants: dict[str, Participant] = {}
+        self.joining: set[str] = set()
+        """Sessions whose offer is being answered: they count against the room's size."""
         self.fanouts: dict[str, AudioFanout] = {}
         self.cameras: dict[str, MediaStreamTrack] = {}
         self.room_mixers: list[AudioMixer] = []
@@ -102,7 +105,8 @@ class Room:
     # -- membership ----------------------------------------------------------
     @property
     def full(self) -> bool:
-        return sum(p.kind is not ParticipantKind.AGENT for p in self.participants.values()) >= self.max_participants
+        present = sum(p.kind is not ParticipantKind.AGENT for p in self.participants.values())
+        return present + len(self.joining) >= self.max_participants
 
     def describe(self) -> dict[str, Any]:
         return {

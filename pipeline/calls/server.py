@@ -27,13 +27,13 @@ from engine.telemetry import CallEvent, CallEventType, QualitySample, TelemetryR
 from pipeline.calls.agents import start_agent_pipeline
 from pipeline.calls.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
 from pipeline.calls.room import Participant, ParticipantKind, Room
-from pipeline.calls.sdp import RECEIVE_DIRECTIONS, OfferError, OfferSummary, check_offer
+from pipeline.calls.sdp import OfferError, OfferSummary, check_offer
+from pipeline.calls.session import attach_outgoing, check_directions, grants_for, release
 from pipeline.calls.tokens import Grant, JoinClaims, TokenError, verify_join_token
-from pipeline.webrtc.audio import AudioFanout, AudioMixer
+from pipeline.webrtc.audio import AudioFanout
 from pipeline.webrtc.hub import register_room, unregister_room
 from pipeline.webrtc.ice import IcePolicy
 from pipeline.webrtc.quality import QualityMonitor
-from pipeline.webrtc.video import VideoSlot
 
 log = logging.getLogger(__name__)
 
@@ -142,13 +142,13 @@ class CallServer:
         self, kind: ParticipantKind, room_name: str, token: str | None, offer: bytes
     ) -> tuple[str, Participant]:
         """Answer ``offer`` for a new session in ``room_name``; returns the answer SDP and the session."""
-        claims = self.authorize(token, room_name, *_grants_for(kind))
+        claims = self.authorize(token, room_name, *grants_for(kind))
         room = self.room(room_name)
         try:
             text, summary = check_offer(offer)
         except OfferError as error:
             raise BadRequestError(str(error)) from None
-        _check_directions(kind, claims, summary)
+        check_directions(kind, claims, summary)
         previous = room.participants.get(claims.identity)
         if previous is not None and previous.kind is ParticipantKind.AGENT:
             raise ConflictError(f"'{claims.identity}' is an agent in room '{room_name}'")
@@ -158,11 +158,17 @@ class CallServer:
             raise ConflictError(f"room '{room_name}' is full ({room.max_participants} participants)")
         participant = Participant(claims.identity, uuid.uuid4().hex, kind, claims.grants)
         self.sessions[participant.session_id] = (room, participant)
+        room.joining.add(participant.session_id)  # counts against the room's size while the offer is answered
         try:
             answer = await self._connect(room, participant, text, summary)
         except BaseException:
             await self._end(participant.session_id, "the offer could not be answered")
             raise
+        finally:
+            room.joining.discard(participant.session_id)
+        rival = room.participants.get(claims.identity)
+        if rival is not None and rival.kind is not ParticipantKind.AGENT:
+            await self._end(rival.session_id, "replaced by a new session")  # two joins raced with one identity
         room.add(participant)
         self._cancel_idle_timer(room)
         self._report_event("participant-joined", room, participant, kind=kind.value)
@@ -177,7 +183,7 @@ class CallServer:
         pc.on("connectionstatechange", lambda: self._on_connection_state(room, participant))
         try:
             await pc.setRemoteDescription(RTCSessionDescription(self.options.ice.filter_offer(offer), "offer"))
-            self._attach_outgoing(participant, summary)
+            attach_outgoing(participant, summary, self.options.max_video_slots)
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as error:  # noqa: BLE001 - aiortc raises many types on hostile SDP
             raise BadRequestError(f"the offer could not be answered: {type(error).__name__}: {error}") from None
@@ -186,29 +192,6 @@ class CallServer:
         )
         participant.timers.append(timer)
         return str(pc.localDescription.sdp)
-
-    def _attach_outgoing(self, participant: Participant, summary: OfferSummary) -> None:
-        """Give each transceiver the client receives on a track: the room's mix, or a video slot."""
-        assert participant.pc is not None
-        sections = [s for s in summary.sections if s.kind in ("audio", "video")]
-        for section, transceiver in zip(sections, participant.pc.getTransceivers(), strict=False):
-            if (
-                section.direction not in RECEIVE_DIRECTIONS
-                or Grant.SUBSCRIBE not in participant.grants
-                or participant.kind is ParticipantKind.WHIP
-            ):
-                continue
-            track: MediaStreamTrack
-            if transceiver.kind == "audio" and participant.mixer is None:
-                track = participant.mixer = AudioMixer(label=participant.identity)
-            elif transceiver.kind == "video" and len(participant.video_slots) < self.options.max_video_slots:
-                slot = VideoSlot(str(transceiver.mid))
-                participant.video_slots.append(slot)
-                track = slot
-            else:
-                continue
-            transceiver.sender.replaceTrack(track)
-            transceiver.direction = "sendrecv" if section.direction == "sendrecv" else "sendonly"
 
     def _on_track(self, room: Room, participant: Participant, track: MediaStreamTrack) -> None:
         publishes = participant.kind is not ParticipantKind.WHEP and Grant.PUBLISH in participant.grants
@@ -345,7 +328,7 @@ class CallServer:
             timer.cancel()
         joined = participant.identity in room.participants and room.participants[participant.identity] is participant
         room.remove(participant)
-        await _release(participant)
+        await release(participant)
         if participant.pc is not None:
             await participant.pc.close()
             self.peers.discard(participant.pc)
@@ -384,39 +367,3 @@ class CallServer:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-async def _release(participant: Participant) -> None:
-    for runner in participant.pipelines:
-        await runner.stop()
-    participant.pipelines.clear()
-    if participant.monitor is not None:
-        await participant.monitor.stop()
-    if participant.fanout is not None:
-        await participant.fanout.stop()
-    for drain in participant.drains:
-        await drain.stop()
-    if participant.mixer is not None:
-        participant.mixer.stop()
-    for slot in participant.video_slots:
-        slot.stop()
-
-
-def _grants_for(kind: ParticipantKind) -> tuple[Grant, ...]:
-    return {
-        ParticipantKind.WHIP: (Grant.PUBLISH,),
-        ParticipantKind.WHEP: (Grant.SUBSCRIBE,),
-    }.get(kind, (Grant.PUBLISH, Grant.SUBSCRIBE))
-
-
-def _check_directions(kind: ParticipantKind, claims: JoinClaims, summary: OfferSummary) -> None:
-    sends = summary.sends("audio") or summary.sends("video")
-    receives = summary.receives("audio") or summary.receives("video")
-    if kind is ParticipantKind.WHIP and not sends:
-        raise BadRequestError("a WHIP offer must send audio or video (sendonly or sendrecv)")
-    if kind is ParticipantKind.WHEP and not receives:
-        raise BadRequestError("a WHEP offer must receive audio or video (recvonly or sendrecv)")
-    if sends and not claims.allows(Grant.PUBLISH) and kind is not ParticipantKind.WHEP:
-        raise ForbiddenError("the offer sends media but the token lacks the publish grant")
-    if receives and not claims.allows(Grant.SUBSCRIBE) and kind is not ParticipantKind.WHIP:
-        raise ForbiddenError("the offer receives media but the token lacks the subscribe grant")

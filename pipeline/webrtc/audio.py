@@ -24,19 +24,15 @@ import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from engine.frames import now_ns
+from pipeline.webrtc.hub import CHUNK_SAMPLES, MIX_RATE, Chunk
 from pipeline.webrtc.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
-MIX_RATE = 48000
-CHUNK_SAMPLES = 960
-"""20 ms at 48 kHz: Opus's frame, and the room's mixing quantum."""
 CHUNK_S = CHUNK_SAMPLES / MIX_RATE
 MAX_BACKLOG_CHUNKS = 5
 """A source more than 100 ms ahead of the mixer loses its oldest audio (clock drift, bursts)."""
 
-Chunk = tuple[npt.NDArray[np.int16], int]
-"""A 20 ms mono chunk and the monotonic time (ns) its packet arrived."""
 ChunkSink = Callable[[Chunk | None], None]
 """Receives each chunk, then ``None`` once when the track ends."""
 
@@ -79,7 +75,9 @@ class AudioFanout:
                 sink(None)
 
     def _push(self, frame: av.AudioFrame, arrived_ns: int) -> None:
-        self._pending = np.concatenate((self._pending, self._mono(frame)))
+        mono = self._mono(frame)
+        # 20 ms Opus frames are whole chunks: only other frame sizes need the pending buffer
+        self._pending = mono if not self._pending.shape[0] else np.concatenate((self._pending, mono))
         while self._pending.shape[0] >= CHUNK_SAMPLES:
             chunk, self._pending = self._pending[:CHUNK_SAMPLES], self._pending[CHUNK_SAMPLES:]
             self.chunks_in += 1
@@ -93,7 +91,10 @@ class AudioFanout:
             interleaved = frame.to_ndarray().astype(np.int16, copy=False).reshape(-1, channels)
             if channels == 1:
                 return interleaved[:, 0]
-            mixed: npt.NDArray[np.int16] = (interleaved.sum(axis=1, dtype=np.int32) // channels).astype(np.int16)
+            total = interleaved[:, 0].astype(np.int32)
+            for channel in range(1, channels):  # column adds: far cheaper than a reduction over axis 1
+                total += interleaved[:, channel]
+            mixed: npt.NDArray[np.int16] = (total // channels).astype(np.int16)
             return mixed
         converted = [part.to_ndarray().reshape(-1) for part in self._resampler.resample(frame)]
         return np.concatenate(converted) if converted else np.zeros(0, dtype=np.int16)

@@ -9,12 +9,22 @@ servers (tests, benchmarks), hence keys rather than bare room names.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from aiortc.mediastreams import MediaStreamTrack
+import numpy as np
+import numpy.typing as npt
 
 from engine.stage import StageError
-from pipeline.webrtc.audio import Chunk
+
+if TYPE_CHECKING:  # aiortc takes a second to import; pipeline files that use no call stage never need it
+    from aiortc.mediastreams import MediaStreamTrack
+
+MIX_RATE = 48000
+CHUNK_SAMPLES = 960
+"""20 ms at 48 kHz: Opus's frame, and the room's mixing quantum."""
+
+Chunk = tuple[npt.NDArray[np.int16], int]
+"""A 20 ms mono chunk and the monotonic time (ns) its packet arrived."""
 
 
 class RoomMedia(Protocol):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import av
 import numpy as np
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from pydantic import Field
 
 from engine.caps import Caps, Structure, audio
@@ -15,8 +14,10 @@ from engine.frames import AudioFrame, Frame, FrameKind, VideoFrame, now_ns
 from engine.stage import Source, StageError, StageSettings
 from pipeline.pcm import AV_FORMATS, from_av_frame, layout_for, to_av_frame
 from pipeline.registry import register_stage
-from pipeline.webrtc.audio import MIX_RATE
-from pipeline.webrtc.hub import find_room
+from pipeline.webrtc.hub import MIX_RATE, find_room
+
+if TYPE_CHECKING:  # aiortc is imported only when a call runs (see pipeline.webrtc.hub)
+    from aiortc.mediastreams import MediaStreamTrack
 
 
 class WebrtcSourceSettings(StageSettings):
@@ -89,6 +90,8 @@ class WebrtcSource(Source[WebrtcSourceSettings]):
                 produced += data.shape[0]
 
     async def _video_frames(self) -> AsyncIterator[Frame]:
+        from aiortc.mediastreams import MediaStreamError
+
         s = self.settings
         assert s.participant is not None  # checked in start()
         self._video = find_room(s.room, self.name).video(s.participant)

@@ -1,7 +1,7 @@
 // AuraLink call page: join a room over the engine's room API, publish microphone and camera,
 // show the others, and show captions and events that arrive on the data channel.
 const VIDEO_SLOTS = 4;
-const state = { pc: null, location: null, token: null, room: null, slots: new Map(), partial: new Map(),
+const state = { pc: null, media: null, location: null, token: null, room: null, slots: new Map(), partial: new Map(),
   messages: [], remoteAudioPeak: 0, joined: false };
 window.auralink = state; // inspected by the end-to-end tests
 
@@ -34,6 +34,7 @@ async function join(event) {
   const room = $("room").value.trim(), token = $("token").value.trim();
   setStatus("Joining…");
   const media = await localMedia();
+  state.media = media;
   $("self-video").srcObject = media;
   const pc = new RTCPeerConnection({ iceServers: await iceServers(room, token) });
   Object.assign(state, { pc, room, token });
@@ -56,6 +57,7 @@ async function join(event) {
     const body = await response.json().catch(() => ({ detail: response.statusText }));
     setStatus(`Could not join: ${body.detail}`);
     pc.close();
+    stopLocalMedia();
     return;
   }
   state.location = response.headers.get("Location");
@@ -170,11 +172,18 @@ function showQuality(message) {
   $("quality").textContent = `MOS ${message.mos.toFixed(2)} · jitter ${message.jitter_ms.toFixed(1)} ms · RTT ${rtt} · loss ${(100 * message.loss).toFixed(1)} %`;
 }
 
+function stopLocalMedia() {
+  state.media?.getTracks().forEach((track) => track.stop()); // the camera light goes off
+  state.media = null;
+  $("self-video").srcObject = null;
+}
+
 async function leave() {
   if (state.location) {
     await fetch(state.location, { method: "DELETE", keepalive: true, headers: { Authorization: `Bearer ${state.token}` } });
   }
   state.pc?.close();
+  stopLocalMedia();
   Object.assign(state, { pc: null, location: null, joined: false });
   $("join").disabled = false;
   $("leave").disabled = true;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from typing import Any
@@ -150,3 +151,14 @@ async def test_deleting_an_unknown_session_is_404(engine: Engine, path: str) -> 
     async with httpx.AsyncClient(base_url=engine.url) as http:
         response = await http.delete(path, headers={"Authorization": f"Bearer {engine.token('x', 'a')}"})
     assert response.status_code == 404 and "no such session" in detail(response)
+
+
+async def test_simultaneous_joins_never_overfill_a_room(engine: Engine) -> None:
+    await engine.create_room("rush", max_participants=3)
+    offers = [await real_offer() for _ in range(6)]
+    responses = await asyncio.gather(
+        *(post(engine, "/rooms/rush/join", offer, engine.token("rush", f"p{i}")) for i, offer in enumerate(offers))
+    )
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201, 201, 201, 409, 409, 409]
+    assert len(engine.server.rooms["rush"].participants) == 3

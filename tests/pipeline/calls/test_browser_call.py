@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,10 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
+from aiortc.mediastreams import VideoStreamTrack
 from playwright.async_api import BrowserContext, async_playwright
 
 from pipeline.calls.client import ToneTrack
-from pipeline.calls.tokens import Grant
+from pipeline.calls.tokens import Grant, mint_join_token
 from tests.pipeline.calls.conftest import Engine
 from tests.pipeline.calls.stages import CAPTION_PIPELINE
 from tests.pipeline.calls.test_room_calls import eventually
@@ -59,7 +61,8 @@ async def test_browser_and_aiortc_client_meet_hear_each_other_and_captions_arriv
 ) -> None:
     await engine.create_room("meet")
     bot = engine.client("meet", "bot")
-    assert (await bot.join("/rooms/meet/join", publish=ToneTrack(500))).status_code == 201
+    joined = await bot.join("/rooms/meet/join", publish=ToneTrack(500), camera=VideoStreamTrack(), video_slots=1)
+    assert joined.status_code == 201
     async with httpx.AsyncClient(base_url=engine.url) as http:
         started = await http.post(
             "/rooms/meet/agents",
@@ -74,13 +77,18 @@ async def test_browser_and_aiortc_client_meet_hear_each_other_and_captions_arriv
     browser_session = engine.server.rooms["meet"].participants["browser"]
     await eventually(
         lambda: browser_session.pc is not None and browser_session.pc.connectionState == "connected",
-        timeout_s=15,
+        timeout_s=30,
         what="the browser's connection",
     )
 
     captions = page.locator("#captions li.final")
-    await captions.first.wait_for(timeout=15000)
+    await captions.first.wait_for(timeout=30000)
     assert "heard block" in (await captions.first.inner_text())
+    both_kinds = """() => {
+        const finals = new Set(window.auralink.messages.filter((m) => m.type === "transcript").map((m) => m.final));
+        return finals.size === 2 && window.auralink.messages.some((m) => m.event === "audio-level");
+    }"""
+    await page.wait_for_function(both_kinds, timeout=30000)
     messages = await page_state(page, "window.auralink.messages")
     transcripts = [m for m in messages if m["type"] == "transcript"]
     assert {m["final"] for m in transcripts} == {True, False}
@@ -88,7 +96,7 @@ async def test_browser_and_aiortc_client_meet_hear_each_other_and_captions_arriv
     assert any(m["type"] == "event" and m["event"] == "audio-level" and m["speaker"] == "bot" for m in messages)
 
     # the bot hears the browser's fake microphone; the browser hears the bot's tone
-    await eventually(lambda: bot.audio.loud_frames > 10, timeout_s=15, what="the browser's audio at the bot")
+    await eventually(lambda: bot.audio.loud_frames > 10, timeout_s=30, what="the browser's audio at the bot")
     peak = 0.0
     for _ in range(100):
         peak = await page_state(page, "window.auralink.remoteAudioPeak")
@@ -97,8 +105,11 @@ async def test_browser_and_aiortc_client_meet_hear_each_other_and_captions_arriv
         await page.wait_for_timeout(100)
     assert peak > 0.05, "the bot's tone did not reach the browser"
 
-    # the bot sees the browser's camera in a video slot; the page shows the bot's tile
-    await page.wait_for_function("document.querySelector('#quality').textContent.startsWith('MOS')", timeout=15000)
+    # video both ways: the bot sees the browser's fake camera, the page shows the bot's picture in a tile
+    await eventually(lambda: bot.audio.video_frames > 10, timeout_s=30, what="the browser's camera at the bot")
+    bot_tile = "document.querySelector('figure.tile[data-identity=\"bot\"] video')"
+    await page.wait_for_function(f"{bot_tile} && {bot_tile}.videoWidth > 0", timeout=30000)
+    await page.wait_for_function("document.querySelector('#quality').textContent.startsWith('MOS')", timeout=30000)
     screenshot = tmp_path / "call-page.png"
     await page.screenshot(path=str(screenshot), full_page=True)
     assert screenshot.stat().st_size > 10_000
@@ -107,3 +118,16 @@ async def test_browser_and_aiortc_client_meet_hear_each_other_and_captions_arriv
 
     await page.click("#leave")
     await eventually(lambda: "browser" not in engine.server.rooms["meet"].participants, what="the browser leaves")
+
+
+async def test_the_call_page_explains_a_refused_join_and_turns_the_camera_off(
+    engine: Engine, browser: BrowserContext
+) -> None:
+    await engine.create_room("locked")
+    forged = mint_join_token(secrets.token_urlsafe(32), "locked", "eve")
+    page = await browser.new_page()
+    await page.goto(f"{engine.url}/call/#room=locked&token={forged}&autojoin=1")
+    await page.wait_for_function("document.querySelector('#status').textContent.startsWith('Could not join')")
+    assert await page.inner_text("#status") == "Could not join: join token signature is invalid"
+    assert await page_state(page, "document.querySelector('#self-video').srcObject") is None
+    assert await page.is_enabled("#join") and not engine.server.sessions

@@ -55,3 +55,23 @@ async def test_room_names_are_checked_and_creating_twice_returns_the_room(engine
     assert first.status_code == 201 and second.status_code == 200
     assert second.json() == {"room": "twice", "max_participants": 3, "participants": []}
     assert missing_field.status_code == 400
+
+
+async def test_pages_from_allowed_origins_may_call_the_engine_and_read_location() -> None:
+    server = CallServer(CallServerOptions(secret=secrets.token_urlsafe(32)), MemoryReporter())
+    app = create_engine_app(server, cors_origins=["https://admin.example.org"])
+    async with serving(app) as url, httpx.AsyncClient(base_url=url) as http:
+        preflight = await http.options(
+            "/whip/room",
+            headers={
+                "Origin": "https://admin.example.org",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization, content-type",
+            },
+        )
+        assert preflight.status_code in (200, 204)
+        assert preflight.headers["access-control-allow-origin"] == "https://admin.example.org"
+        other = await http.get("/healthz", headers={"Origin": "https://evil.example.com"})
+        allowed = await http.get("/healthz", headers={"Origin": "https://admin.example.org"})
+    assert "access-control-allow-origin" not in other.headers
+    assert "location" in allowed.headers["access-control-expose-headers"].lower()

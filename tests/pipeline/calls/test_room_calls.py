@@ -11,7 +11,7 @@ from pipeline.calls.client import ToneTrack
 from tests.pipeline.calls.conftest import Engine
 
 
-async def eventually(check: Callable[[], bool], timeout_s: float = 10.0, what: str = "condition") -> None:
+async def eventually(check: Callable[[], bool], timeout_s: float = 20.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout_s
     while not check():
         if time.monotonic() > deadline:

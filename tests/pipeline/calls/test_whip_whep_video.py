@@ -71,6 +71,6 @@ async def test_video_is_relayed_into_the_other_participants_slots(engine: Engine
     ).status_code == 201
     watcher = engine.client("video", "watcher")
     assert (await watcher.join("/rooms/video/join", publish=ToneTrack(), video_slots=2)).status_code == 201
-    await eventually(lambda: watcher.audio.video_frames > 10, timeout_s=15, what="the camera's frames at the watcher")
+    await eventually(lambda: watcher.audio.video_frames > 10, timeout_s=30, what="the camera's frames at the watcher")
     slots = [m for m in watcher.messages if m["type"] == "video-slots"]
     assert slots and slots[-1]["slots"][0]["identity"] == "cam" and slots[-1]["slots"][1]["identity"] is None

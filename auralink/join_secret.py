@@ -1,0 +1,35 @@
+"""The join-token secret: configured, or generated once and kept in the data directory.
+
+Kept apart from :mod:`auralink.calls` so that ``auralink token`` does not import the call server.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+
+from auralink.settings import Settings, SettingsError
+from pipeline.calls.tokens import MIN_SECRET_BYTES
+
+log = logging.getLogger("auralink.calls")
+
+SECRET_FILE = "join-token.secret"
+
+
+def join_token_secret(settings: Settings) -> str:
+    """The configured secret, else the one kept in the data directory (created on first use, mode 600)."""
+    if settings.join_token_secret is not None:
+        secret = settings.join_token_secret.get_secret_value()
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise SettingsError(f"join_token_secret must be at least {MIN_SECRET_BYTES} bytes")
+        return secret
+    path = settings.data_dir / SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    log.info("generated a join-token secret in %s", path)
+    return path.read_text().strip()
