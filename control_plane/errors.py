@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import structlog
 from litestar import Response
-from litestar.types import ExceptionHandlersMap
+from litestar.exceptions import HTTPException
+from litestar.types import ExceptionHandlersMap, Scope
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from control_plane.context import AnyRequest
@@ -27,6 +28,12 @@ def _unavailable(_: AnyRequest, error: OperationalError) -> Response[dict[str, o
 
 def _problem(status: int, detail: str) -> Response[dict[str, object]]:
     return Response({"status_code": status, "detail": detail}, status_code=status)
+
+
+async def log_unexpected(error: Exception, scope: Scope) -> None:
+    """Every error that became a 500, with its traceback (client errors are the client's business)."""
+    if not isinstance(error, HTTPException):
+        log.error("unexpected error", path=scope.get("path"), exc_info=error)
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {

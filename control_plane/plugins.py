@@ -23,7 +23,7 @@ from control_plane.analytics.realtime import MemoryRealtimeStore, RealtimeStore,
 from control_plane.auth.middleware import AuthMiddleware
 from control_plane.context import provide_tenant, request_id_middleware
 from control_plane.db.engine import database_url, make_engine
-from control_plane.errors import EXCEPTION_HANDLERS
+from control_plane.errors import EXCEPTION_HANDLERS, log_unexpected
 from control_plane.routing import provide_db
 from control_plane.state import AppState, app_state
 from control_plane.stores import Counters, MemoryCounters, RateLimiter, RedisCounters
@@ -58,6 +58,7 @@ class CorePlugin(InitPluginProtocol):
             DefineMiddleware(AuthMiddleware, exclude=["^/schema", "^/metrics"]),
         ]
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
+        app_config.after_exception.append(log_unexpected)
 
         def close() -> None:
             state.engine.dispose()

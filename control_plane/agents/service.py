@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from litestar.exceptions import ClientException, NotFoundException, ServiceUnavailableException
+from litestar.exceptions import ClientException, ServiceUnavailableException
 from sqlmodel import Session, col, func, select
 
 from auralink.settings import Settings
@@ -17,6 +17,7 @@ from control_plane.context import Tenant
 from control_plane.db.types import utcnow
 from control_plane.organizations.service import ConflictException
 from control_plane.organizations.service import get as get_organization
+from control_plane.tenancy import owned
 from pipeline.config import ConfigError, load_pipeline_text
 
 
@@ -59,10 +60,7 @@ def of_organization(db: Session, organization_id: int) -> Sequence[Agent]:
 
 
 def get(db: Session, tenant: Tenant, agent_id: int) -> Agent:
-    agent = db.get(Agent, agent_id)
-    if agent is None or agent.organization_id != tenant.organization_id:
-        raise NotFoundException(f"agent {agent_id} not found")
-    return agent
+    return owned(db, Agent, agent_id, tenant.organization_id, "agent")
 
 
 def update(db: Session, tenant: Tenant, agent_id: int, data: AgentUpdate) -> Agent:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response
 from litestar.datastructures import State
-from litestar.exceptions import NotFoundException, ValidationException
+from litestar.exceptions import ValidationException
 from litestar.params import JSONBody, QueryParameter
 from sqlmodel import col, select
 
@@ -34,6 +34,7 @@ from control_plane.db.types import utcnow
 from control_plane.organizations.service import get as get_organization
 from control_plane.routing import CurrentTenant, Db, IdParam, delete, get, post
 from control_plane.state import app_state
+from control_plane.tenancy import owned
 
 Moment = Annotated[dt.datetime | None, QueryParameter(description="ISO 8601; default: the last 30 days up to now")]
 Participant = Annotated[str | None, QueryParameter(min_length=1, max_length=200)]
@@ -116,9 +117,7 @@ class AnalyticsController(Controller):
 
 
 def _set_status(db: Db, tenant: Tenant, insight_id: int, status: str) -> InsightRead:
-    insight = db.get(Insight, insight_id)
-    if insight is None or insight.organization_id != tenant.organization_id:
-        raise NotFoundException(f"insight {insight_id} not found")
+    insight = owned(db, Insight, insight_id, tenant.organization_id, "insight")
     before = snapshot(insight)
     insight.status, insight.updated_at = status, utcnow()
     db.add(insight)
@@ -179,7 +178,4 @@ class ReportController(Controller):
 
 
 def _report(db: Db, tenant: Tenant, report_id: int) -> Report:
-    report = db.get(Report, report_id)
-    if report is None or report.organization_id != tenant.organization_id:
-        raise NotFoundException(f"report {report_id} not found")
-    return report
+    return owned(db, Report, report_id, tenant.organization_id, "report")

@@ -6,7 +6,7 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 
-from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
+from litestar.exceptions import PermissionDeniedException, ValidationException
 from sqlmodel import Session, col, select
 
 from control_plane.api_keys.models import ApiKey
@@ -16,6 +16,7 @@ from control_plane.auth.permissions import ROLE_RANK, SCOPE_MINIMUM_ROLE, Role
 from control_plane.auth.service import API_KEY_PREFIX_LENGTH
 from control_plane.context import Tenant
 from control_plane.db.types import utcnow
+from control_plane.tenancy import owned
 from control_plane.tokens import digest, new_secret
 
 
@@ -50,9 +51,7 @@ def of_organization(db: Session, organization_id: int) -> Sequence[ApiKey]:
 
 
 def revoke(db: Session, tenant: Tenant, key_id: int) -> None:
-    row = db.get(ApiKey, key_id)
-    if row is None or row.organization_id != tenant.organization_id:
-        raise NotFoundException(f"API key {key_id} not found")
+    row = owned(db, ApiKey, key_id, tenant.organization_id, "API key")
     before = snapshot(row)
     row.revoked_at = row.revoked_at or utcnow()
     db.add(row)

@@ -23,6 +23,7 @@ from control_plane.organizations.schemas import (
     OrganizationUpdate,
     PlanUpdate,
 )
+from control_plane.tenancy import owned
 from control_plane.tokens import digest, new_secret
 from control_plane.users.models import User
 
@@ -198,9 +199,7 @@ def invitations(db: Session, organization_id: int) -> Sequence[Invitation]:
 
 
 def revoke_invitation(db: Session, tenant: Tenant, invitation_id: int) -> None:
-    invitation = db.get(Invitation, invitation_id)
-    if invitation is None or invitation.organization_id != tenant.organization_id:
-        raise NotFoundException(f"invitation {invitation_id} not found")
+    invitation = owned(db, Invitation, invitation_id, tenant.organization_id, "invitation")
     before = snapshot(invitation)
     invitation.revoked_at = invitation.revoked_at or utcnow()
     db.add(invitation)

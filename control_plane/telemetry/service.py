@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, func, update
+from sqlalchemy import Table, func, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -72,10 +72,36 @@ def _store_many(db: Session, model: type[Any], rows: list[dict[str, Any]], resul
     """Insert the rows not stored before; returns the idempotency keys of those inserted now."""
     if not rows:
         return set()
-    stored = {key for (key,) in db.connection().execute(_insert_ignoring_duplicates(db, model.__table__), rows)}
+    table = model.__table__
+    if db.get_bind().dialect.name == "postgresql":
+        statement, parameters = _unnest_insert(table, rows)
+        stored = {key for (key,) in db.connection().execute(statement, parameters)}
+    else:
+        stored = {key for (key,) in db.connection().execute(_insert_ignoring_duplicates(db, table), rows)}
     result.accepted += len(stored)
     result.duplicates += len(rows) - len(stored)
     return stored
+
+
+def _unnest_insert(table: Table, rows: list[dict[str, Any]]) -> tuple[Any, dict[str, list[Any]]]:
+    """One statement with one array per column: PostgreSQL's fast path for thousands of rows at once
+    (a multi-row VALUES list with tens of thousands of parameters costs more to prepare than to run)."""
+    names = list(rows[0])
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    arrays = [f"CAST(:c{i} AS {table.c[name].type.compile(dialect=dialect)}[])" for i, name in enumerate(names)]
+    quoted = ", ".join(f'"{name}"' for name in names)
+    statement = text(
+        f'INSERT INTO "{table.name}" ({quoted}) SELECT * FROM unnest({", ".join(arrays)}) '
+        "ON CONFLICT (organization_id, idempotency_key) DO NOTHING RETURNING idempotency_key"
+    )
+    return statement, {f"c{i}": _column_values(table, name, rows) for i, name in enumerate(names)}
+
+
+def _column_values(table: Table, name: str, rows: list[dict[str, Any]]) -> list[Any]:
+    values = [row[name] for row in rows]
+    if table.c[name].type.python_type is float:  # an array holds one type: 1000 and 2.5 are both floats here
+        return [None if value is None else float(value) for value in values]
+    return values
 
 
 class _CallFinder:

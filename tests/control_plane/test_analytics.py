@@ -5,10 +5,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import time
 from typing import Any
 
 from litestar import Litestar
+from litestar.testing import TestClient
 
+from auralink.settings import Settings
+from control_plane.app import create_app
 from engine.telemetry import CallEvent, QualitySample, TelemetryRecord, UsageEvent
 from tests.control_plane.helpers import Account, feed, member, owner
 
@@ -138,3 +142,15 @@ def test_the_insights_job_finds_savings_once_and_they_can_be_acknowledged_or_dis
     viewer = member(app, acme, "viewer")
     assert viewer.client.post(f"/analytics/insights/{spend_id}/dismiss").status_code == 403
     assert len(viewer.client.get("/analytics/insights").json()) == 3
+
+
+def test_the_scheduled_job_raises_insights_by_itself(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"insights_interval_s": 0.2}), migrate=False)
+    with TestClient(app):
+        acme = owner(app)
+        acme.client.put(f"/organizations/{acme.organization_id}/plan", json={"plan": "free", "monthly_spend_alert": 1})
+        feed(app, acme.organization_id, usage_over_days())
+        deadline = time.monotonic() + 20
+        while not acme.client.get("/analytics/insights").json() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [i["kind"] for i in acme.client.get("/analytics/insights").json()] == ["spend_over_threshold"]

@@ -60,7 +60,8 @@ def _fuzz(operation: Any, headers: dict[str, str]) -> str | None:
     )
     def no_server_error(case: Any) -> None:
         response = case.call(headers=headers)
-        assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text[:300]}"
+        where = f"{case.method} {case.formatted_path} {str(case.body)[:300]}"
+        assert response.status_code < 500, f"{where}: {response.text[:300]}"
 
     try:
         no_server_error()

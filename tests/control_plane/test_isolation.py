@@ -66,6 +66,19 @@ def acme_with_everything(app: Litestar) -> tuple[Account, dict[str, int]]:
     return acme, ids
 
 
+def holdings(acme: Account) -> dict[str, Any]:
+    """What the first organisation has, as its owner sees it."""
+    return {
+        "organization": acme.client.get(f"/organizations/{acme.organization_id}").json(),
+        "members": acme.client.get(f"/organizations/{acme.organization_id}/members").json(),
+        "agents": acme.client.get("/agents").json(),
+        "reports": acme.client.get("/reports").json(),
+        "keys": acme.client.get("/api-keys").json(),
+        "insights": acme.client.get("/analytics/insights").json(),
+        "overview": acme.client.get("/analytics/overview").json()["calls"],
+    }
+
+
 def attempts(app: Litestar, ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | None]]:
     schema = TestClient(app).get("/schema/openapi.json").json()
     found = []
@@ -81,15 +94,7 @@ def attempts(app: Litestar, ids: dict[str, int]) -> list[tuple[str, str, str, di
 @pytest.mark.slow
 def test_a_second_organisation_can_neither_read_nor_change_the_first(app: Litestar) -> None:
     acme, ids = acme_with_everything(app)
-    before = {
-        "organization": acme.client.get(f"/organizations/{acme.organization_id}").json(),
-        "members": acme.client.get(f"/organizations/{acme.organization_id}/members").json(),
-        "agents": acme.client.get("/agents").json(),
-        "reports": acme.client.get("/reports").json(),
-        "keys": acme.client.get("/api-keys").json(),
-        "insights": acme.client.get("/analytics/insights").json(),
-        "overview": acme.client.get("/analytics/overview").json()["calls"],
-    }
+    before = holdings(acme)
     rival = owner(app, "Rival")
     rival_key = rival.key("admin")
     key_client = TestClient(app)
@@ -107,15 +112,7 @@ def test_a_second_organisation_can_neither_read_nor_change_the_first(app: Litest
             else:
                 assert response.status_code < 500, where
             assert MARK not in response.text, f"{where} leaked the first organisation's data"
-    after = {
-        "organization": acme.client.get(f"/organizations/{acme.organization_id}").json(),
-        "members": acme.client.get(f"/organizations/{acme.organization_id}/members").json(),
-        "agents": acme.client.get("/agents").json(),
-        "reports": acme.client.get("/reports").json(),
-        "keys": acme.client.get("/api-keys").json(),
-        "insights": acme.client.get("/analytics/insights").json(),
-        "overview": acme.client.get("/analytics/overview").json()["calls"],
-    }
+    after = holdings(acme)
     for name in ("organization", "members", "agents", "reports", "insights", "overview"):
         assert after[name] == before[name], name
     assert [k["revoked_at"] for k in after["keys"]] == [k["revoked_at"] for k in before["keys"]]
