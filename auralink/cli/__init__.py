@@ -15,10 +15,10 @@ from auralink.cli.models import models
 from auralink.cli.pipelines import run, schema, validate
 from auralink.cli.serve import serve
 from auralink.cli.serve_aic import serve_aic  # noqa: F401 - registers `serve aic`
-from auralink.cli.serve_engine import serve_engine  # noqa: F401  (registers `serve engine`)
-from auralink.cli.token import token
 from auralink.cli.serve_control_plane import serve_control_plane  # noqa: F401  (registers `serve control-plane`)
+from auralink.cli.serve_engine import serve_engine  # noqa: F401  (registers `serve engine`)
 from auralink.cli.serve_speech import serve_speech  # noqa: F401 - registers `serve speech`
+from auralink.cli.token import token
 from auralink.cli.transcribe import transcribe
 from auralink.logs import configure_logging
 from auralink.settings import SettingsError, load_settings

@@ -8,7 +8,8 @@ from pathlib import Path
 from litestar.exceptions import ClientException, ServiceUnavailableException
 from sqlmodel import Session, col, func, select
 
-from auralink.settings import Settings
+from auralink.join_secret import join_token_secret
+from auralink.settings import Settings, SettingsError
 from control_plane.agents.engine_client import EngineUnavailableError, send_agent
 from control_plane.agents.models import Agent
 from control_plane.agents.schemas import AgentCreate, AgentJoin, AgentJoined, AgentUpdate
@@ -87,13 +88,15 @@ def remove(db: Session, tenant: Tenant, agent_id: int) -> None:
 
 def join(db: Session, tenant: Tenant, agent_id: int, data: AgentJoin, settings: Settings) -> AgentJoined:
     agent = get(db, tenant, agent_id)
-    if not settings.join_token_secret:
-        raise ServiceUnavailableException("agents cannot join calls: join_token_secret is not configured")
+    try:
+        secret = join_token_secret(settings)
+    except SettingsError as error:
+        raise ServiceUnavailableException(f"agents cannot join calls: {error}") from None
     identity = data.identity or f"agent-{agent.id}"
     try:
         answer = send_agent(
             settings.engine_url,
-            settings.join_token_secret,
+            secret,
             data.room,
             identity,
             agent.pipeline,

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from pydantic import SecretStr
 
 from auralink.settings import Settings
 from control_plane.app import create_app
@@ -159,8 +160,8 @@ def test_join_reports_an_engine_that_refuses_or_is_down(engine_app: Litestar, en
     assert acme.client.post(f"/agents/{agent['id']}/join", json={"room": "bad room/.."}).status_code == 400
 
 
-def test_join_needs_the_join_token_secret(settings: Settings) -> None:
-    app = create_app(settings.model_copy(update={"join_token_secret": None}), migrate=False)
+def test_join_needs_a_usable_join_token_secret(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"join_token_secret": SecretStr("too short")}), migrate=False)
     acme = owner(app)
     agent = acme.client.post("/agents", json={"name": "a", "pipeline": PIPELINE}).json()
     response = TestClient(app, cookies=acme.client.cookies).post(f"/agents/{agent['id']}/join", json={"room": "r"})
