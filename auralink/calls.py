@@ -5,12 +5,23 @@ from __future__ import annotations
 import logging
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auralink.join_secret import join_token_secret
 from auralink.settings import Settings, SettingsError
-from engine.telemetry import CallEvent, QualitySample, TelemetryRecord, record_to_json
-from pipeline.calls.server import CallServerOptions
+from engine.telemetry import (
+    CallEvent,
+    FanOutReporter,
+    QualitySample,
+    TelemetryRecord,
+    TelemetryReporter,
+    record_to_json,
+)
+from pipeline.calls.server import CallServer, CallServerOptions
 from pipeline.webrtc.ice import IceConfigError, IcePolicy, apply_host_addresses
+
+if TYPE_CHECKING:
+    from litestar import Litestar
 
 log = logging.getLogger("auralink.calls")
 
@@ -66,3 +77,32 @@ class LoggingReporter:
 
     async def aclose(self) -> None:
         return None
+
+
+def engine_reporter(settings: Settings) -> TelemetryReporter:
+    """Logs every record and, when ``telemetry_target`` names a control plane, reports there too.
+
+    The gRPC reporter journals to ``data_dir`` first, so records survive an unreachable control plane
+    and an engine restart.
+    """
+    if not settings.telemetry_target:
+        return LoggingReporter()
+    if not settings.telemetry_api_key:
+        raise SettingsError(
+            "telemetry_target is set but telemetry_api_key is not: create an API key with the 'telemetry' "
+            "scope in the control plane and set AURALINK_TELEMETRY_API_KEY"
+        )
+    from engine.telemetry_grpc import reporter_from_settings
+
+    remote = reporter_from_settings(settings.telemetry_target, settings.telemetry_api_key, settings.data_dir)
+    return FanOutReporter(LoggingReporter(), remote)
+
+
+def engine_app(server: CallServer, settings: Settings) -> Litestar:
+    """The engine's HTTP app: calls, the call page, and the speech WebSocket endpoints beside them."""
+    from auralink.cli.serve_speech import speech_config
+    from pipeline.calls.http import create_engine_app
+    from pipeline.speech.ws import speech_routes
+
+    speech = speech_routes(speech_config(settings))
+    return create_engine_app(server, extra_routes=[speech], cors_origins=settings.engine_cors_origins)

@@ -24,24 +24,26 @@ from auralink.settings import Settings, SettingsError
 def serve_engine(settings: Settings, host: str | None, port: int | None, room_pipeline: Path | None) -> None:
     """Serve calls: WHIP at /whip/ROOM, WHEP at /whep/ROOM, rooms at /rooms, the call page at /call/."""
     # aiortc and Litestar take seconds to import: only the commands that make calls pay for them
-    from auralink.calls import LoggingReporter, call_server_options
-    from pipeline.calls.http import create_engine_app
+    from auralink.calls import call_server_options, engine_app, engine_reporter
     from pipeline.calls.server import CallServer
     from pipeline.calls.serving import serving
 
     try:
         options = call_server_options(settings, room_pipeline)
+        reporter = engine_reporter(settings)
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
-    server = CallServer(options, LoggingReporter())
+    server = CallServer(options, reporter)
     address = host or settings.engine_host
     listen_port = settings.engine_port if port is None else port
 
     async def run() -> None:
-        app = create_engine_app(server, cors_origins=settings.engine_cors_origins)
-        async with serving(app, address, listen_port) as url:
-            click.echo(f"engine listening on {url} (call page: {settings.engine_public_url or url}/call/)")
-            await asyncio.Event().wait()
+        try:
+            async with serving(engine_app(server, settings), address, listen_port) as url:
+                click.echo(f"engine listening on {url} (call page: {settings.engine_public_url or url}/call/)")
+                await asyncio.Event().wait()
+        finally:
+            await reporter.aclose()
 
     try:
         asyncio.run(run())

@@ -34,12 +34,15 @@ def test_ctrl_c_drains_then_stops_cleanly(tmp_path: Path) -> None:
         "  - {name: rec, type: file_sink, settings: {path: live.wav}}\n"
     )
     process = spawn("run", "live.yaml", cwd=tmp_path)
-    time.sleep(2.5)
+    recording = tmp_path / "live.wav"
+    deadline = time.monotonic() + 60
+    while not (recording.exists() and recording.stat().st_size > 48000) and time.monotonic() < deadline:
+        time.sleep(0.1)  # a loaded machine may take seconds to start Python; wait for the graph, not the clock
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert "live: finished" in err or "pipeline: finished" in err
-    assert (tmp_path / "live.wav").stat().st_size > 48000  # the recording was closed properly, not cut off
+    assert recording.stat().st_size > 48000  # the recording was closed properly, not cut off
 
 
 def test_a_runtime_failure_exits_1_with_the_reason(tmp_path: Path) -> None:

@@ -1,0 +1,131 @@
+"""Calls meet the control plane: a real call's telemetry lands in analytics; an agent joins a real room.
+
+The engine (real aiortc peers on loopback) reports through the gRPC reporter with its disk journal; the
+control plane runs on SQLite, the embedded default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from pydantic import SecretStr
+
+from auralink.settings import Settings
+from control_plane.app import create_app
+from control_plane.db.migrate import upgrade
+from control_plane.state import app_state
+from engine.telemetry import FanOutReporter, MemoryReporter, QualitySample
+from engine.telemetry_grpc import GrpcTelemetryReporter
+from pipeline.calls.client import ToneTrack
+from pipeline.calls.http import create_engine_app
+from pipeline.calls.server import CallServer
+from pipeline.calls.serving import serving
+from tests.control_plane.helpers import Account, owner
+from tests.pipeline.calls.conftest import Engine, engine_options, loopback_only  # noqa: F401 - fixture
+from tests.pipeline.calls.stages import CAPTION_PIPELINE
+from tests.pipeline.calls.test_room_calls import eventually
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class ControlPlane:
+    app: Litestar
+    client: TestClient[Litestar]
+    acme: Account
+
+    @property
+    def telemetry_target(self) -> str:
+        return f"127.0.0.1:{self.app.state.telemetry_server.port}"
+
+
+@pytest.fixture
+def engine_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@pytest.fixture
+def control_plane(tmp_path: Path, engine_secret: str) -> Iterator[ControlPlane]:
+    upgrade(f"sqlite:///{tmp_path / 'control_plane.db'}")
+    settings = Settings(data_dir=tmp_path, telemetry_port=0, join_token_secret=SecretStr(engine_secret))
+    app = create_app(settings, migrate=False)
+    with TestClient(app) as client:
+        yield ControlPlane(app, client, owner(app))
+
+
+@pytest.fixture
+async def reporting_engine(
+    control_plane: ControlPlane, engine_secret: str, tmp_path: Path
+) -> AsyncIterator[tuple[Engine, GrpcTelemetryReporter]]:
+    memory = MemoryReporter()
+    grpc_reporter = GrpcTelemetryReporter(
+        control_plane.telemetry_target, control_plane.acme.key("telemetry"), tmp_path / "journal.sqlite3"
+    )
+    server = CallServer(engine_options(engine_secret), FanOutReporter(memory, grpc_reporter))
+    async with serving(create_engine_app(server)) as url:
+        engine = Engine(url, server, memory, engine_secret)
+        try:
+            yield engine, grpc_reporter
+        finally:
+            for client in engine.clients:
+                await client.leave(say_goodbye=False)
+            await grpc_reporter.aclose()
+
+
+async def test_a_real_call_shows_up_in_the_organisations_analytics(
+    control_plane: ControlPlane, reporting_engine: tuple[Engine, GrpcTelemetryReporter]
+) -> None:
+    engine, reporter = reporting_engine
+    await engine.create_room("weekly")
+    alice, bob = engine.client("weekly", "alice"), engine.client("weekly", "bob")
+    assert (await alice.join("/rooms/weekly/join", publish=ToneTrack(440))).status_code == 201
+    assert (await bob.join("/rooms/weekly/join", publish=ToneTrack(660))).status_code == 201
+    await eventually(
+        lambda: {s.participant for s in engine.reporter.of_type(QualitySample)} >= {"alice", "bob"},
+        what="quality samples for both",
+    )
+    assert await alice.leave() == 204
+    assert await bob.leave() == 204
+    await eventually(lambda: not engine.server.rooms["weekly"].participants, what="everyone gone")
+    assert await asyncio.to_thread(reporter.flush, 15), "the engine's journal did not drain"
+
+    overview = control_plane.acme.client.get("/analytics/overview").json()
+    assert overview["calls"] == 1 and overview["participants"] == 2
+    samples = len(engine.reporter.of_type(QualitySample))
+    assert overview["quality"]["samples"] == samples
+    assert 4.0 < overview["quality"]["avg_mos"] <= 4.5
+    quality = control_plane.acme.client.get("/analytics/quality", params={"participant": "alice"}).json()
+    assert quality["summary"]["samples"] == len(
+        [s for s in engine.reporter.of_type(QualitySample) if s.participant == "alice"]
+    )
+
+
+async def test_an_agent_sent_by_the_control_plane_captions_a_real_room(
+    control_plane: ControlPlane, reporting_engine: tuple[Engine, GrpcTelemetryReporter], captioner: None
+) -> None:
+    engine, _ = reporting_engine
+    state = app_state(control_plane.app.state)
+    state.settings = state.settings.model_copy(update={"engine_url": engine.url})
+    await engine.create_room("standup")
+    speaker = engine.client("standup", "speaker")
+    assert (await speaker.join("/rooms/standup/join", publish=ToneTrack())).status_code == 201
+
+    acme = control_plane.acme
+    agent = acme.client.post("/agents", json={"name": "scribe", "pipeline": CAPTION_PIPELINE, "languages": ["en"]})
+    assert agent.status_code == 201, agent.text
+    joined = await asyncio.to_thread(
+        acme.client.post, f"/agents/{agent.json()['id']}/join", json={"room": "standup", "identity": "scribe"}
+    )
+    assert joined.status_code == 201, joined.text
+
+    await eventually(
+        lambda: any(m["type"] == "transcript" and m["final"] and m["speaker"] == "scribe" for m in speaker.messages),
+        what="the agent's captions at the speaker",
+    )
