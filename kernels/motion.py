@@ -18,6 +18,8 @@ from kernels.reconstruct import vector_fits
 MB = 16
 DIAMOND = ((-1, 0), (0, -1), (0, 1), (1, 0))
 MAX_STEPS = 32
+GOOD_ENOUGH = MB * MB
+"""A predicted vector within one grey level per pixel on average ends the whole-pixel walk (static, slow areas)."""
 HALF_STEPS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 
 
@@ -87,7 +89,7 @@ def motion_search(
                     sad = block_sad(cur, ref, y, x, y + dy, x + dx, best)
                     if sad < best:
                         best, best_dy, best_dx = sad, dy, dx
-            for _ in range(MAX_STEPS):
+            for _ in range(MAX_STEPS if best > GOOD_ENOUGH else 0):
                 centre_dy, centre_dx = best_dy, best_dx
                 for step in DIAMOND:
                     dy, dx = centre_dy + step[0], centre_dx + step[1]
@@ -167,7 +169,7 @@ def reference_motion_search(
                 mv = (int(whole[ny, nx, 0]), int(whole[ny, nx, 1]))
                 if mv != best_mv and valid(y, x, *mv) and (cost := sad(y, x, 2 * mv[0], 2 * mv[1])) < best:
                     best, best_mv = cost, mv
-            for _ in range(MAX_STEPS):
+            for _ in range(MAX_STEPS if best > GOOD_ENOUGH else 0):
                 centre = best_mv
                 for sy, sx in DIAMOND:
                     mv = (centre[0] + sy, centre[1] + sx)
