@@ -143,6 +143,7 @@ class VideoEncoder:
         self._size: tuple[int, int] | None = None
         self._sequence = 0
         self._since_keyframe = 0
+        self._last_vectors: npt.NDArray[np.int32] | None = None
 
     def encode(self, planes: Planes, options: CompressOptions) -> CompressResult:
         started = time.perf_counter()
@@ -157,12 +158,20 @@ class VideoEncoder:
         job.inter = reference is not None and not options.keyframe and self._since_keyframe < self.keyframe_interval
         mark = time.perf_counter()
         if job.inter and reference is not None:
-            job.mvs, job.sads = motion_search(job.padded[0], reference[0], SEARCH_RANGE)
+            job.mvs, job.sads = motion_search(job.padded[0], reference[0], SEARCH_RANGE, self._whole_vectors(job))
         job.latency["motion_ms"] = _ms(mark)
         mark = time.perf_counter()
         job.offsets = adaptive_offsets(job.padded[0], job.mvs if job.inter else None)
+        self._last_vectors = job.mvs if job.inter else None
         job.latency["analysis_ms"] = _ms(mark)
         return self._lossy(job)
+
+    def _whole_vectors(self, job: _Job) -> npt.NDArray[np.int32]:
+        """The last inter picture's vectors in whole pixels (the temporal candidate), or zeros."""
+        shape = (job.padded[0].shape[0] // 16, job.padded[0].shape[1] // 16, 2)
+        if self._last_vectors is None or self._last_vectors.shape != shape:
+            return np.zeros(shape, dtype=np.int32)
+        return self._last_vectors >> 1
 
     def _attempts(self, job: _Job, budget: float | None) -> tuple[Attempt, _Coded, int]:
         """Code at the rate controller's qp, then finer or coarser while the latency cap allows."""
