@@ -18,6 +18,8 @@ from kernels.reconstruct import vector_fits
 MB = 16
 DIAMOND = ((-1, 0), (0, -1), (0, 1), (1, 0))
 MAX_STEPS = 32
+GOOD_ENOUGH = MB * MB
+"""A predicted vector within one grey level per pixel on average ends the whole-pixel walk (static, slow areas)."""
 HALF_STEPS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 
 
@@ -64,9 +66,13 @@ def _valid(y: int, x: int, dy: int, dx: int, height: int, width: int, search: in
 
 @njit(cache=True)
 def motion_search(
-    cur: npt.NDArray[np.uint8], ref: npt.NDArray[np.uint8], search: int
+    cur: npt.NDArray[np.uint8], ref: npt.NDArray[np.uint8], search: int, previous: npt.NDArray[np.int32]
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
-    """Per-macroblock half-pixel vectors ``(rows, cols, 2)`` as (dy, dx) and their SADs; sides multiples of 16."""
+    """Per-macroblock half-pixel vectors ``(rows, cols, 2)`` as (dy, dx) and their SADs; sides multiples of 16.
+
+    ``previous`` holds the last picture's whole-pixel vectors (same shape; zeros when there are none): the
+    co-located one is a candidate, so steady motion (a pan) is found without walking.
+    """
     height, width = cur.shape
     rows, cols = height // MB, width // MB
     whole = np.zeros((rows, cols, 2), dtype=np.int32)
@@ -78,16 +84,18 @@ def motion_search(
             y, x = mby * MB, mbx * MB
             best_dy, best_dx = 0, 0
             best = block_sad(cur, ref, y, x, y, x, big)
-            for n in range(3):
+            for n in range(4):
                 ny, nx = (mby, mbx - 1) if n == 0 else ((mby - 1, mbx) if n == 1 else (mby - 1, mbx + 1))
-                if ny < 0 or nx < 0 or nx >= cols:
+                if n < 3 and (ny < 0 or nx < 0 or nx >= cols):
                     continue
-                dy, dx = whole[ny, nx, 0], whole[ny, nx, 1]
+                dy, dx = (
+                    (whole[ny, nx, 0], whole[ny, nx, 1]) if n < 3 else (previous[mby, mbx, 0], previous[mby, mbx, 1])
+                )
                 if (dy != best_dy or dx != best_dx) and _valid(y, x, dy, dx, height, width, search):
                     sad = block_sad(cur, ref, y, x, y + dy, x + dx, best)
                     if sad < best:
                         best, best_dy, best_dx = sad, dy, dx
-            for _ in range(MAX_STEPS):
+            for _ in range(MAX_STEPS if best > GOOD_ENOUGH else 0):
                 centre_dy, centre_dx = best_dy, best_dx
                 for step in DIAMOND:
                     dy, dx = centre_dy + step[0], centre_dx + step[1]
@@ -140,7 +148,7 @@ def _reference_half_pel_block(ref: npt.NDArray[np.int32], y2: int, x2: int) -> n
 
 
 def reference_motion_search(
-    cur: npt.NDArray[np.uint8], ref: npt.NDArray[np.uint8], search: int
+    cur: npt.NDArray[np.uint8], ref: npt.NDArray[np.uint8], search: int, previous: npt.NDArray[np.int32]
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
     """The same search with numpy SADs (no early exit, so only the chosen SADs must agree)."""
     height, width = cur.shape
@@ -161,13 +169,14 @@ def reference_motion_search(
         for mbx in range(cols):
             y, x = mby * MB, mbx * MB
             best_mv, best = (0, 0), sad(y, x, 0, 0)
-            for ny, nx in ((mby, mbx - 1), (mby - 1, mbx), (mby - 1, mbx + 1)):
-                if ny < 0 or nx < 0 or nx >= cols:
+            for n, (ny, nx) in enumerate(((mby, mbx - 1), (mby - 1, mbx), (mby - 1, mbx + 1), (mby, mbx))):
+                if n < 3 and (ny < 0 or nx < 0 or nx >= cols):
                     continue
-                mv = (int(whole[ny, nx, 0]), int(whole[ny, nx, 1]))
+                source = whole if n < 3 else previous
+                mv = (int(source[ny, nx, 0]), int(source[ny, nx, 1]))
                 if mv != best_mv and valid(y, x, *mv) and (cost := sad(y, x, 2 * mv[0], 2 * mv[1])) < best:
                     best, best_mv = cost, mv
-            for _ in range(MAX_STEPS):
+            for _ in range(MAX_STEPS if best > GOOD_ENOUGH else 0):
                 centre = best_mv
                 for sy, sx in DIAMOND:
                     mv = (centre[0] + sy, centre[1] + sx)

@@ -11,7 +11,7 @@ floor cannot be met in time.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -54,7 +54,7 @@ def pad_planes(planes: Planes) -> Planes:
     height, width = planes[0].shape
     pad_y, pad_x = -height % 16, -width % 16
     if not pad_y and not pad_x:
-        return tuple(np.ascontiguousarray(p) for p in planes)  # type: ignore[return-value]
+        return np.ascontiguousarray(planes[0]), np.ascontiguousarray(planes[1]), np.ascontiguousarray(planes[2])
     luma = np.pad(planes[0], ((0, pad_y), (0, pad_x)), mode="edge")
     chroma = [np.pad(p, ((0, pad_y // 2), (0, pad_x // 2)), mode="edge") for p in planes[1:]]
     return luma, chroma[0], chroma[1]
@@ -103,10 +103,31 @@ class _Coded:
     skipped: int
 
 
-def _code_picture(padded: Planes, refs: Planes, inter: bool, qp: int, offsets, mvs, sads) -> _Coded:  # type: ignore[no-untyped-def]
-    recon: Planes = tuple(np.empty_like(p) for p in padded)  # type: ignore[assignment]
+_NO_VECTORS = np.zeros((1, 1, 2), dtype=np.int32)
+_NO_SADS = np.zeros((1, 1), dtype=np.int32)
+
+
+@dataclass(slots=True)
+class _Job:
+    """One picture on its way through the encoder."""
+
+    planes: Planes
+    padded: Planes
+    original: int
+    options: CompressOptions
+    started: float
+    latency: dict[str, float] = field(default_factory=dict)
+    inter: bool = False
+    offsets: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros((1, 1), dtype=np.int32))
+    mvs: npt.NDArray[np.int32] = field(default_factory=lambda: _NO_VECTORS)
+    sads: npt.NDArray[np.int32] = field(default_factory=lambda: _NO_SADS)
+
+
+def _code_picture(job: _Job, refs: Planes, qp: int) -> _Coded:
+    padded = job.padded
+    recon: Planes = (np.empty_like(padded[0]), np.empty_like(padded[1]), np.empty_like(padded[2]))
     out = np.empty(padded[0].size * 3 + 4096, dtype=np.uint8)
-    size, skipped = encode_picture(padded, refs, recon, inter, qp, offsets, mvs, sads, out)
+    size, skipped = encode_picture(padded, refs, recon, job.inter, qp, job.offsets, job.mvs, job.sads, out)
     if size > out.size:
         raise BitstreamError("picture overflowed the coder's buffer")
     return _Coded(out[:size].tobytes(), recon, skipped)
@@ -122,6 +143,7 @@ class VideoEncoder:
         self._size: tuple[int, int] | None = None
         self._sequence = 0
         self._since_keyframe = 0
+        self._last_vectors: npt.NDArray[np.int32] | None = None
 
     def encode(self, planes: Planes, options: CompressOptions) -> CompressResult:
         started = time.perf_counter()
@@ -129,85 +151,93 @@ class VideoEncoder:
         check_planes(planes, width, height)
         if self._size != (width, height):
             self._reference, self._size = None, (width, height)
-        original = raw_size(width, height)
-        padded = pad_planes(planes)
-        latency: dict[str, float] = {}
+        job = _Job(planes, pad_planes(planes), raw_size(width, height), options, started)
         if options.mode is Mode.OFF:
-            return self._lossless(padded, planes, original, latency, started, "")
-        inter = self._reference is not None and not options.keyframe and self._since_keyframe < self.keyframe_interval
+            return self._lossless(job)
+        reference = self._reference
+        job.inter = reference is not None and not options.keyframe and self._since_keyframe < self.keyframe_interval
         mark = time.perf_counter()
-        mvs, sads = motion_search(padded[0], self._reference[0], SEARCH_RANGE) if inter else (None, None)  # type: ignore[index]
-        latency["motion_ms"] = _ms(mark)
+        if job.inter and reference is not None:
+            job.mvs, job.sads = motion_search(job.padded[0], reference[0], SEARCH_RANGE, self._whole_vectors(job))
+        job.latency["motion_ms"] = _ms(mark)
         mark = time.perf_counter()
-        offsets = adaptive_offsets(padded[0], mvs)
-        latency["analysis_ms"] = _ms(mark)
-        return self._lossy(padded, planes, original, inter, offsets, mvs, sads, options, latency, started)
+        job.offsets = adaptive_offsets(job.padded[0], job.mvs if job.inter else None)
+        self._last_vectors = job.mvs if job.inter else None
+        job.latency["analysis_ms"] = _ms(mark)
+        return self._lossy(job)
 
-    def _lossy(  # type: ignore[no-untyped-def]
-        self, padded, planes, original, inter, offsets, mvs, sads, options, latency, started
-    ) -> CompressResult:
-        floor = QUALITY_FLOOR[options.mode]
-        budget = frame_budget(original, options)
-        refs = self._reference if inter else padded
-        empty = np.zeros((1, 1, 2), dtype=np.int32), np.zeros((1, 1), dtype=np.int32)
+    def _whole_vectors(self, job: _Job) -> npt.NDArray[np.int32]:
+        """The last inter picture's vectors in whole pixels (the temporal candidate), or zeros."""
+        shape = (job.padded[0].shape[0] // 16, job.padded[0].shape[1] // 16, 2)
+        if self._last_vectors is None or self._last_vectors.shape != shape:
+            return np.zeros(shape, dtype=np.int32)
+        return self._last_vectors >> 1
+
+    def _attempts(self, job: _Job, budget: float | None) -> tuple[Attempt, _Coded, int]:
+        """Code at the rate controller's qp, then finer or coarser while the latency cap allows."""
+        options, floor = job.options, QUALITY_FLOOR[job.options.mode]
+        refs = self._reference if job.inter and self._reference is not None else job.padded
         qp: int | None = self.rate.first_qp(options) if options.fixed_qp is None else options.fixed_qp
         best: tuple[Attempt, _Coded] | None = None
         attempts = 0
         encode_ms = quality_ms = 0.0
+        height, width = job.planes[0].shape
         while qp is not None and attempts < MAX_ATTEMPTS:
             attempts += 1
             mark = time.perf_counter()
-            coded = _code_picture(padded, refs, inter, qp, offsets, *((mvs, sads) if inter else empty))  # type: ignore[arg-type]
+            coded = _code_picture(job, refs, qp)
             encode_ms += _ms(mark)
             mark = time.perf_counter()
-            quality = float(ssim(planes[0], coded.recon[0][: planes[0].shape[0], : planes[0].shape[1]]))
+            quality = float(ssim(job.planes[0], coded.recon[0][:height, :width]))
             quality_ms += _ms(mark)
-            attempt = Attempt(qp, len(coded.payload), quality, _ms(started))
+            attempt = Attempt(qp, len(coded.payload), quality, _ms(job.started))
             if best is None or (best[0].ssim < floor and quality > best[0].ssim) or quality >= floor:
                 best = (attempt, coded)
             qp = None if options.fixed_qp is not None else self.rate.retry_qp(attempt, budget, options)
-            per_attempt = (encode_ms + quality_ms) / attempts
-            if qp is not None and _ms(started) + per_attempt > options.latency_cap_ms:
+            if qp is not None and _ms(job.started) + (encode_ms + quality_ms) / attempts > options.latency_cap_ms:
                 break
         assert best is not None
-        latency.update(encode_ms=encode_ms, quality_ms=quality_ms)
-        chosen, coded = best
+        job.latency.update(encode_ms=encode_ms, quality_ms=quality_ms)
+        return best[0], best[1], attempts
+
+    def _lossy(self, job: _Job) -> CompressResult:
+        options, floor = job.options, QUALITY_FLOOR[job.options.mode]
+        budget = frame_budget(job.original, options)
+        chosen, coded, attempts = self._attempts(job, budget)
         self.rate.finish(chosen, budget, options)
         if chosen.ssim < floor and options.allow_fallback:
             reason = (
                 f"SSIM {chosen.ssim:.4f} below the {options.mode.value} floor {floor} "
                 f"after {attempts} attempt(s) (finest qp {chosen.qp}) within the {options.latency_cap_ms:g} ms cap"
             )
-            return self._lossless(padded, planes, original, latency, started, reason, attempts)
-        header = self._next_header(FrameKind.INTER if inter else FrameKind.INTRA, chosen.qp, padded)
+            return self._lossless(job, reason, attempts)
+        header = self._next_header(FrameKind.INTER if job.inter else FrameKind.INTRA, chosen.qp)
         self._reference = coded.recon
         data = bitstream.pack_video(header, coded.payload)
         cropped = crop_planes(coded.recon, header.width, header.height)
-        latency["total_ms"] = _ms(started)
+        job.latency["total_ms"] = _ms(job.started)
         status = Status.SUCCESS
         if chosen.ssim < floor:
             status = Status.QUALITY_NOT_MET
-        elif latency["total_ms"] > options.latency_cap_ms:
+        elif job.latency["total_ms"] > options.latency_cap_ms:
             status = Status.TIMEOUT
         return CompressResult(
-            data, status, original, chosen.ssim, psnr(planes[0], cropped[0]), latency, "", chosen.qp,
+            data, status, job.original, chosen.ssim, psnr(job.planes[0], cropped[0]), job.latency, "", chosen.qp,
             header.kind.name.lower(), attempts,
         )  # fmt: skip
 
-    def _lossless(  # type: ignore[no-untyped-def]
-        self, padded, planes, original, latency, started, reason, attempts=0
-    ) -> CompressResult:
+    def _lossless(self, job: _Job, reason: str = "", attempts: int = 0) -> CompressResult:
         mark = time.perf_counter()
-        payload = encode_lossless(planes)
-        latency["lossless_ms"] = _ms(mark)
-        header = self._next_header(FrameKind.LOSSLESS, 0, padded)
-        self._reference = padded
-        latency["total_ms"] = _ms(started)
+        payload = encode_lossless(job.planes)
+        job.latency["lossless_ms"] = _ms(mark)
+        header = self._next_header(FrameKind.LOSSLESS, 0)
+        self._reference = job.padded
+        job.latency["total_ms"] = _ms(job.started)
         status = Status.FALLBACK if reason else Status.SUCCESS
         data = bitstream.pack_video(header, payload)
-        return CompressResult(data, status, original, 1.0, 100.0, latency, reason, 0, "lossless", attempts)
+        return CompressResult(data, status, job.original, 1.0, 100.0, job.latency, reason, 0, "lossless", attempts)
 
-    def _next_header(self, kind: FrameKind, qp: int, padded: Planes) -> VideoHeader:
+    def _next_header(self, kind: FrameKind, qp: int) -> VideoHeader:
         assert self._size is not None
         sequence = self._sequence
         self._sequence = (self._sequence + 1) % (1 << 32)

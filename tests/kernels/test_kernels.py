@@ -94,12 +94,16 @@ def test_ssim_and_psnr_follow_the_definitions(astronaut_luma: np.ndarray) -> Non
 def test_motion_search_matches_numpy_and_finds_a_real_shift(astronaut_luma: np.ndarray) -> None:
     reference = np.ascontiguousarray(astronaut_luma[100:292, 100:356])
     current = np.ascontiguousarray(astronaut_luma[103:295, 98:354])  # content moved up 3, left... by (3, -2)
-    vectors, sads = motion.motion_search(current, reference, 16)
-    expected_vectors, expected_sads = motion.reference_motion_search(current, reference, 16)
+    none = np.zeros((current.shape[0] // 16, current.shape[1] // 16, 2), dtype=np.int32)
+    vectors, sads = motion.motion_search(current, reference, 16, none)
+    expected_vectors, expected_sads = motion.reference_motion_search(current, reference, 16, none)
     assert np.array_equal(vectors, expected_vectors)
     assert np.array_equal(sads, expected_sads)
     inner = vectors[1:-1, 1:-1].reshape(-1, 2)
     assert (np.all(inner == (6, -4), axis=1)).mean() > 0.8  # half pixels
+    steady = np.full_like(none, (5, -3))  # last picture's motion as a candidate: same answer, also from afar
+    assert np.array_equal(motion.motion_search(current, reference, 16, steady)[0],
+                          motion.reference_motion_search(current, reference, 16, steady)[0])  # fmt: skip
 
 
 def test_block_activity_matches_numpy(astronaut_luma: np.ndarray) -> None:
