@@ -49,7 +49,8 @@ class StreamingOptions:
     first_decode_s: float = 1.0
     """An utterance is first decoded once this much of it is buffered: Whisper guesses on shorter audio."""
     agreement: int = 2
-    stable_after_s: float | None = 1.5
+    stable_after_s: float | None = None
+    """The commit policy's stability horizon; off by default: on LibriVox it traded words for little latency."""
     prompt_chars: int = 200
 
 
