@@ -39,6 +39,9 @@ class StreamingOptions:
     beam_size: int = 1
     step_s: float = 0.4
     """Re-read the buffer once this much new audio has arrived."""
+    max_compute_share: float = 0.5
+    """After a decode that took c seconds, wait for c / share seconds of new audio: streaming never spends more
+    than this share of real time decoding, whatever the machine (pauses still commit at once)."""
     vad: bool = True
     vad_threshold: float = 0.5
     endpoint_silence_s: float = 0.5
@@ -49,7 +52,8 @@ class StreamingOptions:
     first_decode_s: float = 1.0
     """An utterance is first decoded once this much of it is buffered: Whisper guesses on shorter audio."""
     agreement: int = 2
-    stable_after_s: float | None = 1.5
+    stable_after_s: float | None = None
+    """The commit policy's stability horizon; off by default: on LibriVox it traded words for little latency."""
     prompt_chars: int = 200
 
 
@@ -94,6 +98,7 @@ class StreamingTranscriber:
         self._vad_seen_s = 0.0
         self._last_speech_end_s: float | None = None
         self._decoded_until_s = 0.0
+        self._last_compute_s = 0.0
         self.language = self.options.language or ("en" if not engine.multilingual else None)
         self.language_probability = 1.0 if self.language else 0.0
         self.audio_seconds = 0.0
@@ -114,9 +119,12 @@ class StreamingTranscriber:
             return []
         if self._paused(end):
             return [self._decode(endpoint=True)]
-        if end - self._decoded_until_s < self.options.step_s or self.buffer_seconds < self.options.first_decode_s:
+        if self.buffer_seconds >= self.options.max_buffer_s:
+            return [self._decode(endpoint=True)]
+        step = max(self.options.step_s, self._last_compute_s / self.options.max_compute_share)
+        if end - self._decoded_until_s < step or self.buffer_seconds < self.options.first_decode_s:
             return []
-        update = self._decode(endpoint=self.buffer_seconds >= self.options.max_buffer_s)
+        update = self._decode(endpoint=False)
         if not update.endpoint and self.buffer_seconds > self.options.trim_after_s and self.policy.committed:
             # never past the first uncommitted word: a committed word's end may be stretched over it
             cut = min(self.policy.committed_end, update.partial[0].start if update.partial else float("inf"))
@@ -163,6 +171,7 @@ class StreamingTranscriber:
             offset_s=self._buffer.start_s,
         )
         compute_s = time.perf_counter() - started
+        self._last_compute_s = compute_s
         self.decodes += 1
         end = self._buffer.end_s
         self._decoded_until_s = end

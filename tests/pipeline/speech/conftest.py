@@ -87,8 +87,9 @@ def espeak(text: str, voice: str, path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
 def _models_cache() -> None:
+    """Every speech test uses the shared cache (an in-process CLI run may have pointed the process elsewhere)."""
     configure_models_dir(MODELS_CACHE)
 
 
