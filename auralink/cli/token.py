@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
-from auralink.join_secret import join_token_secret
 from auralink.settings import Settings, SettingsError
-from pipeline.calls.tokens import MAX_TTL_S, Grant, TokenError, mint_join_token
 
-DEFAULT_GRANTS = (Grant.PUBLISH.value, Grant.SUBSCRIBE.value, Grant.DATA.value)
+GRANTS = ("publish", "subscribe", "data", "agent")
+"""The values of :class:`pipeline.calls.tokens.Grant` (a test keeps them equal)."""
+DEFAULT_GRANTS = ("publish", "subscribe", "data")
+MAX_TTL_S = 24 * 3600
 
 
 @click.command()
@@ -18,13 +19,17 @@ DEFAULT_GRANTS = (Grant.PUBLISH.value, Grant.SUBSCRIBE.value, Grant.DATA.value)
     "--grant",
     "grants",
     multiple=True,
-    type=click.Choice([grant.value for grant in Grant]),
+    type=click.Choice(GRANTS),
     help="What the holder may do (repeatable; default: publish, subscribe, data).",
 )
 @click.option("--ttl", type=click.FloatRange(1, MAX_TTL_S), default=600.0, show_default=True, help="Seconds valid.")
 @click.pass_obj
 def token(settings: Settings, room: str, identity: str, grants: tuple[str, ...], ttl: float) -> None:
     """Print a signed join token (send it as 'Authorization: Bearer TOKEN')."""
+    # PyJWT and its crypto back end are imported only when a token is minted, not for every `auralink` command
+    from auralink.join_secret import join_token_secret
+    from pipeline.calls.tokens import Grant, TokenError, mint_join_token
+
     try:
         secret = join_token_secret(settings)
         chosen = {Grant(value) for value in (grants or DEFAULT_GRANTS)}

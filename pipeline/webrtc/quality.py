@@ -28,6 +28,7 @@ from pipeline.webrtc.tasks import cancel_and_wait
 log = logging.getLogger(__name__)
 
 OPUS_CLOCK_RATE = 48000
+BASELINE_DELAY_S = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,20 +124,23 @@ class QualityMonitor:
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"quality:{self.participant}")
 
-    async def sample_once(self) -> QualitySample | None:
+    async def sample_once(self, report_it: bool = True) -> QualitySample | None:
+        """Read the stats; hand on the sample (unless ``report_it`` is false: a baseline for the next one)."""
         report = await self.pc.getStats()
         sample, self._previous = score(self.room, self.participant, report.values(), self._previous, time.time())
-        if sample is not None:
+        if sample is not None and report_it:
             self.on_sample(sample)
         return sample
 
     async def _run(self) -> None:
+        baseline_taken = False  # the first read is only a baseline, so every reported sample covers an interval
         while True:
-            await asyncio.sleep(self.interval_s)
+            await asyncio.sleep(self.interval_s if baseline_taken else BASELINE_DELAY_S)
             if self.pc.connectionState != "connected":
                 continue
             try:
-                await self.sample_once()
+                await self.sample_once(report_it=baseline_taken)
+                baseline_taken = True
             except Exception as error:  # noqa: BLE001 - a connection closing mid-sample must not end the sampler
                 log.debug("quality sample of %s failed: %r", self.participant, error)
 

@@ -44,6 +44,7 @@ async def test_two_participants_hear_each_other_and_get_level_events(engine: Eng
     )
     sample = engine.reporter.of_type(QualitySample)[-1]
     assert 4.0 < sample.mos <= 4.5 and sample.jitter_ms >= 0 and sample.loss_fraction < 0.05
+    assert all(s.bitrate_kbps > 20 for s in engine.reporter.of_type(QualitySample))  # each covers an interval
 
     assert await alice.leave() == 204
     await eventually(lambda: "alice" not in engine.server.rooms["standup"].participants, what="alice gone")

@@ -1,0 +1,36 @@
+"""``auralink token``: a signed join token from the configured or the kept secret."""
+
+from pathlib import Path
+
+from auralink.cli.token import GRANTS, MAX_TTL_S
+from pipeline.calls.tokens import MAX_TTL_S as TOKENS_MAX_TTL_S
+from pipeline.calls.tokens import Grant, verify_join_token
+from tests.cli.helpers import invoke
+
+
+def test_token_is_signed_with_the_secret_kept_in_the_data_dir(tmp_path: Path) -> None:
+    env = {"AURALINK_DATA_DIR": str(tmp_path / "data")}
+    result = invoke("token", "--room", "standup", "--identity", "alice", "--grant", "publish", "--ttl", "60", env=env)
+    assert result.exit_code == 0, result.output
+    secret_file = tmp_path / "data" / "join-token.secret"
+    assert secret_file.stat().st_mode & 0o777 == 0o600
+    claims = verify_join_token(secret_file.read_text().strip(), result.stdout.strip())
+    assert (claims.room, claims.identity, claims.grants) == ("standup", "alice", frozenset({Grant.PUBLISH}))
+    again = invoke("token", "--room", "standup", "--identity", "bob", env=env)
+    default = verify_join_token(secret_file.read_text().strip(), again.stdout.strip())
+    assert default.grants == {Grant.PUBLISH, Grant.SUBSCRIBE, Grant.DATA}
+
+
+def test_a_configured_secret_is_used_and_a_short_one_is_refused(tmp_path: Path) -> None:
+    secret = "k" * 40
+    result = invoke("token", "--room", "r", "--identity", "a", env={"AURALINK_JOIN_TOKEN_SECRET": secret})
+    assert verify_join_token(secret, result.stdout.strip()).identity == "a"
+    short = invoke("token", "--room", "r", "--identity", "a", env={"AURALINK_JOIN_TOKEN_SECRET": "short"})
+    assert short.exit_code == 1 and "join_token_secret must be at least 32 bytes" in short.output
+    assert "short" not in short.output.replace("join_token_secret", "")  # the secret itself is never printed
+
+
+def test_grant_choices_and_ttl_follow_the_token_module() -> None:
+    assert set(GRANTS) == {grant.value for grant in Grant} and MAX_TTL_S == TOKENS_MAX_TTL_S
+    bad = invoke("token", "--room", "r", "--identity", "a", "--ttl", "0")
+    assert bad.exit_code == 2 and "0.0 is not in the range 1<=x<=86400" in bad.output
