@@ -25,12 +25,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("auralink.calls")
 
-ROOM_PIPELINE = "room_levels.yaml"
+ROOM_PIPELINE = "room_captions.yaml"
+LEVELS_PIPELINE = "room_levels.yaml"
 NOISY_LOGGERS = ("aioice", "aiortc", "httpx")
 
 
-def bundled_room_pipeline() -> Path:
-    return Path(str(files("pipeline") / "examples" / ROOM_PIPELINE))
+def bundled_room_pipeline(name: str = ROOM_PIPELINE) -> Path:
+    """A room pipeline shipped with AuraLink: live captions by default, or levels only (``LEVELS_PIPELINE``)."""
+    return Path(str(files("pipeline") / "examples" / name))
 
 
 def ice_policy(settings: Settings) -> IcePolicy:

@@ -11,11 +11,10 @@ from typing import Any
 import click
 from rich.console import Console
 
-from auralink.calls import call_server_options
+from auralink.calls import call_server_options, engine_app
 from auralink.settings import Settings
 from engine.telemetry import MemoryReporter
 from pipeline.calls.client import CallClient
-from pipeline.calls.http import create_engine_app
 from pipeline.calls.server import CallServer
 from pipeline.calls.serving import serving
 from pipeline.calls.tokens import Grant, mint_join_token
@@ -27,6 +26,17 @@ SPEECH_SECONDS = 7.1
 
 def speech_sample() -> Path:
     return Path(str(files("pipeline") / "samples" / SPEECH))
+
+
+async def _until_quiet(received: list[dict[str, Any]], quiet_s: float = 2.5, at_most_s: float = 12.0) -> None:
+    """Wait for the last captions and translations: until the pipeline has said nothing for ``quiet_s``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + at_most_s
+    seen, last_change = len(received), loop.time()
+    while loop.time() < deadline and loop.time() - last_change < quiet_s:
+        await asyncio.sleep(0.1)
+        if len(received) != seen:
+            seen, last_change = len(received), loop.time()
 
 
 def demo_server(settings: Settings) -> tuple[CallServer, MemoryReporter]:
@@ -46,7 +56,7 @@ async def demo_call(
     """Serve the engine, open the room, let the narrator speak; returns what the room's pipeline sent back."""
     secret = server.options.secret
     received: list[dict[str, Any]] = []
-    async with serving(create_engine_app(server), settings.engine_host, port) as url:
+    async with serving(engine_app(server, settings), settings.engine_host, port) as url:
         public = settings.engine_public_url or url
         server.create_room(mint_join_token(secret, DEMO_ROOM, "demo"), DEMO_ROOM, None)
         guest = mint_join_token(secret, DEMO_ROOM, "guest", ttl_s=3600)
@@ -60,16 +70,23 @@ async def demo_call(
         def show(message: dict[str, Any]) -> None:
             if message.get("type") in ("event", "transcript", "translation", "text"):
                 received.append(message)
-                console.print(describe(message), soft_wrap=True)
+                console.print(describe(message), soft_wrap=True, markup=False)
 
-        grants = frozenset({Grant.PUBLISH, Grant.SUBSCRIBE, Grant.DATA})
-        narrator = CallClient(url, mint_join_token(secret, DEMO_ROOM, "narrator", grants), on_message=show)
-        response = await narrator.join(f"/rooms/{DEMO_ROOM}/join", publish=str(speech_sample()))
-        if response.status_code != 201:
-            raise click.ClickException(f"the narrator could not join: {response.status_code} {response.text}")
-        await narrator.connected()
-        await asyncio.sleep(SPEECH_SECONDS + 1.0)
+        # a listener hears the room and reads its data channel; it stays after the narrator leaves, so the
+        # captions and translations the pipeline flushes at the end of the narrator's speech reach it too
+        listener_grants = frozenset({Grant.SUBSCRIBE, Grant.DATA})
+        listener = CallClient(url, mint_join_token(secret, DEMO_ROOM, "listener", listener_grants), on_message=show)
+        narrator_grants = frozenset({Grant.PUBLISH, Grant.SUBSCRIBE})
+        narrator = CallClient(url, mint_join_token(secret, DEMO_ROOM, "narrator", narrator_grants))
+        for client, publish in ((listener, None), (narrator, str(speech_sample()))):
+            response = await client.join(f"/rooms/{DEMO_ROOM}/join", publish=publish)
+            if response.status_code != 201:
+                raise click.ClickException(f"could not join the demo room: {response.status_code} {response.text}")
+            await client.connected()
+        await asyncio.sleep(SPEECH_SECONDS)
         await narrator.leave()
+        await _until_quiet(received)
+        await listener.leave()
         if stay:
             console.print("\nthe recording is over; the room stays open for browsers (Ctrl-C ends the demo)")
             await asyncio.Event().wait()

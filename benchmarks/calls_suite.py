@@ -151,13 +151,13 @@ async def _measure(options: BenchOptions) -> SuiteResult:
     for noisy in ("aioice", "aiortc", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     secret = secrets.token_urlsafe(32)
-    from auralink.calls import bundled_room_pipeline
+    from auralink.calls import LEVELS_PIPELINE, bundled_room_pipeline
 
     server = CallServer(
         CallServerOptions(
             secret=secret,
             ice=IcePolicy.from_settings([], None, None, ["127.0.0.1"], ["127.0.0.0/8"]),
-            room_pipeline=bundled_room_pipeline(),
+            room_pipeline=bundled_room_pipeline(LEVELS_PIPELINE),
             quality_interval_s=5.0,
         ),
         MemoryReporter(),
