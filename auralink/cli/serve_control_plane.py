@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import click
-import uvicorn
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from auralink.cli.serve import serve
 from auralink.settings import Settings
-from control_plane.app import create_app
-from control_plane.db.engine import database_url
-from control_plane.db.migrate import upgrade
 
 
 @serve.command("control-plane")
@@ -26,6 +20,15 @@ def serve_control_plane(
     settings: Settings, host: str | None, port: int | None, telemetry_port: int | None, migrate_only: bool
 ) -> None:
     """The control plane: organisations, auth, audit, analytics, agents; migrates the database first."""
+    # imported here: Litestar, SQLAlchemy and uvicorn would add a second to every other command's start
+    import uvicorn
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from control_plane.app import create_app
+    from control_plane.db.engine import database_url
+    from control_plane.db.migrate import upgrade
+
     overrides = {"control_plane_host": host, "control_plane_port": port, "telemetry_port": telemetry_port}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     url = database_url(settings)
