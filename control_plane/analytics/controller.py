@@ -66,7 +66,10 @@ class AnalyticsController(Controller):
     def overview(self, db: Db, tenant: CurrentTenant, since: Moment = None, until: Moment = None) -> Overview:
         return service.overview(db, tenant.organization_id, period(since, until))
 
-    @get("/quality", summary="Call quality, optionally for one call or participant")
+    @get(
+        "/quality",
+        summary="Call quality (overall, by connection, the 100 busiest participants), for a call or participant",
+    )
     def quality(
         self,
         db: Db,
