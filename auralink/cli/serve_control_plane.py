@@ -20,7 +20,7 @@ def serve_control_plane(
     settings: Settings, host: str | None, port: int | None, telemetry_port: int | None, migrate_only: bool
 ) -> None:
     """The control plane: organisations, auth, audit, analytics, agents; migrates the database first."""
-    # the web and database stacks take seconds to import: only this command pays for them
+    # imported here: Litestar, SQLAlchemy and uvicorn would add a second to every other command's start
     import uvicorn
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from control_plane.analytics import service
 from control_plane.analytics.insights import refresh
 from control_plane.analytics.models import Insight, Report
-from control_plane.analytics.reports import ReportCreate, ReportDefinition, columns_of, run_report, to_csv
+from control_plane.analytics.reports import ReportCreate, ReportDefinition, columns_of, run_report
 from control_plane.analytics.schemas import (
     InsightRead,
     Overview,
@@ -30,6 +30,7 @@ from control_plane.audit.service import record, snapshot
 from control_plane.auth.guards import requires
 from control_plane.auth.permissions import Permission
 from control_plane.context import Tenant
+from control_plane.csv_export import to_csv
 from control_plane.db.types import utcnow
 from control_plane.organizations.service import get as get_organization
 from control_plane.routing import CurrentTenant, Db, IdParam, delete, get, post
@@ -65,7 +66,10 @@ class AnalyticsController(Controller):
     def overview(self, db: Db, tenant: CurrentTenant, since: Moment = None, until: Moment = None) -> Overview:
         return service.overview(db, tenant.organization_id, period(since, until))
 
-    @get("/quality", summary="Call quality, optionally for one call or participant")
+    @get(
+        "/quality",
+        summary="Call quality (overall, by connection, the 100 busiest participants), for a call or participant",
+    )
     def quality(
         self,
         db: Db,

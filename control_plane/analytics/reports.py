@@ -6,9 +6,7 @@ parameters. Nothing a user writes becomes SQL text.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -154,14 +152,6 @@ def _plain(name: str, value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 6)
     return value if value is None or isinstance(value, int | str) else float(value)
-
-
-def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 def columns_of(definition: ReportDefinition) -> list[str]:

@@ -35,6 +35,8 @@ U = columns(UsageRecord)
 C = columns(Call)
 P = columns(CallParticipant)
 TOP_USERS = 10
+BUSIEST_PARTICIPANTS = 100
+"""The quality report lists the participants with the most samples (filter by participant for anyone else)."""
 
 
 def _epoch(moment: dt.datetime) -> float:
@@ -89,13 +91,53 @@ def _minutes(start: Any, end: Any) -> ColumnElement[Any]:
     return func.coalesce(func.sum(func.coalesce(end, start) - start), 0.0) / 60.0
 
 
-def quality_summary(db: Session, filters: list[ColumnElement[bool]]) -> QualityFigures:
-    return QualityFigures(**_figures(db.execute(select(*_quality_columns()).where(*filters)).one()))
+def _quality_sums() -> list[ColumnElement[Any]]:
+    return [
+        func.count(),
+        func.sum(Q.rtt_ms),
+        func.count(Q.rtt_ms),
+        func.max(Q.rtt_ms),
+        func.sum(Q.jitter_ms),
+        func.max(Q.jitter_ms),
+        func.sum(Q.loss_fraction),
+        func.sum(Q.mos),
+        func.min(Q.mos),
+        func.sum(Q.bitrate_kbps),
+    ]
 
 
-def quality_by_connection(db: Session, filters: list[ColumnElement[bool]]) -> list[ConnectionQuality]:
-    rows = db.execute(select(Q.connection_type, *_quality_columns()).where(*filters).group_by(Q.connection_type)).all()
-    return [ConnectionQuality(connection_type=row[0], **_figures(row[1:])) for row in rows]
+def _from_sums(rows: list[Any]) -> dict[str, Any]:
+    """Quality figures of the union of groups, from their sums, counts and extremes (no second scan)."""
+    n = sum(int(r[0] or 0) for r in rows)
+    rtt_n = sum(int(r[2] or 0) for r in rows)
+
+    def mean(index: int, count: int) -> float | None:
+        return round(sum(float(r[index] or 0) for r in rows) / count, 4) if count else None
+
+    def extreme(index: int, pick: Any) -> float | None:
+        values = [float(r[index]) for r in rows if r[index] is not None]
+        return round(pick(values), 4) if values else None
+
+    return {
+        "samples": n,
+        "avg_latency_ms": mean(1, rtt_n),
+        "max_latency_ms": extreme(3, max),
+        "avg_jitter_ms": mean(4, n),
+        "max_jitter_ms": extreme(5, max),
+        "avg_loss": mean(6, n),
+        "avg_mos": mean(7, n),
+        "min_mos": extreme(8, min),
+        "avg_bitrate_kbps": mean(9, n),
+    }
+
+
+def quality_by_connection(
+    db: Session, filters: list[ColumnElement[bool]]
+) -> tuple[QualityFigures, list[ConnectionQuality]]:
+    """The figures over everything ``filters`` selects, and per connection type: one scan for both."""
+    rows = db.execute(select(Q.connection_type, *_quality_sums()).where(*filters).group_by(Q.connection_type)).all()
+    per_connection = [ConnectionQuality(connection_type=row[0], **_from_sums([row[1:]])) for row in rows]
+    return QualityFigures(**_from_sums([row[1:] for row in rows])), per_connection
 
 
 def feature_usage(db: Session, organization_id: int, period: Period) -> list[FeatureUsage]:
@@ -141,7 +183,7 @@ def overview(db: Session, organization_id: int, period: Period) -> Overview:
         select(func.count()).select_from(Membership).where(col(Membership.organization_id) == organization_id)
     ).scalar_one()
     features = feature_usage(db, organization_id, period)
-    quality = _quality_filter(organization_id, period)
+    quality, by_connection = quality_by_connection(db, _quality_filter(organization_id, period))
     return Overview(
         period=period,
         members=members,
@@ -153,8 +195,8 @@ def overview(db: Session, organization_id: int, period: Period) -> Overview:
         aic_bytes_saved=sum(f.quantity for f in features if f.metric == "aic_bytes_saved"),
         call_types=[CallTypeFigures(call_type=t, calls=n, minutes=round(float(m), 3)) for t, n, m in call_types],
         ai_features=features,
-        quality=quality_summary(db, quality),
-        quality_by_connection=quality_by_connection(db, quality),
+        quality=quality,
+        quality_by_connection=by_connection,
         top_users=[TopUser(participant=i, calls=n, minutes=round(float(m), 3)) for i, n, m in top],
     )
 
@@ -171,15 +213,16 @@ def quality_report(
         select(Q.participant, *_quality_columns())
         .where(*filters)
         .group_by(Q.participant)
-        .order_by(Q.participant)
-        .limit(1000)
+        .order_by(func.count().desc(), Q.participant)
+        .limit(BUSIEST_PARTICIPANTS)
     ).all()
+    summary, by_connection = quality_by_connection(db, filters)
     return QualityReport(
         period=period,
         call_id=call_id,
         participant=participant,
-        summary=quality_summary(db, filters),
-        by_connection=quality_by_connection(db, filters),
+        summary=summary,
+        by_connection=by_connection,
         by_participant=[ParticipantQuality(participant=row[0], **_figures(row[1:])) for row in by_participant],
     )
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -13,6 +11,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from control_plane.audit.models import AuditEntry
 from control_plane.context import AuditContext
+from control_plane.csv_export import to_csv as rows_to_csv
 
 _NEVER_RECORDED = {"password_hash", "key_hash", "token_hash"}
 
@@ -101,12 +100,8 @@ CSV_COLUMNS = [
 
 
 def to_csv(entries: Sequence[AuditEntry]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_COLUMNS)
-    writer.writeheader()
-    for entry in entries:
-        writer.writerow(entry.model_dump(mode="json") | {"before": _json(entry.before), "after": _json(entry.after)})
-    return out.getvalue()
+    rows = (e.model_dump(mode="json") | {"before": _json(e.before), "after": _json(e.after)} for e in entries)
+    return rows_to_csv(rows, CSV_COLUMNS)
 
 
 def _json(value: dict[str, Any] | None) -> str:

@@ -154,3 +154,16 @@ def test_the_scheduled_job_raises_insights_by_itself(settings: Settings) -> None
         while not acme.client.get("/analytics/insights").json() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert [i["kind"] for i in acme.client.get("/analytics/insights").json()] == ["spend_over_threshold"]
+
+
+def test_csv_cells_that_look_like_formulas_are_defused(app: Litestar) -> None:
+    acme = owner(app)
+    feed(
+        app,
+        acme.organization_id,
+        [UsageEvent("stt_audio_seconds", 1.0, feature="stt", provider="=HYPERLINK(1)", at=NOW)],
+    )
+    definition = {"dataset": "usage", "measures": ["events"], "dimensions": ["provider"]}
+    report = acme.client.post("/reports", json={"name": "providers", "definition": definition}).json()
+    exported = acme.client.get(f"/reports/{report['id']}/run", params={"format": "csv"}).text
+    assert list(csv.reader(io.StringIO(exported)))[1] == ["'=HYPERLINK(1)", "1"]
