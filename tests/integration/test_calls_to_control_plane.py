@@ -28,7 +28,7 @@ from pipeline.calls.http import create_engine_app
 from pipeline.calls.server import CallServer
 from pipeline.calls.serving import serving
 from tests.control_plane.helpers import Account, owner
-from tests.pipeline.calls.conftest import Engine, engine_options, loopback_only  # noqa: F401 - fixture
+from tests.pipeline.calls.conftest import Engine, engine_options
 from tests.pipeline.calls.stages import CAPTION_PIPELINE
 from tests.pipeline.calls.test_room_calls import eventually
 

@@ -98,7 +98,9 @@ def test_pcm16_streams_partials_and_finals_with_language(server: str, tiny: Whis
         ws.send(json.dumps({"type": "start", "format": "pcm16", "sample_rate": 16000}))
         ready = json.loads(ws.recv(timeout=30))
         assert ready["type"] == "ready" and ready["model"] == "whisper-tiny.en" and ready["language"] == "en"
-        send_paced(ws, [pcm16(audio[i : i + 1600]) for i in range(0, len(audio), 1600)], 0.1)
+        send_paced(
+            ws, [pcm16(audio[i : i + 1600]) for i in range(0, len(audio), 1600)], 0.1, speedup=1.0
+        )  # live pace: the WER bound holds on a busy machine too
         ws.send(json.dumps({"type": "stop"}))
         messages = until_end(ws)
     kinds = [m["type"] for m in messages]
