@@ -7,6 +7,9 @@ import sys
 
 import structlog
 
+# Libraries that narrate their own internals at info level (alembic lists every plugin it sets up on import).
+CHATTY_LOGGERS = ("alembic.runtime.plugins",)
+
 
 def configure_logging(level: str = "info", fmt: str = "console") -> None:
     """Route stdlib and structlog records to stderr in one format."""
@@ -33,3 +36,5 @@ def configure_logging(level: str = "info", fmt: str = "console") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
