@@ -7,14 +7,16 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 VENV=.venv
-DEBIAN_PACKAGES=(libportaudio2 espeak-ng pocketsphinx-testdata asterisk-core-sounds-en-wav asterisk-core-sounds-en chromium)
+# what AuraLink itself needs; the tests add real recordings (LibriVox, Asterisk prompts) and a browser
+DEBIAN_PACKAGES=(libportaudio2 espeak-ng)
+TEST_DEBIAN_PACKAGES=(pocketsphinx-testdata asterisk-core-sounds-en-wav asterisk-core-sounds-en chromium)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 install_debian_packages() {
-    command -v dpkg-query >/dev/null || { say "not Debian/Ubuntu: install ${DEBIAN_PACKAGES[*]} yourself"; return; }
+    command -v dpkg-query >/dev/null || { say "not Debian/Ubuntu: install $* yourself"; return; }
     local missing=()
-    for package in "${DEBIAN_PACKAGES[@]}"; do
+    for package in "$@"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
     done
     [ ${#missing[@]} -eq 0 ] && return
@@ -71,14 +73,14 @@ run_tests() {
 
 case "${1:-}" in
 demo)
-    install_debian_packages
+    install_debian_packages "${DEBIAN_PACKAGES[@]}"
     install_python_packages "demo"
     generate_protos
     shift
     exec "$VENV/bin/auralink" demo "$@"
     ;;
 test)
-    install_debian_packages
+    install_debian_packages "${DEBIAN_PACKAGES[@]}" "${TEST_DEBIAN_PACKAGES[@]}"
     install_python_packages "dev,bench"
     generate_protos
     shift
