@@ -102,7 +102,7 @@ def engine_reporter(settings: Settings) -> TelemetryReporter:
 
 def engine_app(server: CallServer, settings: Settings) -> Litestar:
     """The engine's HTTP app: calls, the call page, and the speech WebSocket endpoints beside them."""
-    from auralink.cli.serve_speech import speech_config
+    from auralink.speech import speech_config
     from pipeline.calls.http import create_engine_app
     from pipeline.speech.ws import speech_routes
 

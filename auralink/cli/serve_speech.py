@@ -12,25 +12,10 @@ import click
 
 from auralink.cli.serve import serve
 from auralink.settings import Settings
+from auralink.speech import speech_config
 
 if TYPE_CHECKING:
     from litestar import Litestar
-
-    from pipeline.speech.ws import SpeechServiceConfig
-
-
-def speech_config(settings: Settings) -> SpeechServiceConfig:
-    """The endpoints' configuration from the process settings."""
-    from pipeline.speech.ws import SpeechServiceConfig
-
-    return SpeechServiceConfig(
-        models_dir=settings.speech_models_dir,
-        model=settings.stt_model,
-        device=settings.stt_device,
-        compute_type=settings.stt_compute_type,
-        max_message_bytes=settings.speech_ws_max_message_bytes,
-        max_backlog_s=settings.speech_ws_max_backlog_s,
-    )
 
 
 def speech_app(settings: Settings) -> Litestar:
