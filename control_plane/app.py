@@ -20,7 +20,7 @@ from control_plane.db.engine import database_url
 from control_plane.db.migrate import upgrade
 from control_plane.health.controller import HealthController
 from control_plane.organizations.controller import InvitationController, OrganizationController
-from control_plane.plugins import CorePlugin, DomainPlugin, InsightsPlugin, TelemetryPlugin
+from control_plane.plugins import CorePlugin, DomainPlugin, TelemetryPlugin, insights_job
 from control_plane.users.controller import UserController
 
 
@@ -52,7 +52,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Litestar:
             DomainPlugin("analytics", [AnalyticsController, ReportController]),
             DomainPlugin("agents", [AgentController]),
             TelemetryPlugin(settings),
-            InsightsPlugin(settings),
+            insights_job(settings),
         ],
         middleware=[prometheus.middleware],
         openapi_config=OpenAPIConfig(

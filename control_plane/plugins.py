@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import anyio.to_thread
 import redis
@@ -108,29 +108,35 @@ class TelemetryPlugin(InitPluginProtocol):
         return app_config
 
 
-class InsightsPlugin(InitPluginProtocol):
-    """Runs the cost-insights job every ``insights_interval_s`` while the app runs."""
+class PeriodicJobPlugin(InitPluginProtocol):
+    """Runs ``job`` in a worker thread every ``interval_s`` while the app runs.
 
-    def __init__(self, settings: Settings) -> None:
-        self.interval_s = settings.insights_interval_s
+    A run that fails with a database error is logged and the next run tries again;
+    runs never overlap, because the next sleep starts only when a run has finished.
+    """
+
+    def __init__(self, name: str, interval_s: float, job: Callable[[AppState], object]) -> None:
+        self.name = name
+        self.interval_s = interval_s
+        self.job = job
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        interval_s = self.interval_s
+        task_key = f"job_{self.name}"
 
         async def loop(state: AppState) -> None:
             while True:
-                await asyncio.sleep(interval_s)
+                await asyncio.sleep(self.interval_s)
                 try:
-                    found = await anyio.to_thread.run_sync(_refresh_insights, state)
-                    log.info("insights job ran", new=found)
+                    outcome = await anyio.to_thread.run_sync(self.job, state)
+                    log.info("job ran", job=self.name, outcome=outcome)
                 except SQLAlchemyError as error:  # the next run tries again
-                    log.error("insights job failed", error=str(error).splitlines()[0][:200])
+                    log.error("job failed", job=self.name, error=str(error).splitlines()[0][:200])
 
         def start(app: Litestar) -> None:
-            app.state.insights_task = asyncio.get_running_loop().create_task(loop(app_state(app.state)))
+            app.state[task_key] = asyncio.get_running_loop().create_task(loop(app_state(app.state)))
 
         async def stop(app: Litestar) -> None:
-            task = app.state.get("insights_task")
+            task = app.state.get(task_key)
             if isinstance(task, asyncio.Task):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -139,6 +145,11 @@ class InsightsPlugin(InitPluginProtocol):
         app_config.on_startup.append(start)
         app_config.on_shutdown.insert(0, stop)
         return app_config
+
+
+def insights_job(settings: Settings) -> PeriodicJobPlugin:
+    """The cost-insights job, every ``insights_interval_s``."""
+    return PeriodicJobPlugin("insights", settings.insights_interval_s, _refresh_insights)
 
 
 def _refresh_insights(state: AppState) -> int:

@@ -25,6 +25,10 @@ class Permission(enum.StrEnum):
     READ_AUDIT = "read_audit"
     MANAGE_ORGANIZATION = "manage_organization"
     """Rename the organisation."""
+    MANAGE_COMPLIANCE = "manage_compliance"
+    """Export and erase data, set retention policies and legal holds, read compliance reports."""
+    MANAGE_SECRETS = "manage_secrets"
+    """Store, rotate and revoke the organisation's provider keys."""
     REPORT_TELEMETRY = "report_telemetry"
     """Send call telemetry (engines, through an API key with the ``telemetry`` scope)."""
 
@@ -35,7 +39,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.MEMBER: frozenset(_EVERYONE | {Permission.USE}),
     Role.BILLING_MANAGER: frozenset(_EVERYONE | {Permission.MANAGE_BILLING}),
     Role.ADMIN: frozenset(
-        _EVERYONE | {Permission.USE, Permission.MANAGE_MEMBERS, Permission.READ_AUDIT, Permission.MANAGE_ORGANIZATION}
+        _EVERYONE
+        | {
+            Permission.USE,
+            Permission.MANAGE_MEMBERS,
+            Permission.READ_AUDIT,
+            Permission.MANAGE_ORGANIZATION,
+            Permission.MANAGE_COMPLIANCE,
+            Permission.MANAGE_SECRETS,
+        }
     ),
     Role.OWNER: frozenset(set(Permission) - {Permission.REPORT_TELEMETRY}),
 }
