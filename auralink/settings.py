@@ -73,6 +73,28 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = Field(10, ge=1, description="password logins allowed per e-mail and address")
     api_key_requests_per_minute: int = Field(600, ge=1, description="default request budget of one API key")
     insights_interval_s: float = Field(3600.0, gt=0, description="how often the cost-insights job runs, seconds")
+    # secrets
+    secret_backend: Literal["local", "vault"] = Field(
+        "local", description="where provider keys live: the local keystore (embedded) or HashiCorp Vault"
+    )
+    secret_master_key: SecretStr | None = Field(
+        None, description="local keystore master key, base64 of 32 bytes; unset = secret_master_key_file"
+    )
+    secret_master_key_file: Path | None = Field(
+        None, description="file holding the master key; unset = DATA_DIR/keystore/master.key, generated once"
+    )
+    secret_rewrap_interval_s: float = Field(
+        3600.0, gt=0, description="how often stored secrets are re-wrapped to their scope's newest key, seconds"
+    )
+    vault_url: str | None = Field(None, description="Vault's address, e.g. https://vault.example:8200")
+    vault_token: SecretStr | None = Field(None, description="the Vault token the control plane acts with")
+    vault_kv_mount: str = Field("secret", min_length=1, description="mount point of Vault's KV v2 engine")
+    vault_kv_prefix: str = Field("auralink", min_length=1, description="path prefix of every KV v2 secret written")
+    vault_transit_mount: str = Field("transit", min_length=1, description="mount point of Vault's transit engine")
+    vault_transit_key: str = Field(
+        "auralink", min_length=1, pattern=r"^[A-Za-z0-9_-]+$", description="prefix of the transit keys (one a scope)"
+    )
+    vault_timeout_s: float = Field(5.0, gt=0, le=120, description="timeout of one request to Vault, seconds")
     engine_url: str = Field("http://127.0.0.1:8080", description="engine room API the control plane sends agents to")
     telemetry_target: str | None = Field(
         None, description="host:port of the control plane's gRPC telemetry for an engine; unset = not reported"
