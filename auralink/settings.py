@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CONFIG_ENV = "AURALINK_CONFIG"
@@ -95,6 +95,13 @@ class Settings(BaseSettings):
         "auralink", min_length=1, pattern=r"^[A-Za-z0-9_-]+$", description="prefix of the transit keys (one a scope)"
     )
     vault_timeout_s: float = Field(5.0, gt=0, le=120, description="timeout of one request to Vault, seconds")
+
+    @model_validator(mode="after")
+    def _vault_needs_its_address(self) -> Settings:
+        if self.secret_backend == "vault" and not self.vault_url:
+            raise ValueError("secret_backend is 'vault' but vault_url (AURALINK_VAULT_URL) is not set")
+        return self
+
     engine_url: str = Field("http://127.0.0.1:8080", description="engine room API the control plane sends agents to")
     telemetry_target: str | None = Field(
         None, description="host:port of the control plane's gRPC telemetry for an engine; unset = not reported"

@@ -21,6 +21,9 @@ from control_plane.db.migrate import upgrade
 from control_plane.health.controller import HealthController
 from control_plane.organizations.controller import InvitationController, OrganizationController
 from control_plane.plugins import CorePlugin, DomainPlugin, TelemetryPlugin, insights_job
+from control_plane.provider_keys.controller import ProviderKeyController
+from control_plane.secrets.controller import SecretKeyController
+from control_plane.secrets.plugin import SecretsPlugin, rewrap_job
 from control_plane.users.controller import UserController
 
 
@@ -53,6 +56,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Litestar:
             DomainPlugin("agents", [AgentController]),
             TelemetryPlugin(settings),
             insights_job(settings),
+            SecretsPlugin(),
+            DomainPlugin("secrets", [SecretKeyController, ProviderKeyController]),
+            rewrap_job(settings),
         ],
         middleware=[prometheus.middleware],
         openapi_config=OpenAPIConfig(

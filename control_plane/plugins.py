@@ -25,6 +25,7 @@ from control_plane.context import provide_tenant, request_id_middleware
 from control_plane.db.engine import database_url, make_engine
 from control_plane.errors import EXCEPTION_HANDLERS, log_unexpected
 from control_plane.routing import provide_db
+from control_plane.secrets.store import build_store
 from control_plane.state import AppState, app_state
 from control_plane.stores import Counters, MemoryCounters, RateLimiter, RedisCounters
 from control_plane.telemetry.grpc_server import TelemetryServer
@@ -45,7 +46,8 @@ class CorePlugin(InitPluginProtocol):
             RedisRealtimeStore(client, self.settings.redis_key_prefix) if client else MemoryRealtimeStore()
         )
         engine = make_engine(database_url(self.settings))
-        return AppState(self.settings, engine, RateLimiter(counters), realtime, client)
+        secrets = build_store(self.settings, engine)
+        return AppState(self.settings, engine, RateLimiter(counters), realtime, secrets, client)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         state = self.build_state()

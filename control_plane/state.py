@@ -1,4 +1,4 @@
-"""What the app shares between requests: settings, the database engine, Redis, stores."""
+"""What the app shares between requests: settings, the database engine, Redis, stores, the secret store."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from auralink.settings import Settings
 from control_plane.analytics.realtime import RealtimeStore
+from control_plane.secrets.store import SecretStore
 from control_plane.stores import RateLimiter
 
 
@@ -21,6 +22,7 @@ class AppState:
     engine: Engine
     limiter: RateLimiter
     realtime: RealtimeStore
+    secrets: SecretStore
     redis: redis.Redis | None = None
 
     def session(self) -> Session:

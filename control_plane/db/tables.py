@@ -8,6 +8,8 @@ from control_plane.api_keys.models import ApiKey
 from control_plane.audit.models import AuditEntry
 from control_plane.auth.models import UserSession
 from control_plane.organizations.models import Invitation, Membership, Organization
+from control_plane.provider_keys.models import ProviderKey
+from control_plane.secrets.models import SecretKey, SecretVersion
 from control_plane.telemetry.models import Call, CallEventRecord, CallParticipant, QualitySampleRecord, UsageRecord
 from control_plane.users.models import User
 
@@ -24,8 +26,11 @@ __all__ = [
     "Invitation",
     "Membership",
     "Organization",
+    "ProviderKey",
     "QualitySampleRecord",
     "Report",
+    "SecretKey",
+    "SecretVersion",
     "UsageRecord",
     "User",
     "UserSession",

@@ -23,7 +23,7 @@ class HealthController(Controller):
 
     @get(
         "/ready",
-        summary="Database and Redis answer (503 when one does not), with latencies",
+        summary="Database, Redis and the secret store answer (503 when one does not), with latencies",
         responses={503: ResponseSpec(data_container=Readiness, description="a dependency is failing")},
     )
     def ready(self, state: State) -> Response[Readiness]:
