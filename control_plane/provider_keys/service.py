@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+import structlog
 from litestar.exceptions import ClientException, NotFoundException
 from sqlmodel import Session, col, select
 
@@ -20,6 +21,8 @@ from control_plane.provider_keys.models import ProviderKey
 from control_plane.provider_keys.schemas import ProviderKeyCreate, ProviderKeyRotate
 from control_plane.secrets.store import SecretStore, organization_scope
 from control_plane.tenancy import owned
+
+log = structlog.get_logger(__name__)
 
 SERVER_SIDE = AuditContext(actor_user_id=None, actor_api_key_id=None, ip="", user_agent="server", request_id="")
 """Who reveals a key: the control plane itself, never a caller."""
@@ -54,6 +57,7 @@ def create(db: Session, store: SecretStore, tenant: Tenant, data: ProviderKeyCre
         db.rollback()
         store.destroy(scope, ref)
         raise
+    _log("provider key created", row)
     return row
 
 
@@ -78,6 +82,7 @@ def rotate(db: Session, store: SecretStore, tenant: Tenant, key_id: int, data: P
     db.add(row)
     record(db, tenant.audit, tenant.organization_id, "provider_key.rotate", row, before=before, after=snapshot(row))
     db.commit()
+    _log("provider key rotated", row)
     return row
 
 
@@ -93,6 +98,7 @@ def revoke(db: Session, store: SecretStore, tenant: Tenant, key_id: int) -> Prov
     db.add(row)
     record(db, tenant.audit, tenant.organization_id, "provider_key.revoke", row, before=before, after=snapshot(row))
     db.commit()
+    _log("provider key revoked", row)
     return row
 
 
@@ -108,7 +114,22 @@ def reveal(db: Session, store: SecretStore, organization_id: int, name: str, pur
     value = store.get(organization_scope(organization_id), row.secret_ref, row.version)
     record(db, SERVER_SIDE, organization_id, "provider_key.reveal", row, after={"purpose": purpose[:200]})
     db.commit()
+    _log("provider key revealed", row, purpose=purpose[:200])
     return value
+
+
+def _log(event: str, row: ProviderKey, **extra: str) -> None:
+    """Only the masked form is ever logged."""
+    log.info(
+        event,
+        organization_id=row.organization_id,
+        key_id=row.id,
+        provider=row.provider,
+        name=row.name,
+        masked=row.masked,
+        version=row.version,
+        **extra,
+    )
 
 
 def _named(db: Session, organization_id: int, name: str) -> ProviderKey | None:

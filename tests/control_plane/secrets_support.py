@@ -37,13 +37,16 @@ def vault(vault_server: VaultApiServer) -> Iterator[VaultApiServer]:
 
 def vault_settings(settings: Settings, url: str, token: str = VAULT_TOKEN) -> Settings:
     """``settings`` with the Vault backend at ``url``, failing fast when it does not answer."""
+    run = uuid.uuid4().hex[:8]
     return settings.model_copy(
         update={
             "secret_backend": "vault",
             "vault_url": url,
             "vault_token": SecretStr(token),
             "vault_timeout_s": 2.0,
-            "vault_kv_prefix": f"auralink-test-{uuid.uuid4().hex[:8]}",
+            # one test's organisation ids recur in the next database: its own prefixes keep them apart in Vault
+            "vault_kv_prefix": f"auralink-test-{run}",
+            "vault_transit_key": f"auralink-test-{run}",
         }
     )
 

@@ -31,15 +31,17 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import uvicorn
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from litestar import Litestar, Request, Response, route
 from litestar.datastructures import State
+from litestar.params import PathParameter
 
 Body = dict[str, Any]
+PathStr = Annotated[str, PathParameter()]
 _CIPHERTEXT = re.compile(r"^vault:v(\d+):(.+)$")
 
 
@@ -212,7 +214,7 @@ async def lookup_self(request: Request[Any, Any, Any], state: State) -> Body:
 
 
 @route("/v1/{mount:str}/data/{path:path}", http_method=["GET", "POST", "DELETE"], status_code=200)
-async def kv_data(request: Request[Any, Any, Any], state: State, mount: str, path: str) -> Response[Any]:
+async def kv_data(request: Request[Any, Any, Any], state: State, mount: PathStr, path: PathStr) -> Response[Any]:
     vault = _vault(state)
     _guard(request, vault)
     _mount(vault, mount, "kv", f"data{path}")
@@ -249,7 +251,7 @@ def _kv_write(vault: VaultData, key: tuple[str, str], body: Body) -> Body:
 
 
 @route("/v1/{mount:str}/metadata/{path:path}", http_method=["GET", "DELETE"], status_code=200)
-async def kv_metadata(request: Request[Any, Any, Any], state: State, mount: str, path: str) -> Response[Any]:
+async def kv_metadata(request: Request[Any, Any, Any], state: State, mount: PathStr, path: PathStr) -> Response[Any]:
     vault = _vault(state)
     _guard(request, vault)
     _mount(vault, mount, "kv", f"metadata{path}")
@@ -280,7 +282,7 @@ async def kv_metadata(request: Request[Any, Any, Any], state: State, mount: str,
 
 @route("/v1/{mount:str}/{action:str}/{path:path}", http_method=["POST"], status_code=200)
 async def kv_versions(
-    request: Request[Any, Any, Any], state: State, mount: str, action: str, path: str
+    request: Request[Any, Any, Any], state: State, mount: PathStr, action: PathStr, path: PathStr
 ) -> Response[Any]:
     """``delete``, ``undelete`` and ``destroy`` of KV v2 versions; on a transit mount, encrypt/decrypt/rewrap."""
     vault = _vault(state)
@@ -311,7 +313,7 @@ async def kv_versions(
 
 
 @route("/v1/{mount:str}/keys/{name:str}", http_method=["GET", "POST"], status_code=200)
-async def transit_key(request: Request[Any, Any, Any], state: State, mount: str, name: str) -> Response[Any]:
+async def transit_key(request: Request[Any, Any, Any], state: State, mount: PathStr, name: PathStr) -> Response[Any]:
     vault = _vault(state)
     _guard(request, vault)
     _mount(vault, mount, "transit", f"keys/{name}")
@@ -326,7 +328,7 @@ async def transit_key(request: Request[Any, Any, Any], state: State, mount: str,
 
 @route("/v1/{mount:str}/keys/{name:str}/{action:str}", http_method=["POST"], status_code=200)
 async def transit_key_action(
-    request: Request[Any, Any, Any], state: State, mount: str, name: str, action: str
+    request: Request[Any, Any, Any], state: State, mount: PathStr, name: PathStr, action: PathStr
 ) -> Response[Any]:
     vault = _vault(state)
     _guard(request, vault)
