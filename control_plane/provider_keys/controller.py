@@ -27,16 +27,20 @@ class ProviderKeyController(Controller):
     def list_keys(self, db: Db, tenant: CurrentTenant) -> list[ProviderKeyRead]:
         return [ProviderKeyRead.model_validate(k) for k in service.of_organization(db, tenant.organization_id)]
 
-    @get("/{key_id:int}", summary="One provider key, masked")
-    def get_key(self, db: Db, tenant: CurrentTenant, key_id: IdParam) -> ProviderKeyRead:
-        return ProviderKeyRead.model_validate(service.get(db, tenant.organization_id, key_id))
+    @get("/{provider_key_id:int}", summary="One provider key, masked")
+    def get_key(self, db: Db, tenant: CurrentTenant, provider_key_id: IdParam) -> ProviderKeyRead:
+        return ProviderKeyRead.model_validate(service.get(db, tenant.organization_id, provider_key_id))
 
-    @post("/{key_id:int}/rotate", status_code=200, summary="Replace the key with a new value (a new version)")
+    @post("/{provider_key_id:int}/rotate", status_code=200, summary="Replace the key with a new value (a new version)")
     def rotate(
-        self, db: Db, state: State, tenant: CurrentTenant, key_id: IdParam, data: JSONBody[ProviderKeyRotate]
+        self, db: Db, state: State, tenant: CurrentTenant, provider_key_id: IdParam, data: JSONBody[ProviderKeyRotate]
     ) -> ProviderKeyRead:
-        return ProviderKeyRead.model_validate(service.rotate(db, app_state(state).secrets, tenant, key_id, data))
+        return ProviderKeyRead.model_validate(
+            service.rotate(db, app_state(state).secrets, tenant, provider_key_id, data)
+        )
 
-    @delete("/{key_id:int}", status_code=200, summary="Revoke the key: every version is destroyed in the store")
-    def revoke(self, db: Db, state: State, tenant: CurrentTenant, key_id: IdParam) -> ProviderKeyRead:
-        return ProviderKeyRead.model_validate(service.revoke(db, app_state(state).secrets, tenant, key_id))
+    @delete(
+        "/{provider_key_id:int}", status_code=200, summary="Revoke the key: every version is destroyed in the store"
+    )
+    def revoke(self, db: Db, state: State, tenant: CurrentTenant, provider_key_id: IdParam) -> ProviderKeyRead:
+        return ProviderKeyRead.model_validate(service.revoke(db, app_state(state).secrets, tenant, provider_key_id))

@@ -215,6 +215,8 @@ class LocalKeystore:
 
     def retire(self, scope: str, version: int) -> None:
         with self._session() as db:
+            if _kek_row(db, scope, version) is None:
+                raise SecretNotFoundError(f"key version {version} of {scope} does not exist (or is already retired)")
             newest = _newest_kek_version(db, scope)
             if newest is None or version >= newest:
                 raise SecretRequestRefusedError(

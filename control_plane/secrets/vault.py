@@ -121,17 +121,20 @@ class VaultSecretStore:
     def rotate(self, scope: str) -> int:
         name = self._transit_key(scope)
         transit = self._client.secrets.transit
-        self._call("rotate", lambda: transit.rotate_key(name, mount_point=self._transit_mount))
-        return int(self._read_key(scope)["latest_version"])
+        answer = self._call("rotate", lambda: transit.rotate_key(name, mount_point=self._transit_mount))
+        if isinstance(answer, dict):  # recent Vaults answer with the key, older ones with 204
+            return int(answer["data"]["latest_version"])
+        return self.key_status(scope).current_version or 1
 
     def rewrap(self, scope: str) -> int:
         """Nothing to move: KV v2 values are encrypted by Vault's own keyring, which Vault rotates itself.
         Field ciphertexts held in AuraLink's tables move with :meth:`rewrap_field`."""
-        self._transit_key(scope)
         return 0
 
     def retire(self, scope: str, version: int) -> None:
         key = self._read_key(scope)
+        if key is None or str(version) not in key.get("keys", {}):
+            raise SecretNotFoundError(f"key version {version} of {scope} does not exist (or is already retired)")
         if version >= int(key["latest_version"]):
             raise SecretRequestRefusedError(f"key version {version} of {scope} is the current one: rotate first")
         name = self._transit_key(scope)
@@ -145,6 +148,8 @@ class VaultSecretStore:
 
     def key_status(self, scope: str) -> KeyStatus:
         key = self._read_key(scope)
+        if key is None:
+            return KeyStatus(scope, None, [], 0)
         minimum = int(key.get("min_decryption_version", 1))
         versions = sorted(int(v) for v in key.get("keys", {}) if int(v) >= minimum)
         return KeyStatus(scope, int(key["latest_version"]), versions, minimum)
@@ -167,10 +172,14 @@ class VaultSecretStore:
             self._known_keys.add(name)
         return name
 
-    def _read_key(self, scope: str) -> dict[str, Any]:
-        name = self._transit_key(scope)
+    def _read_key(self, scope: str) -> dict[str, Any] | None:
+        """The scope's transit key as Vault describes it; ``None`` before its first use."""
+        name = f"{self._transit_prefix}-{scope}"
         transit = self._client.secrets.transit
-        answer = self._call("read key", lambda: transit.read_key(name, mount_point=self._transit_mount))
+        try:
+            answer = self._call("read key", lambda: transit.read_key(name, mount_point=self._transit_mount))
+        except SecretNotFoundError:
+            return None
         data = answer["data"]
         assert isinstance(data, dict)
         return data

@@ -23,6 +23,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/organizations/{organization_id}/invitations"): {"email": "spy@example.com", "role": "admin"},
     ("patch", "/agents/{agent_id}"): {"name": "stolen"},
     ("post", "/agents/{agent_id}/join"): {"room": "spy-room"},
+    ("post", "/provider-keys/{provider_key_id}/rotate"): {"key": "sk-stolen-0123456789abcdef"},
 }
 NOT_ORGANISATION_SCOPED = {"/users", "/users/me", "/users/me/deactivate", "/auth/login", "/auth/logout"}
 NOT_ORGANISATION_SCOPED |= {"/auth/organization", "/invitations/accept", "/health/live", "/health/ready"}
@@ -40,6 +41,9 @@ def acme_with_everything(app: Litestar) -> tuple[Account, dict[str, int]]:
         f"/organizations/{acme.organization_id}/invitations", json={"email": f"{MARK}@example.com"}
     ).json()
     acme.key("read")
+    provider_key = acme.client.post(
+        "/provider-keys", json={"provider": "openai", "name": f"pk-{MARK}", "key": f"sk-{MARK}-0123456789"}
+    ).json()
     now = time.time()
     room = f"room-{MARK}"
     feed(
@@ -62,6 +66,8 @@ def acme_with_everything(app: Litestar) -> tuple[Account, dict[str, int]]:
         "invitation_id": invitation["id"],
         "key_id": acme.client.get("/api-keys").json()[0]["id"],
         "insight_id": insight_id,
+        "provider_key_id": provider_key["id"],
+        "version": 1,
     }
     return acme, ids
 
@@ -75,6 +81,8 @@ def holdings(acme: Account) -> dict[str, Any]:
         "reports": acme.client.get("/reports").json(),
         "keys": acme.client.get("/api-keys").json(),
         "insights": acme.client.get("/analytics/insights").json(),
+        "provider_keys": acme.client.get("/provider-keys").json(),
+        "secret_keys": acme.client.get("/secrets/keys").json(),
         "overview": acme.client.get("/analytics/overview").json()["calls"],
     }
 
@@ -113,7 +121,16 @@ def test_a_second_organisation_can_neither_read_nor_change_the_first(app: Litest
                 assert response.status_code < 500, where
             assert MARK not in response.text, f"{where} leaked the first organisation's data"
     after = holdings(acme)
-    for name in ("organization", "members", "agents", "reports", "insights", "overview"):
+    for name in (
+        "organization",
+        "members",
+        "agents",
+        "reports",
+        "insights",
+        "overview",
+        "provider_keys",
+        "secret_keys",
+    ):
         assert after[name] == before[name], name
     assert [k["revoked_at"] for k in after["keys"]] == [k["revoked_at"] for k in before["keys"]]
     assert rival.client.get("/analytics/overview").json()["calls"] == 0
