@@ -23,6 +23,7 @@ from control_plane.app import create_app
 from control_plane.provider_keys import service
 from control_plane.provider_keys.masking import mask
 from control_plane.secrets.local import LocalKeystore
+from control_plane.secrets.plugin import rewrap_all
 from control_plane.state import app_state
 from tests.control_plane.conftest import Backend
 from tests.control_plane.helpers import Account, member, owner
@@ -273,3 +274,15 @@ def test_logs_and_audit_entries_hold_only_the_masked_form(
         assert secret not in everything
     assert mask(second) in logged  # the capture saw the key's events: the masked form is there
     assert "secret store unavailable" in logged
+
+
+def test_the_rewrap_job_moves_every_organisation_to_its_current_key(app: Litestar) -> None:
+    acme, other = owner(app), owner(app, "Other")
+    for account in (acme, other):
+        create(account, a_key())
+        assert account.client.post("/secrets/keys/rotate").status_code == 201
+    state = app_state(app.state)
+    assert rewrap_all(state) >= 2
+    for account in (acme, other):
+        status = account.client.get("/secrets/keys").json()
+        assert set(status["secrets_by_version"]) == {str(status["current_version"])}
