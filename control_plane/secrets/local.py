@@ -52,6 +52,7 @@ class LocalKeystore:
     # --- readiness and keys -------------------------------------------------------------------------------
     def check(self) -> None:
         master = self._master_key()
+        self._verify_master_key(master)  # again each time: the database may have been restored or replaced
         probe = envelope.new_key()
         sealed = envelope.seal(master, probe, "readiness")
         if envelope.open_sealed(master, sealed, "readiness", "the readiness probe") != probe:

@@ -52,6 +52,9 @@ def test_the_openapi_document_lists_every_route(client: TestClient[Litestar]) ->
         "/reports/{report_id}/run",
         "/agents/{agent_id}/join",
         "/health/ready",
+        "/provider-keys",
+        "/provider-keys/{provider_key_id}/rotate",
+        "/secrets/keys/rotate",
     ):
         assert path in paths, path
     assert set(schema["components"]["securitySchemes"]) == {"apiKey", "session"}
