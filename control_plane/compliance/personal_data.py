@@ -13,7 +13,10 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from typing import Any
+
 from sqlalchemy import JSON, MetaData, String
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
 class Treatment(enum.StrEnum):
@@ -76,11 +79,17 @@ def register(*tables: PersonalTable) -> None:
         REGISTRY[entry.table] = entry
 
 
+def is_text(column_type: TypeEngine[Any]) -> bool:
+    """Whether a column type holds text or JSON (looking through decorators such as SQLModel's AutoString)."""
+    inner = column_type.impl_instance if isinstance(column_type, TypeDecorator) else column_type
+    return isinstance(inner, (String, JSON))
+
+
 def text_columns(metadata: MetaData) -> dict[str, list[str]]:
     """Every text or JSON column of every table in ``metadata``, by table."""
     found: dict[str, list[str]] = {}
     for table in metadata.sorted_tables:
-        names = [c.name for c in table.columns if isinstance(c.type, (String, JSON))]
+        names = [c.name for c in table.columns if is_text(c.type)]
         if names:
             found[table.name] = names
     return found
