@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, delete, or_, select, true, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from control_plane.compliance import audit_trail
 from control_plane.compliance.holds import check_erasable, memberships_of
@@ -62,7 +62,7 @@ def _erase_table(
 ) -> int:
     where = _in_scope(table, entry, scope)
     if entry.on_erasure == OnErasure.DELETE_ROW:
-        return db.execute(delete(table).where(where, subject.matches(table, entry))).rowcount  # type: ignore[attr-defined]
+        return int(db.execute(delete(table).where(where, subject.matches(table, entry))).rowcount)  # type: ignore[attr-defined]
     changed = _pseudonymise_identities(db, table, entry, subject, where, pseudonyms)
     return changed + _redact_rows(db, table, entry, subject, where, pseudonyms)
 
@@ -134,7 +134,7 @@ def _erase_requests(db: Session, subject: Subject, scope: int | None, pseudonyms
     entry = REGISTRY["compliance_request"]
     query = select(ComplianceRequest).where(subject.matches(table, entry))
     if scope is not None:
-        query = query.where(ComplianceRequest.organization_id == scope)
+        query = query.where(col(ComplianceRequest.organization_id) == scope)
     changed = 0
     for request in db.scalars(query).all():
         if request.file_path:

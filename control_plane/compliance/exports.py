@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, select, true
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from control_plane.audit.models import AuditEntry
 from control_plane.compliance import audit_trail
@@ -53,13 +53,13 @@ def _tables() -> list[tuple[str, Table, PersonalTable]]:
 
 def _of_organization(table: Table, entry: PersonalTable, organization_id: int) -> ColumnElement[bool] | None:
     if entry.organization_column is not None:
-        return table.c[entry.organization_column] == organization_id  # type: ignore[no-any-return]
+        return table.c[entry.organization_column] == organization_id
     if table.name == "user":
-        members = select(Membership.user_id).where(Membership.organization_id == organization_id)
+        members = select(col(Membership.user_id)).where(col(Membership.organization_id) == organization_id)
         return table.c.id.in_(members)
     if table.name == "audit_redaction":
-        entries = select(AuditEntry.__table__.c.id).where(AuditEntry.__table__.c.organization_id == organization_id)  # type: ignore[attr-defined]
-        return table.c.entry_id.in_(entries)  # type: ignore[no-any-return]
+        entries = select(col(AuditEntry.id)).where(col(AuditEntry.organization_id) == organization_id)
+        return table.c.entry_id.in_(entries)
     return None
 
 

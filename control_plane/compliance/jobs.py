@@ -37,7 +37,7 @@ def claim(db: Session, request_id: int) -> bool:
         .where(col(ComplianceRequest.id) == request_id, col(ComplianceRequest.status) == RequestStatus.PENDING)
         .values(status=RequestStatus.PROCESSING, started_at=utcnow())
     )
-    claimed = db.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+    claimed = bool(db.execute(statement).rowcount == 1)  # type: ignore[attr-defined]
     db.commit()
     return claimed
 

@@ -8,8 +8,8 @@ from collections import Counter
 from typing import Any
 
 from litestar.exceptions import NotFoundException
-from sqlalchemy import func, select
-from sqlmodel import Session, col
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from control_plane.audit.models import AuditEntry
 from control_plane.compliance.models import ComplianceRequest, LegalHold, RequestStatus, RetentionPolicy
@@ -27,7 +27,7 @@ STANDARDS = ("gdpr",)
 def report(db: Session, organization_id: int, standard: str) -> dict[str, Any]:
     if standard.lower() not in STANDARDS:
         raise NotFoundException(f"no compliance report for {standard!r}; available: {', '.join(STANDARDS)}")
-    requests = db.exec(select(ComplianceRequest).where(ComplianceRequest.organization_id == organization_id)).all()  # type: ignore[call-overload]
+    requests = db.exec(select(ComplianceRequest).where(ComplianceRequest.organization_id == organization_id)).all()
     return {
         "standard": "gdpr",
         "organization_id": organization_id,
@@ -35,17 +35,15 @@ def report(db: Session, organization_id: int, standard: str) -> dict[str, Any]:
         "data_categories": _categories(db, organization_id),
         "retention_policies": [
             RetentionPolicyRead.model_validate(p).model_dump(mode="json")
-            for p in db.exec(
-                select(RetentionPolicy).where(RetentionPolicy.organization_id == organization_id)
-            ).scalars()  # type: ignore[call-overload]
+            for p in db.exec(select(RetentionPolicy).where(RetentionPolicy.organization_id == organization_id)).all()
         ],
         "legal_holds": [
             LegalHoldRead.model_validate(h).model_dump(mode="json")
-            for h in db.exec(  # type: ignore[call-overload]
+            for h in db.exec(
                 select(LegalHold).where(
                     LegalHold.organization_id == organization_id, col(LegalHold.released_at).is_(None)
                 )
-            ).scalars()
+            ).all()
         ],
         "requests": {kind: _requests(requests, kind) for kind in ("export", "erasure")},
         "audit": _audit(db, organization_id),
@@ -114,9 +112,9 @@ def _age(request: ComplianceRequest) -> float:
 
 
 def _audit(db: Session, organization_id: int) -> dict[str, Any]:
-    where = AuditEntry.organization_id == organization_id
+    where = col(AuditEntry.organization_id) == organization_id
     count, first, last = db.execute(
-        select(func.count(), func.min(AuditEntry.created_at), func.max(AuditEntry.created_at)).where(where)  # type: ignore[arg-type]
+        select(func.count(), func.min(AuditEntry.created_at), func.max(AuditEntry.created_at)).where(where)
     ).one()
     compliance = db.execute(
         select(func.count()).where(where, col(AuditEntry.action).startswith("compliance."))

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import ColumnElement, delete, or_, select
-from sqlmodel import Session, col
+from sqlalchemy import ColumnElement, delete, or_
+from sqlmodel import Session, col, select
 
 from control_plane.audit.service import record
 from control_plane.auth.models import UserSession
@@ -70,7 +70,7 @@ def _invitations(db: Session, organization_id: int, cutoff: dt.datetime) -> int:
         col(Invitation.expires_at) < utcnow(),
     )
     statement = delete(Invitation).where(
-        Invitation.organization_id == organization_id, col(Invitation.created_at) < cutoff, finished
+        col(Invitation.organization_id) == organization_id, col(Invitation.created_at) < cutoff, finished
     )
     return _count(db.execute(statement))
 
@@ -78,7 +78,7 @@ def _invitations(db: Session, organization_id: int, cutoff: dt.datetime) -> int:
 def _exports(db: Session, organization_id: int, cutoff: dt.datetime) -> int:
     """Export files made before the cut-off (the request stays, as the record that it was answered)."""
     old = db.exec(
-        select(ComplianceRequest).where(  # type: ignore[call-overload]
+        select(ComplianceRequest).where(
             ComplianceRequest.organization_id == organization_id,
             ComplianceRequest.kind == RequestKind.EXPORT,
             col(ComplianceRequest.created_at) < cutoff,
@@ -118,5 +118,5 @@ def enforce(db: Session, policy: RetentionPolicy, now: dt.datetime | None = None
 
 def enforce_all(db: Session, now: dt.datetime | None = None) -> int:
     """Apply every policy of every organisation; returns the total deleted."""
-    policies = db.exec(select(RetentionPolicy).order_by(col(RetentionPolicy.id))).all()  # type: ignore[call-overload]
+    policies = db.exec(select(RetentionPolicy).order_by(col(RetentionPolicy.id))).all()
     return sum(enforce(db, policy, now) for policy in policies)

@@ -18,14 +18,16 @@ class ExportCreate(Input):
     scope: Literal["organization", "user"] = "organization"
     user_id: DbId | None = None
     """The member whose data to export (``scope`` ``user``)."""
+    participant_identities: list[Annotated[Text, Identity]] = Field(default_factory=list, max_length=50)
+    """Identity strings the member joined calls under, beyond their e-mail and user id."""
     format: ExportFormat = ExportFormat.JSON
 
     @model_validator(mode="after")
     def _user_for_user_scope(self) -> Self:
         if self.scope == "user" and self.user_id is None:
             raise ValueError("a user export needs user_id")
-        if self.scope == "organization" and self.user_id is not None:
-            raise ValueError("user_id belongs to a user export (scope 'user')")
+        if self.scope == "organization" and (self.user_id is not None or self.participant_identities):
+            raise ValueError("user_id and participant_identities belong to a user export (scope 'user')")
         return self
 
 

@@ -51,6 +51,7 @@ def request_export(db: Session, tenant: Tenant, data: ExportCreate) -> Complianc
         scope=data.scope,
         export_format=data.format,
         subject_user_id=data.user_id,
+        subject_identities=sorted(set(data.participant_identities)),
         requested_by=tenant.principal.user_id,
     )
     return _store(db, tenant.audit, row)

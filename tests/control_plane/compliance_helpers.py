@@ -12,6 +12,9 @@ from litestar import Litestar
 from sqlalchemy import select
 from sqlmodel import Session
 
+from auralink.settings import Settings
+from control_plane.app import create_app
+from control_plane.compliance.models import ComplianceRequest
 from control_plane.compliance.personal_data import is_text
 from control_plane.db.tables import metadata
 from control_plane.state import app_state
@@ -86,3 +89,16 @@ def figures(org: Account) -> dict[str, Any]:
     usage = org.client.get("/analytics/usage", params=period).json()
     kept = ("participants", "calls", "minutes", "ai_events", "cost_usd", "call_types", "ai_features", "quality")
     return {key: overview[key] for key in kept} | {"usage": {k: usage[k] for k in ("events", "cost_usd", "by_feature")}}
+
+
+def request_row(app: Litestar, request_id: int) -> ComplianceRequest:
+    """A compliance request as stored."""
+    with app_state(app.state).session() as db:
+        row = db.get(ComplianceRequest, request_id)
+        assert row is not None
+        return row
+
+
+def without_background_runs(settings: Settings) -> Litestar:
+    """An app that leaves requests pending for the scheduled job (to see them pending, cancel them)."""
+    return create_app(settings.model_copy(update={"compliance_run_on_request": False}), migrate=False)

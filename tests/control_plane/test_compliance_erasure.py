@@ -9,7 +9,13 @@ from litestar import Litestar
 from control_plane.compliance.jobs import run_request
 from control_plane.compliance.pseudonyms import is_pseudonym
 from control_plane.state import app_state
-from tests.control_plane.compliance_helpers import figures, identifiers, person_with_a_footprint, text_values
+from tests.control_plane.compliance_helpers import (
+    figures,
+    identifiers,
+    person_with_a_footprint,
+    request_row,
+    text_values,
+)
 from tests.control_plane.conftest import PASSWORD
 from tests.control_plane.helpers import member, owner
 
@@ -24,7 +30,7 @@ def test_after_an_erasure_no_table_names_the_person_and_aggregates_are_unchanged
     assert invited.status_code == 201
     export = acme.client.post("/compliance/exports", json={"scope": "user", "user_id": zelda.account.user_id})
     assert export.status_code == 201, export.text
-    export_file = _file_of(acme, export.json()["id"])
+    export_file = Path(request_row(app, export.json()["id"]).file_path)
     assert export_file.exists()
     before = figures(acme)
     assert before["participants"] >= 4
@@ -123,13 +129,3 @@ def test_the_last_owner_cannot_be_erased_and_a_person_can_erase_themselves(app: 
     assert leaks == []
     members = acme.client.get(f"/organizations/{acme.organization_id}/members").json()
     assert zelda.account.user_id not in [m["user_id"] for m in members]
-
-
-def _file_of(account: object, request_id: int) -> Path:
-    from control_plane.compliance.models import ComplianceRequest  # noqa: PLC0415
-
-    app = account.client.app  # type: ignore[attr-defined]
-    with app_state(app.state).session() as db:
-        row = db.get(ComplianceRequest, request_id)
-        assert row is not None and row.file_path
-        return Path(row.file_path)
