@@ -8,7 +8,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from control_plane.compliance.models import ExportFormat, ResourceType
 from control_plane.schemas import DbId, Email, Input, Name, Output, Text
 
-Identity = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Identity = Annotated[Text, Field(min_length=1, max_length=200)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 RetentionDays = Annotated[int, Field(ge=1, le=36500, description="days a row is kept (1 to 36,500)")]
 _RESOURCE_TYPES = ", ".join(t.value for t in ResourceType)
@@ -18,7 +18,7 @@ class ExportCreate(Input):
     scope: Literal["organization", "user"] = "organization"
     user_id: DbId | None = None
     """The member whose data to export (``scope`` ``user``)."""
-    participant_identities: list[Annotated[Text, Identity]] = Field(default_factory=list, max_length=50)
+    participant_identities: list[Identity] = Field(default_factory=list, max_length=50)
     """Identity strings the member joined calls under, beyond their e-mail and user id."""
     format: ExportFormat = ExportFormat.JSON
 
@@ -40,7 +40,7 @@ class ErasureCreate(Input):
 
     user_id: DbId | None = None
     email: Email | None = None
-    participant_identities: list[Annotated[Text, Identity]] = Field(default_factory=list, max_length=50)
+    participant_identities: list[Identity] = Field(default_factory=list, max_length=50)
     """Identity strings the person joined calls under, beyond their e-mail and user id."""
 
     @model_validator(mode="after")
