@@ -21,7 +21,7 @@ BATCH = 500
 def about(subject: Subject) -> ColumnElement[bool]:
     """Entries by the person, about their account, naming one of their identities, or mentioning them."""
     clauses: list[ColumnElement[bool]] = [
-        col(AuditEntry.resource_id).in_(sorted(subject.identities)),
+        col(AuditEntry.resource_id).in_(sorted(subject.strings())),
         json_mentions(AuditEntry.before, subject),
         json_mentions(AuditEntry.after, subject),
     ]

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Response
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.response import File
 
 from control_plane.auth.guards import requires, signed_in_user
@@ -34,7 +34,6 @@ from control_plane.state import app_state
 Kind = Annotated[RequestKind | None, QueryParameter(description="export or erasure")]
 Status = Annotated[RequestStatus | None, QueryParameter()]
 Format = Annotated[Literal["json", "csv"], QueryParameter(description="JSON document or CSV rows")]
-Standard = Annotated[str, PathParameter(min_length=1, max_length=32, description="gdpr")]
 
 
 def _created(state: State, request: ComplianceRequest, *, own: bool = False) -> Response[RequestRead]:
@@ -95,18 +94,18 @@ class ComplianceController(Controller):
         row = service.get(db, request_id, tenant.organization_id)
         return _file(service.download(db, row, tenant.audit), row)
 
-    @post("/jobs/run", status_code=200, summary="Run the compliance job now (requests, expiry, retention)")
-    def run_job(self, state: State) -> dict[str, Any]:
-        return jobs.compliance_job(app_state(state))
+    @post("/jobs/run", status_code=200, summary="Run the compliance job for this organisation now")
+    def run_job(self, state: State, tenant: CurrentTenant) -> dict[str, Any]:
+        return jobs.compliance_job(app_state(state), tenant.organization_id)
 
-    @get("/reports/{standard:str}", summary="The compliance report for a standard (gdpr), JSON or CSV")
-    def report(self, db: Db, tenant: CurrentTenant, standard: Standard, format: Format = "json") -> Response[Any]:
-        found = reports.report(db, tenant.organization_id, standard)
+    @get("/reports/gdpr", summary="The GDPR report: data held, retention, holds, requests, audit; JSON or CSV")
+    def gdpr_report(self, db: Db, tenant: CurrentTenant, format: Format = "json") -> Response[Any]:
+        found = reports.gdpr(db, tenant.organization_id)
         if format == "csv":
             return Response(
                 reports.to_rows_csv(found),
                 media_type="text/csv",
-                headers={"Content-Disposition": f'attachment; filename="{standard.lower()}-report.csv"'},
+                headers={"Content-Disposition": 'attachment; filename="gdpr-report.csv"'},
             )
         return Response(found)
 

@@ -97,27 +97,27 @@ def _message(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def run_pending(state: AppState) -> int:
-    """Run every pending request, oldest first; returns how many ran."""
+def run_pending(state: AppState, organization_id: int | None = None) -> int:
+    """Run every pending request (of one organisation, or all), oldest first; returns how many ran."""
     with state.session() as db:
-        pending = db.exec(
-            select(ComplianceRequest.id)
-            .where(ComplianceRequest.status == RequestStatus.PENDING)
-            .order_by(col(ComplianceRequest.id))
-        ).all()
+        query = select(ComplianceRequest.id).where(ComplianceRequest.status == RequestStatus.PENDING)
+        if organization_id is not None:
+            query = query.where(ComplianceRequest.organization_id == organization_id)
+        pending = db.exec(query.order_by(col(ComplianceRequest.id))).all()
     return sum(1 for request_id in pending if request_id is not None and run_request(state, request_id) != "missing")
 
 
-def expire_exports(state: AppState) -> int:
+def expire_exports(state: AppState, organization_id: int | None = None) -> int:
     """Delete the files of exports whose link has expired; returns how many."""
     with state.session() as db:
-        expired = db.exec(
-            select(ComplianceRequest).where(
-                ComplianceRequest.kind == RequestKind.EXPORT,
-                col(ComplianceRequest.expires_at) <= utcnow(),
-                ComplianceRequest.file_path != "",
-            )
-        ).all()
+        query = select(ComplianceRequest).where(
+            ComplianceRequest.kind == RequestKind.EXPORT,
+            col(ComplianceRequest.expires_at) <= utcnow(),
+            ComplianceRequest.file_path != "",
+        )
+        if organization_id is not None:
+            query = query.where(ComplianceRequest.organization_id == organization_id)
+        expired = db.exec(query).all()
         for request in expired:
             exports.delete_file(request)
             db.add(request)
@@ -128,10 +128,10 @@ def expire_exports(state: AppState) -> int:
         return len(expired)
 
 
-def compliance_job(state: AppState) -> dict[str, Any]:
-    """The scheduled job: pending requests, expired exports, retention."""
-    ran = run_pending(state)
-    expired = expire_exports(state)
+def compliance_job(state: AppState, organization_id: int | None = None) -> dict[str, Any]:
+    """The scheduled job: pending requests, expired exports, retention (of one organisation, or all)."""
+    ran = run_pending(state, organization_id)
+    expired = expire_exports(state, organization_id)
     with state.session() as db:
-        deleted = retention.enforce_all(db)
+        deleted = retention.enforce_all(db, organization_id=organization_id)
     return {"requests": ran, "expired_exports": expired, "retention_deleted": deleted}

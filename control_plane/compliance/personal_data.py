@@ -12,7 +12,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-
 from typing import Any
 
 from sqlalchemy import JSON, MetaData, String
@@ -194,7 +193,8 @@ register(
         "compliance_request",
         OnErasure.CUSTOM,
         personal={"subject_email": _P, "subject_identities": _J},
-        non_personal=_set({"kind", "scope", "export_format", "status", "error", "summary", "file_path"}),
+        non_personal=_set({"kind", "scope", "export_format", "status", "error", "summary"}),
+        secret=_set({"file_path"}),  # a server path: internal, never exported
         subject={"subject_user_id": Identifies.USER_ID, "subject_email": Identifies.EMAIL},
     ),
     PersonalTable("retention_policy", OnErasure.KEEP, non_personal=_set({"resource_type", "hold_reason"})),

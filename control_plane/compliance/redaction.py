@@ -22,7 +22,7 @@ def redact_text(text: str, subject: Subject, pseudonyms: Pseudonymizer) -> str:
     """``text`` with each identifier of ``subject`` replaced (whole values, and e-mails inside longer text)."""
     if text.lower() in subject.emails:
         return pseudonyms.email(text)
-    if text in subject.identities:
+    if text in subject.strings():
         return pseudonyms.of(text)
     for email in subject.emails:
         text = re.sub(re.escape(email), pseudonyms.email(email), text, flags=re.IGNORECASE)

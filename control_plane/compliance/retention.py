@@ -116,7 +116,10 @@ def enforce(db: Session, policy: RetentionPolicy, now: dt.datetime | None = None
     return deleted
 
 
-def enforce_all(db: Session, now: dt.datetime | None = None) -> int:
-    """Apply every policy of every organisation; returns the total deleted."""
-    policies = db.exec(select(RetentionPolicy).order_by(col(RetentionPolicy.id))).all()
+def enforce_all(db: Session, now: dt.datetime | None = None, *, organization_id: int | None = None) -> int:
+    """Apply every policy (of one organisation, or of all); returns the total deleted."""
+    query = select(RetentionPolicy).order_by(col(RetentionPolicy.id))
+    if organization_id is not None:
+        query = query.where(RetentionPolicy.organization_id == organization_id)
+    policies = db.exec(query).all()
     return sum(enforce(db, policy, now) for policy in policies)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import ColumnElement, Table, false, func, or_
 from sqlmodel import Session
@@ -27,8 +25,9 @@ class Subject:
     """The account's display name: replaced only inside records about the account (names are not unique)."""
 
     def strings(self) -> frozenset[str]:
-        """Every string that names the person on its own (names excluded, see ``names``)."""
-        return self.emails | self.identities
+        """Every string that names the person wherever it occurs: e-mails and identities, except bare numbers
+        (``"2"`` is user 2 in a participant column, but any other thing's id elsewhere)."""
+        return self.emails | frozenset(i for i in self.identities if not i.isdigit())
 
     def matches(self, table: Table, entry: PersonalTable) -> ColumnElement[bool]:
         """A condition true for the rows of ``table`` that ``entry.subject`` says are about this person."""
@@ -62,24 +61,3 @@ def subject_of(db: Session, request: ComplianceRequest) -> Subject:
         identities |= user_identities(user.id, user.email)
     identities |= emails
     return Subject(request.subject_user_id, frozenset(emails), frozenset(identities), frozenset(names))
-
-
-def mentions(value: Any, subject: Subject) -> bool:
-    """Whether a JSON value holds any of the subject's strings (as a whole value or, for e-mails, inside one)."""
-    return any(_string_mentions(text, subject) for text in _strings(value))
-
-
-def _string_mentions(text: str, subject: Subject) -> bool:
-    return text in subject.identities or any(email in text.lower() for email in subject.emails)
-
-
-def _strings(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield str(key)
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)

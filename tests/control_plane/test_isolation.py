@@ -23,6 +23,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/organizations/{organization_id}/invitations"): {"email": "spy@example.com", "role": "admin"},
     ("patch", "/agents/{agent_id}"): {"name": "stolen"},
     ("post", "/agents/{agent_id}/join"): {"room": "spy-room"},
+    ("patch", "/compliance/retention-policies/{policy_id}"): {"retention_days": 1},
 }
 NOT_ORGANISATION_SCOPED = {"/users", "/users/me", "/users/me/deactivate", "/auth/login", "/auth/logout"}
 NOT_ORGANISATION_SCOPED |= {"/auth/organization", "/invitations/accept", "/health/live", "/health/ready"}
@@ -62,6 +63,11 @@ def acme_with_everything(app: Litestar) -> tuple[Account, dict[str, int]]:
         "invitation_id": invitation["id"],
         "key_id": acme.client.get("/api-keys").json()[0]["id"],
         "insight_id": insight_id,
+        "request_id": acme.client.post("/compliance/exports", json={}).json()["id"],
+        "policy_id": acme.client.post(
+            "/compliance/retention-policies", json={"resource_type": "calls", "retention_days": 30}
+        ).json()["id"],
+        "hold_id": acme.client.post("/compliance/legal-holds", json={"reason": f"hold-{MARK}"}).json()["id"],
     }
     return acme, ids
 
