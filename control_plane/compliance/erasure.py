@@ -81,10 +81,33 @@ def _pseudonymise_identities(
         if entry.personal.get(name) != Treatment.PSEUDONYMISE or kind == Identifies.USER_ID:
             continue
         column = table.c[name]
-        for value in sorted(subject.identities if kind == Identifies.IDENTITY else subject.emails):
+        values = subject.strings() if kind == Identifies.IDENTITY else subject.emails
+        for value in sorted(values):
             replacement = pseudonyms.email(value) if value in subject.emails else pseudonyms.of(value)
             statement = update(table).where(where, column == value).values({name: replacement})
             changed += db.execute(statement).rowcount  # type: ignore[attr-defined]
+        if kind == Identifies.IDENTITY:
+            changed += _pseudonymise_numeric(db, table, entry, subject, where, pseudonyms, name)
+    return changed
+
+
+def _pseudonymise_numeric(
+    db: Session,
+    table: Table,
+    entry: PersonalTable,
+    subject: Subject,
+    where: ColumnElement[bool],
+    pseudonyms: Pseudonymizer,
+    name: str,
+) -> int:
+    """A bare ``"<id>"`` identity names the person only in the organisations they belong to."""
+    home = subject.at_home(table, entry)
+    if home is None:
+        return 0
+    changed = 0
+    for value in sorted(subject.numeric()):
+        statement = update(table).where(where, home, table.c[name] == value).values({name: pseudonyms.of(value)})
+        changed += db.execute(statement).rowcount  # type: ignore[attr-defined]
     return changed
 
 

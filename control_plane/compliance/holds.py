@@ -10,6 +10,7 @@ from sqlmodel import Session, col, or_, select
 
 from control_plane.auth.permissions import Role
 from control_plane.compliance.models import LegalHold, RetentionPolicy
+from control_plane.compliance.subjects import memberships
 from control_plane.organizations.models import Membership
 
 
@@ -76,4 +77,4 @@ def _last_owner(db: Session, organization_id: int, user_id: int) -> bool:
 
 def memberships_of(db: Session, user_id: int) -> list[int]:
     """The organisations the user belongs to."""
-    return list(db.exec(select(Membership.organization_id).where(Membership.user_id == user_id)).all())
+    return memberships(db, user_id)

@@ -9,7 +9,7 @@ from control_plane.compliance.models import ExportFormat, ResourceType
 from control_plane.schemas import DbId, Email, Input, Name, Output, Text
 
 Identity = Annotated[Text, Field(min_length=1, max_length=200)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Reason = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=500)]
 RetentionDays = Annotated[int, Field(ge=1, le=36500, description="days a row is kept (1 to 36,500)")]
 _RESOURCE_TYPES = ", ".join(t.value for t in ResourceType)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Table, false, func, or_
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, Table, and_, false, func, or_
+from sqlmodel import Session, select
 
 from control_plane.compliance.models import ComplianceRequest
 from control_plane.compliance.personal_data import Identifies, PersonalTable
+from control_plane.organizations.models import Membership
 from control_plane.users.models import User
 
 
@@ -23,6 +25,8 @@ class Subject:
     """Call-participant identity strings (the e-mail, ``"<id>"``, ``"user-<id>"``, and any named ones)."""
     names: frozenset[str]
     """The account's display name: replaced only inside records about the account (names are not unique)."""
+    home_organizations: frozenset[int] = frozenset()
+    """Where the account is a member: only there does a bare ``"<id>"`` identity mean this person."""
 
     def strings(self) -> frozenset[str]:
         """Every string that names the person wherever it occurs: e-mails and identities, except bare numbers
@@ -39,8 +43,24 @@ class Subject:
             elif kind == Identifies.EMAIL and self.emails:
                 clauses.append(func.lower(column).in_(sorted(self.emails)))
             elif kind == Identifies.IDENTITY and self.identities:
-                clauses.append(column.in_(sorted(self.identities)))
+                clauses.append(column.in_(sorted(self.strings())))
+                clauses.extend(self.numeric_match(table, entry, column))
         return or_(*clauses) if clauses else false()
+
+    def numeric(self) -> frozenset[str]:
+        """The bare-number identities (``"<user id>"``)."""
+        return self.identities - self.strings()
+
+    def numeric_match(self, table: Table, entry: PersonalTable, column: Any) -> list[ColumnElement[bool]]:
+        """``column`` holds a bare-number identity of the person, in one of their home organisations."""
+        home = self.at_home(table, entry)
+        return [and_(column.in_(sorted(self.numeric())), home)] if home is not None and self.numeric() else []
+
+    def at_home(self, table: Table, entry: PersonalTable) -> ColumnElement[bool] | None:
+        """Rows of ``table`` in the person's home organisations (``None``: no way to tell)."""
+        if entry.organization_column is None or not self.home_organizations:
+            return None
+        return table.c[entry.organization_column].in_(sorted(self.home_organizations))
 
 
 def user_identities(user_id: int, email: str) -> set[str]:
@@ -60,4 +80,14 @@ def subject_of(db: Session, request: ComplianceRequest) -> Subject:
             names.add(user.name)
         identities |= user_identities(user.id, user.email)
     identities |= emails
-    return Subject(request.subject_user_id, frozenset(emails), frozenset(identities), frozenset(names))
+    homes = set(memberships(db, request.subject_user_id)) if request.subject_user_id is not None else set()
+    if request.organization_id is not None:
+        homes.add(request.organization_id)
+    return Subject(
+        request.subject_user_id, frozenset(emails), frozenset(identities), frozenset(names), frozenset(homes)
+    )
+
+
+def memberships(db: Session, user_id: int) -> list[int]:
+    """The organisations the user belongs to."""
+    return list(db.exec(select(Membership.organization_id).where(Membership.user_id == user_id)).all())

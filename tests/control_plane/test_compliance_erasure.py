@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from litestar import Litestar
+from sqlmodel import select
 
 from control_plane.compliance.jobs import run_request
 from control_plane.compliance.pseudonyms import is_pseudonym
 from control_plane.state import app_state
+from control_plane.telemetry.models import CallParticipant
+from engine.telemetry import CallEvent
 from tests.control_plane.compliance_helpers import (
+    NOW,
     figures,
     identifiers,
     person_with_a_footprint,
@@ -17,7 +21,7 @@ from tests.control_plane.compliance_helpers import (
     text_values,
 )
 from tests.control_plane.conftest import PASSWORD
-from tests.control_plane.helpers import member, owner
+from tests.control_plane.helpers import feed, member, owner
 
 
 def test_after_an_erasure_no_table_names_the_person_and_aggregates_are_unchanged(app: Litestar) -> None:
@@ -129,3 +133,14 @@ def test_the_last_owner_cannot_be_erased_and_a_person_can_erase_themselves(app: 
     assert leaks == []
     members = acme.client.get(f"/organizations/{acme.organization_id}/members").json()
     assert zelda.account.user_id not in [m["user_id"] for m in members]
+
+
+def test_a_bare_user_id_names_the_person_only_where_they_belong(app: Litestar) -> None:
+    acme, beta = owner(app), owner(app, "Beta")
+    zelda = person_with_a_footprint(app, acme)
+    number = str(zelda.account.user_id)
+    feed(app, beta.organization_id, [CallEvent("participant-joined", "beta-room", number, at=NOW - 60)])
+    assert acme.client.post("/compliance/erasures", json={"user_id": zelda.account.user_id}).status_code == 201
+    with app_state(app.state).session() as db:
+        rows = db.exec(select(CallParticipant).where(CallParticipant.identity == number)).all()
+    assert [r.organization_id for r in rows] == [beta.organization_id]  # beta's participant "N" is someone else

@@ -12,6 +12,7 @@ from typing import Any
 
 from litestar import Litestar
 from sqlalchemy import update
+from sqlmodel import col
 
 from control_plane.compliance.jobs import compliance_job
 from control_plane.compliance.models import ComplianceRequest
@@ -88,7 +89,7 @@ def test_export_files_are_private_and_expire_with_410_then_the_job_deletes_them(
     assert round(expires / dt.timedelta(days=1)) == 30
     with app_state(app.state).session() as db:
         past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
-        db.execute(update(ComplianceRequest).where(ComplianceRequest.id == done["id"]).values(expires_at=past))  # type: ignore[arg-type]
+        db.execute(update(ComplianceRequest).where(col(ComplianceRequest.id) == done["id"]).values(expires_at=past))
         db.commit()
     gone = acme.client.get(done["download_url"])
     assert gone.status_code == 410 and "expired" in gone.json()["detail"]
