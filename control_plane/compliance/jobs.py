@@ -26,6 +26,8 @@ from control_plane.state import AppState
 
 log = structlog.get_logger(__name__)
 
+STALE_AFTER = dt.timedelta(hours=1)
+"""A request still ``processing`` this long after it started was interrupted (its work was rolled back)."""
 JOB_CONTEXT = AuditContext(None, None, "", "compliance job", "")
 """The audit actor of what the job does on its own (the request's creation names the person who asked)."""
 
@@ -97,9 +99,23 @@ def _message(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def requeue_interrupted(db: Session, organization_id: int | None = None) -> int:
+    """Put requests that a crash left ``processing`` back to ``pending`` (running one again is harmless)."""
+    statement = update(ComplianceRequest).where(
+        col(ComplianceRequest.status) == RequestStatus.PROCESSING,
+        col(ComplianceRequest.started_at) < utcnow() - STALE_AFTER,
+    )
+    if organization_id is not None:
+        statement = statement.where(col(ComplianceRequest.organization_id) == organization_id)
+    requeued = int(db.execute(statement.values(status=RequestStatus.PENDING)).rowcount)  # type: ignore[attr-defined]
+    db.commit()
+    return requeued
+
+
 def run_pending(state: AppState, organization_id: int | None = None) -> int:
     """Run every pending request (of one organisation, or all), oldest first; returns how many ran."""
     with state.session() as db:
+        requeue_interrupted(db, organization_id)
         query = select(ComplianceRequest.id).where(ComplianceRequest.status == RequestStatus.PENDING)
         if organization_id is not None:
             query = query.where(ComplianceRequest.organization_id == organization_id)

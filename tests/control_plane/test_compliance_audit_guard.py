@@ -52,7 +52,12 @@ def test_with_a_marker_only_the_identity_columns_change_and_the_marker_stays(app
             text("UPDATE audit_entry SET resource_id = 'erased-x', ip = 'erased-y', user_agent = '' WHERE id = :e"),
             {"e": entry},
         )
-    for forged in ("action = 'forged'", "actor_user_id = 99", "created_at = '2001-01-01 00:00:00'", "organization_id = 5"):
+    for forged in (
+        "action = 'forged'",
+        "actor_user_id = 99",
+        "created_at = '2001-01-01 00:00:00'",
+        "organization_id = 5",
+    ):
         _refused(engine, f"UPDATE audit_entry SET {forged} WHERE id = {entry}")
     _refused(engine, f"DELETE FROM audit_entry WHERE id = {entry}")
     _refused(engine, f"DELETE FROM audit_redaction WHERE entry_id = {entry}", "markers cannot be changed or deleted")

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import update
+from sqlmodel import col
 
 from auralink.settings import Settings
+from control_plane.app import create_app
 from control_plane.compliance.jobs import compliance_job, run_request
+from control_plane.compliance.models import ComplianceRequest
 from control_plane.state import app_state
 from tests.control_plane.compliance_helpers import without_background_runs
 from tests.control_plane.helpers import bearer, member, owner
@@ -67,8 +72,6 @@ def test_the_scheduled_job_runs_requests_by_itself(settings: Settings) -> None:
 
 
 def create_app_with(settings: Settings, **changes: Any) -> Litestar:
-    from control_plane.app import create_app
-
     return create_app(settings.model_copy(update=changes), migrate=False)
 
 
@@ -173,3 +176,16 @@ def test_wrong_states_and_unknown_things_are_clear_4xx(settings: Settings) -> No
     assert duplicate.status_code == 409 and "already has retention policy" in duplicate.json()["detail"]
     mismatch = acme.client.post("/compliance/erasures", json={"user_id": zelda.user_id, "email": "x@example.com"})
     assert mismatch.status_code == 400
+
+
+def test_a_request_interrupted_by_a_crash_runs_again(settings: Settings) -> None:
+    app = without_background_runs(settings)
+    acme = owner(app)
+    created = acme.client.post("/compliance/exports", json={}).json()
+    with app_state(app.state).session() as db:
+        two_hours_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+        statement = update(ComplianceRequest).where(col(ComplianceRequest.id) == created["id"])
+        db.execute(statement.values(status="processing", started_at=two_hours_ago))
+        db.commit()
+    acme.client.post("/compliance/jobs/run")
+    assert acme.client.get(f"/compliance/requests/{created['id']}").json()["status"] == "completed"
