@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, select, true
+from sqlalchemy import ColumnElement, Table, select
 from sqlmodel import Session, col
 
 from control_plane.audit.models import AuditEntry
@@ -83,7 +83,7 @@ def _rows(db: Session, table: Table, where: ColumnElement[bool] | None) -> list[
     secret = REGISTRY[table.name].secret
     columns = [c for c in table.columns if c.name not in secret]
     key = next(iter(table.primary_key.columns))
-    result = db.execute(select(*columns).where(where if where is not None else true()).order_by(key))
+    result = db.execute(select(*columns).where(where).order_by(key))
     return [{name: _plain(value) for name, value in row._mapping.items()} for row in result]
 
 
