@@ -102,6 +102,19 @@ class Settings(BaseSettings):
             raise ValueError("secret_backend is 'vault' but vault_url (AURALINK_VAULT_URL) is not set")
         return self
 
+    # compliance
+    compliance_interval_s: float = Field(
+        60.0, gt=0, description="how often the compliance job runs requests and enforces retention, seconds"
+    )
+    compliance_export_ttl_days: int = Field(
+        30, ge=1, le=3650, description="days an export's download link works before its file is deleted"
+    )
+    compliance_run_on_request: bool = Field(
+        True, description="run an export or erasure as soon as it is requested; off = only the scheduled job does"
+    )
+    compliance_pseudonym_secret: SecretStr | None = Field(
+        None, description="key of the erasure pseudonyms (HMAC); unset = generated once in data_dir"
+    )
     engine_url: str = Field("http://127.0.0.1:8080", description="engine room API the control plane sends agents to")
     telemetry_target: str | None = Field(
         None, description="host:port of the control plane's gRPC telemetry for an engine; unset = not reported"

@@ -16,11 +16,13 @@ from control_plane.analytics.controller import AnalyticsController, ReportContro
 from control_plane.api_keys.controller import ApiKeyController
 from control_plane.audit.controller import AuditController
 from control_plane.auth.controller import AuthController
+from control_plane.compliance.controller import ComplianceController, RetentionController, SelfServiceController
+from control_plane.compliance.jobs import compliance_job
 from control_plane.db.engine import database_url
 from control_plane.db.migrate import upgrade
 from control_plane.health.controller import HealthController
 from control_plane.organizations.controller import InvitationController, OrganizationController
-from control_plane.plugins import CorePlugin, DomainPlugin, TelemetryPlugin, insights_job
+from control_plane.plugins import CorePlugin, DomainPlugin, PeriodicJobPlugin, TelemetryPlugin, insights_job
 from control_plane.provider_keys.controller import ProviderKeyController
 from control_plane.secrets.controller import SecretKeyController
 from control_plane.secrets.plugin import SecretsPlugin, rewrap_job
@@ -59,6 +61,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Litestar:
             SecretsPlugin(),
             DomainPlugin("secrets", [SecretKeyController, ProviderKeyController]),
             rewrap_job(settings),
+            DomainPlugin("compliance", [ComplianceController, RetentionController, SelfServiceController]),
+            PeriodicJobPlugin("compliance", settings.compliance_interval_s, compliance_job),
         ],
         middleware=[prometheus.middleware],
         openapi_config=OpenAPIConfig(

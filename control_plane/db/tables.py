@@ -7,6 +7,7 @@ from control_plane.analytics.models import Insight, Report
 from control_plane.api_keys.models import ApiKey
 from control_plane.audit.models import AuditEntry
 from control_plane.auth.models import UserSession
+from control_plane.compliance.models import AuditRedaction, ComplianceRequest, LegalHold, RetentionPolicy
 from control_plane.organizations.models import Invitation, Membership, Organization
 from control_plane.provider_keys.models import ProviderKey
 from control_plane.secrets.models import SecretKey, SecretVersion
@@ -19,16 +20,20 @@ __all__ = [
     "Agent",
     "ApiKey",
     "AuditEntry",
+    "AuditRedaction",
     "Call",
     "CallEventRecord",
     "CallParticipant",
+    "ComplianceRequest",
     "Insight",
     "Invitation",
+    "LegalHold",
     "Membership",
     "Organization",
     "ProviderKey",
     "QualitySampleRecord",
     "Report",
+    "RetentionPolicy",
     "SecretKey",
     "SecretVersion",
     "UsageRecord",

@@ -24,6 +24,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("patch", "/agents/{agent_id}"): {"name": "stolen"},
     ("post", "/agents/{agent_id}/join"): {"room": "spy-room"},
     ("post", "/provider-keys/{provider_key_id}/rotate"): {"key": "sk-stolen-0123456789abcdef"},
+    ("patch", "/compliance/retention-policies/{policy_id}"): {"retention_days": 1},
 }
 NOT_ORGANISATION_SCOPED = {"/users", "/users/me", "/users/me/deactivate", "/auth/login", "/auth/logout"}
 NOT_ORGANISATION_SCOPED |= {"/auth/organization", "/invitations/accept", "/health/live", "/health/ready"}
@@ -68,6 +69,11 @@ def acme_with_everything(app: Litestar) -> tuple[Account, dict[str, int]]:
         "insight_id": insight_id,
         "provider_key_id": provider_key["id"],
         "version": 1,
+        "request_id": acme.client.post("/compliance/exports", json={}).json()["id"],
+        "policy_id": acme.client.post(
+            "/compliance/retention-policies", json={"resource_type": "calls", "retention_days": 30}
+        ).json()["id"],
+        "hold_id": acme.client.post("/compliance/legal-holds", json={"reason": f"hold-{MARK}"}).json()["id"],
     }
     return acme, ids
 

@@ -1,0 +1,1 @@
+"""The compliance domain: data exports, erasure, retention policies, legal holds, GDPR reports."""
