@@ -73,6 +73,17 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = Field(10, ge=1, description="password logins allowed per e-mail and address")
     api_key_requests_per_minute: int = Field(600, ge=1, description="default request budget of one API key")
     insights_interval_s: float = Field(3600.0, gt=0, description="how often the cost-insights job runs, seconds")
+    # billing
+    stripe_api_key: SecretStr | None = Field(None, description="Stripe secret key (sk_…); unset = paid plans off")
+    stripe_api_base: str | None = Field(None, description="Stripe API address; unset = Stripe's (localstripe in tests)")
+    stripe_webhook_secret: SecretStr | None = Field(None, description="signing secret of the Stripe webhook (whsec_…)")
+    stripe_webhook_tolerance_s: int = Field(300, ge=1, le=86400, description="oldest webhook signature accepted, s")
+    stripe_timeout_s: float = Field(10.0, gt=0, le=120, description="seconds one Stripe request may take")
+    stripe_max_network_retries: int = Field(2, ge=0, le=10, description="retries of a Stripe request that failed")
+    billing_interval_s: float = Field(3600.0, gt=0, description="how often the billing job closes periods and syncs")
+    billing_close_delay_s: float = Field(
+        6 * 3600.0, ge=0, description="how long after a month ends its usage is closed (late events still count)"
+    )
     engine_url: str = Field("http://127.0.0.1:8080", description="engine room API the control plane sends agents to")
     telemetry_target: str | None = Field(
         None, description="host:port of the control plane's gRPC telemetry for an engine; unset = not reported"

@@ -16,6 +16,8 @@ from control_plane.analytics.controller import AnalyticsController, ReportContro
 from control_plane.api_keys.controller import ApiKeyController
 from control_plane.audit.controller import AuditController
 from control_plane.auth.controller import AuthController
+from control_plane.billing.controller import BillingController, StripeWebhookController
+from control_plane.billing.job import billing_job
 from control_plane.db.engine import database_url
 from control_plane.db.migrate import upgrade
 from control_plane.health.controller import HealthController
@@ -53,6 +55,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Litestar:
             DomainPlugin("agents", [AgentController]),
             TelemetryPlugin(settings),
             insights_job(settings),
+            DomainPlugin("billing", [BillingController, StripeWebhookController]),
+            billing_job(settings),
         ],
         middleware=[prometheus.middleware],
         openapi_config=OpenAPIConfig(

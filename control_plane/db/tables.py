@@ -7,6 +7,7 @@ from control_plane.analytics.models import Insight, Report
 from control_plane.api_keys.models import ApiKey
 from control_plane.audit.models import AuditEntry
 from control_plane.auth.models import UserSession
+from control_plane.billing.models import Invoice, OverageCharge, StripeEvent, Subscription
 from control_plane.organizations.models import Invitation, Membership, Organization
 from control_plane.telemetry.models import Call, CallEventRecord, CallParticipant, QualitySampleRecord, UsageRecord
 from control_plane.users.models import User
@@ -22,10 +23,14 @@ __all__ = [
     "CallParticipant",
     "Insight",
     "Invitation",
+    "Invoice",
     "Membership",
     "Organization",
+    "OverageCharge",
     "QualitySampleRecord",
     "Report",
+    "StripeEvent",
+    "Subscription",
     "UsageRecord",
     "User",
     "UserSession",

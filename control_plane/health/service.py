@@ -9,6 +9,7 @@ import redis
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from control_plane.billing.health import stripe_check
 from control_plane.health.schemas import Check, Readiness
 from control_plane.state import AppState
 
@@ -20,6 +21,7 @@ def readiness(state: AppState) -> Readiness:
     else:
         client = state.redis
         checks["redis"] = _timed(lambda: bool(client.ping()))
+    checks["stripe"] = stripe_check(state.settings)
     failing = any(check.status == "failing" for check in checks.values())
     return Readiness(status="not ready" if failing else "ready", checks=checks)
 
