@@ -8,7 +8,7 @@ import anyio.to_thread
 import litestar
 from litestar import Controller
 from litestar.datastructures import State
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from control_plane.auth.guards import requires
 from control_plane.auth.permissions import Permission
@@ -36,7 +36,11 @@ from control_plane.routing import PUBLIC, CurrentTenant, Db, IdParam, Limit, Off
 from control_plane.state import app_state
 from control_plane.tenancy import owned
 
-PeriodParam = Annotated[str | None, Parameter(description="month as YYYY-MM (UTC); default: the current one")]
+PeriodParam = Annotated[
+    str | None, QueryParameter(max_length=20, description="month as YYYY-MM (UTC); default: the current one")
+]
+PeriodPath = Annotated[str, PathParameter(max_length=20, description="month as YYYY-MM (UTC)")]
+AtPeriodEnd = Annotated[bool, QueryParameter(description="keep the paid plan until its period ends")]
 READ = requires(Permission.READ)
 MANAGE = requires(Permission.MANAGE_BILLING)
 
@@ -89,7 +93,9 @@ class BillingController(Controller):
         return service.read(service.change(db, tenant, _gateway(state), data.plan, data.payment_method))
 
     @delete("/subscription", guards=MANAGE, status_code=200, summary="Cancel now, or at the end of the paid period")
-    def cancel(self, db: Db, state: State, tenant: CurrentTenant, at_period_end: bool = False) -> SubscriptionRead:
+    def cancel(
+        self, db: Db, state: State, tenant: CurrentTenant, at_period_end: AtPeriodEnd = False
+    ) -> SubscriptionRead:
         return service.read(service.cancel(db, tenant, _gateway(state), at_period_end))
 
     @get("/usage", guards=READ, summary="Usage of a period by type, and the overage it costs")
@@ -119,7 +125,7 @@ class BillingController(Controller):
         return [OverageChargeRead.model_validate(c) for c in overage.charges(db, tenant.organization_id, month)]
 
     @post("/periods/{period:str}/close", guards=MANAGE, status_code=200, summary="Close a finished period now")
-    def close(self, db: Db, state: State, tenant: CurrentTenant, period: str) -> PeriodClosed:
+    def close(self, db: Db, state: State, tenant: CurrentTenant, period: PeriodPath) -> PeriodClosed:
         month = Period.parse(period)
         rows, errors = overage.close_period(db, tenant.audit, _gateway(state), tenant.organization_id, month)
         if errors:

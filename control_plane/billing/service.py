@@ -109,6 +109,10 @@ def _move_to(
     customer_id = _customer(db, tenant.audit, gateway, row)
     if payment_method is not None:
         _use_payment_method(gateway, customer_id, payment_method)
+    else:
+        with stripe_call("checking the payment method"):
+            if not gateway.has_payment_method(customer_id):
+                raise PaymentRequired(f"the {plan} plan needs a card: give a payment_method (from Stripe.js)")
     with stripe_call(f"subscribing to the {plan} plan"):
         live = _subscribe_in_stripe(gateway, customer_id, terms, tenant.organization_id)
     return _apply(db, tenant.audit, row, terms, live, action)

@@ -76,6 +76,12 @@ class StripeGateway:
             customer_id, params={"invoice_settings": {"default_payment_method": payment_method_id}}
         )
 
+    def has_payment_method(self, customer_id: str) -> bool:
+        customer = self.client.v1.customers.retrieve(customer_id).to_dict()
+        return bool(
+            (customer.get("invoice_settings") or {}).get("default_payment_method") or customer.get("default_source")
+        )
+
     def live_subscription(self, customer_id: str, organization_id: int) -> dict[str, Any] | None:
         """The customer's not-yet-ended subscription that we created for ``organization_id``, if any."""
         found = self.client.v1.subscriptions.list(params={"customer": customer_id, "limit": 100})
