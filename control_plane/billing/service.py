@@ -114,7 +114,7 @@ def _move_to(
             if not gateway.has_payment_method(customer_id):
                 raise PaymentRequired(f"the {plan} plan needs a card: give a payment_method (from Stripe.js)")
     with stripe_call(f"subscribing to the {plan} plan"):
-        live = _subscribe_in_stripe(gateway, customer_id, terms, tenant.organization_id)
+        live = _subscribe_in_stripe(gateway, customer_id, terms, row)
     return _apply(db, tenant.audit, row, terms, live, action)
 
 
@@ -144,12 +144,16 @@ def _use_payment_method(gateway: StripeGateway, customer_id: str, payment_method
         raise http_error(error, doing) from error
 
 
-def _subscribe_in_stripe(gateway: StripeGateway, customer_id: str, terms: PlanTerms, organization_id: int) -> Any:
+def _subscribe_in_stripe(gateway: StripeGateway, customer_id: str, terms: PlanTerms, row: Subscription) -> Any:
+    organization_id = row.organization_id
     plan_id = gateway.ensure_plan(terms, organization_id)
     live = gateway.live_subscription(customer_id, organization_id)
     if live is not None:  # ours, confirmed by Stripe but not recorded (a lost answer) or being changed
         return live if _stripe_plan(live) == plan_id else gateway.change_plan(live["id"], plan_id)
-    created = gateway.create_subscription(customer_id, plan_id, organization_id)
+    # the same key for every retry of this subscription; a new one once an earlier subscription has ended
+    ended_at = int(row.canceled_at.timestamp()) if row.canceled_at else 0
+    key = f"auralink-subscribe-{customer_id}-{plan_id}-{ended_at}"
+    created = gateway.create_subscription(customer_id, plan_id, organization_id, key)
     if created.get("status") not in CONFIRMED:
         gateway.cancel_quietly(created["id"])
         raise PaymentRequired(

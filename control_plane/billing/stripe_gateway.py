@@ -92,14 +92,18 @@ class StripeGateway:
                 return data
         return None
 
-    def create_subscription(self, customer_id: str, plan_id: str, organization_id: int) -> dict[str, Any]:
+    def create_subscription(
+        self, customer_id: str, plan_id: str, organization_id: int, idempotency_key: str
+    ) -> dict[str, Any]:
+        """A subscription, paid at once (``error_if_incomplete``); ``idempotency_key`` makes Stripe's retries safe."""
         params: Any = {
             "customer": customer_id,
             "items": [{"plan": plan_id}],
             "payment_behavior": "error_if_incomplete",
             "metadata": {ORGANIZATION_KEY: str(organization_id)},
         }
-        return self.client.v1.subscriptions.create(params=params).to_dict()
+        options: Any = {"idempotency_key": idempotency_key}
+        return self.client.v1.subscriptions.create(params=params, options=options).to_dict()
 
     def change_plan(self, subscription_id: str, plan_id: str) -> dict[str, Any]:
         """Move the subscription to ``plan_id``; Stripe prorates (credit for unused time, charge for the new)."""

@@ -63,9 +63,9 @@ def _wait_until_answering(url: str) -> None:
 
 @dataclass
 class Fault:
-    """What the proxy does to matching requests: ``down`` (close the connection), ``slow`` (answer after
-    ``delay_s``), ``error`` (answer ``status`` without forwarding), ``lost`` (forward, then answer 500:
-    Stripe did it but we never hear so)."""
+    """What the proxy does to matching requests: ``down`` (close the connection), ``slow`` (answer only
+    after ``delay_s``, past the client's timeout), ``error`` (answer ``status`` without forwarding),
+    ``lost`` (forward, then answer 500: Stripe did it but we never hear so)."""
 
     kind: str
     method: str | None = None
@@ -114,12 +114,14 @@ class StripeProxy:
                 request.close_connection = True
                 request.connection.close()
                 return
-            if fault.kind == "slow":
+            if fault.kind == "slow":  # answers only after the client gave up; never reaches localstripe
                 time.sleep(fault.delay_s)
-            elif fault.kind == "error":
+                self._answer(request, 504, b'{"error": {"message": "injected: too slow", "type": "api_error"}}')
+                return
+            if fault.kind == "error":
                 self._answer(request, fault.status, b'{"error": {"message": "injected failure", "type": "api_error"}}')
                 return
-            elif fault.kind == "lost":
+            if fault.kind == "lost":
                 self._forward(request, body)
                 self._answer(request, 500, b'{"error": {"message": "injected: answer lost", "type": "api_error"}}')
                 return
