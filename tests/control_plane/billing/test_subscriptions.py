@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import stripe
+from click.testing import CliRunner, Result
 from litestar import Litestar
 
+from auralink.cli import cli
 from auralink.settings import Settings
 from control_plane.app import create_app
+from control_plane.billing.metering import Period
+from control_plane.db.types import utcnow
+from engine.telemetry import UsageEvent
 from tests.control_plane.billing.conftest import card
-from tests.control_plane.helpers import Account, member, owner
+from tests.control_plane.helpers import Account, feed, member, owner
 
 
 def _audit_actions(account: Account) -> list[str]:
@@ -144,3 +149,60 @@ def test_without_a_stripe_key_paid_plans_say_how_to_configure_billing_and_free_s
     assert acme.client.get("/billing/usage").json()["plan"] == "free"
     ready = acme.client.get("/health/ready").json()
     assert ready["checks"]["stripe"]["status"] == "not configured"
+
+
+def _operator(settings: Settings, *args: str) -> Result:
+    """``auralink billing …`` as an operator runs it, against the test's database and Stripe."""
+    env = {
+        "AURALINK_DATA_DIR": str(settings.data_dir),
+        "AURALINK_DATABASE_URL": settings.database_url or "",
+        "AURALINK_STRIPE_API_KEY": settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else "",
+        "AURALINK_STRIPE_API_BASE": settings.stripe_api_base or "",
+    }
+    return CliRunner().invoke(
+        cli, ["billing", *args], env={k: v for k, v in env.items() if v} | {"AURALINK_CONFIG": ""}
+    )
+
+
+def test_an_operator_agrees_custom_terms_then_the_organisation_subscribes_and_is_billed_at_close(
+    app: Litestar, billing_settings: Settings, stripe_client: stripe.StripeClient
+) -> None:
+    acme = owner(app)
+    agreed = _operator(
+        billing_settings,
+        "custom-terms",
+        str(acme.organization_id),
+        "--price-cents",
+        "19900",
+        "--call-minutes",
+        "30000",
+        "--ai-calls",
+        "3000",
+    )
+    assert agreed.exit_code == 0, agreed.output
+    plans = {plan["name"]: plan for plan in acme.client.get("/billing/plans").json()}
+    assert (plans["custom"]["monthly_price_cents"], plans["custom"]["included_call_minutes"]) == (19_900, 30_000)
+    made = acme.client.post("/billing/subscription", json={"plan": "custom", "payment_method": card(stripe_client)})
+    assert made.status_code == 201, made.text
+    assert (made.json()["plan"], made.json()["included_ai_calls"]) == ("custom", 3_000)
+    live = stripe_client.v1.subscriptions.retrieve(made.json()["stripe_subscription_id"]).to_dict()
+    assert live["plan"]["amount"] == 19_900
+    organization = acme.client.get(f"/organizations/{acme.organization_id}").json()
+    assert (organization["plan"], organization["monthly_minutes"]) == ("custom", 30_000)
+
+    last_month = Period.containing(utcnow()).previous()
+    feed(
+        app,
+        acme.organization_id,
+        [UsageEvent("call_seconds", 30_010 * 60, "room", "a", at=last_month.start.timestamp())],
+    )
+    closed = _operator(billing_settings, "close-period", str(last_month))
+    assert closed.exit_code == 0, closed.output
+    assert f"organisation {acme.organization_id}: 10 cents of overage" in closed.output
+    assert (
+        _operator(
+            billing_settings, "custom-terms", "999999", "--price-cents", "1", "--call-minutes", "1", "--ai-calls", "1"
+        ).exit_code
+        == 1
+    )
+    assert "YYYY-MM" in _operator(billing_settings, "close-period", "soon").output
