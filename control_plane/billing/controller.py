@@ -8,7 +8,7 @@ import anyio.to_thread
 import litestar
 from litestar import Controller
 from litestar.datastructures import State
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from control_plane.auth.guards import requires
 from control_plane.auth.permissions import Permission
@@ -21,6 +21,7 @@ from control_plane.billing.schemas import (
     ChargeLine,
     InvoiceRead,
     OverageChargeRead,
+    PeriodClose,
     PeriodClosed,
     PlanRead,
     SubscriptionChange,
@@ -39,7 +40,6 @@ from control_plane.tenancy import owned
 PeriodParam = Annotated[
     str | None, QueryParameter(max_length=20, description="month as YYYY-MM (UTC); default: the current one")
 ]
-PeriodPath = Annotated[str, PathParameter(max_length=20, description="month as YYYY-MM (UTC)")]
 AtPeriodEnd = Annotated[bool, QueryParameter(description="keep the paid plan until its period ends")]
 READ = requires(Permission.READ)
 MANAGE = requires(Permission.MANAGE_BILLING)
@@ -124,9 +124,9 @@ class BillingController(Controller):
         month = Period.parse(period) if period else None
         return [OverageChargeRead.model_validate(c) for c in overage.charges(db, tenant.organization_id, month)]
 
-    @post("/periods/{period:str}/close", guards=MANAGE, status_code=200, summary="Close a finished period now")
-    def close(self, db: Db, state: State, tenant: CurrentTenant, period: PeriodPath) -> PeriodClosed:
-        month = Period.parse(period)
+    @post("/periods/close", guards=MANAGE, status_code=200, summary="Close a finished period now (YYYY-MM)")
+    def close(self, db: Db, state: State, tenant: CurrentTenant, data: JSONBody[PeriodClose]) -> PeriodClosed:
+        month = Period.parse(data.period)
         rows, errors = overage.close_period(db, tenant.audit, _gateway(state), tenant.organization_id, month)
         if errors:
             raise http_error(errors[0], f"pushing the overage of {month}")
@@ -141,10 +141,11 @@ class BillingController(Controller):
     @post("/invoices/sync", guards=MANAGE, status_code=200, summary="Fetch the invoices from Stripe now")
     def sync_invoices(self, db: Db, state: State, tenant: CurrentTenant) -> list[InvoiceRead]:
         gateway = _gateway(state)
-        if gateway is None:
-            raise BillingNotConfigured("syncing invoices")
-        with stripe_call("fetching the invoices"):
-            invoices.sync(db, gateway, tenant.organization_id)
+        if service.subscription_of(db, tenant.organization_id).stripe_customer_id is not None:
+            if gateway is None:  # a customer in Stripe, but no key any more
+                raise BillingNotConfigured("syncing invoices")
+            with stripe_call("fetching the invoices"):
+                invoices.sync(db, gateway, tenant.organization_id)
         return [InvoiceRead.model_validate(i) for i in invoices.of_organization(db, tenant.organization_id)]
 
     @get("/invoices/{invoice_id:int}", guards=READ)
@@ -160,15 +161,12 @@ class StripeWebhookController(Controller):
     @litestar.post("/stripe", status_code=200, summary="Stripe's events, signed (Stripe-Signature)")
     async def stripe_event(self, request: AnyRequest, state: State) -> WebhookAck:
         settings = app_state(state).settings
-        if settings.stripe_webhook_secret is None:
+        signature = request.headers.get("stripe-signature")
+        if signature and settings.stripe_webhook_secret is None:  # unsigned requests are refused either way
             raise BillingNotConfigured("receiving Stripe webhooks", "stripe_webhook_secret")
+        secret = settings.stripe_webhook_secret.get_secret_value() if settings.stripe_webhook_secret else ""
         payload = await request.body()
-        event = webhooks.verify(
-            payload,
-            request.headers.get("stripe-signature"),
-            settings.stripe_webhook_secret.get_secret_value(),
-            settings.stripe_webhook_tolerance_s,
-        )
+        event = webhooks.verify(payload, signature, secret, settings.stripe_webhook_tolerance_s)
         audit = audit_context(request)
         system = type(audit)(None, None, audit.ip, "stripe webhook", audit.request_id)
 

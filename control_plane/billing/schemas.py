@@ -96,6 +96,10 @@ class OverageChargeRead(Output):
     pushed_at: dt.datetime | None
 
 
+class PeriodClose(Input):
+    period: str = Field(max_length=20, description="the month to close, YYYY-MM (UTC)")
+
+
 class PeriodClosed(Output):
     period: str
     charges: list[OverageChargeRead]

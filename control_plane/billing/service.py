@@ -109,7 +109,7 @@ def _move_to(
     customer_id = _customer(db, tenant.audit, gateway, row)
     if payment_method is not None:
         _use_payment_method(gateway, customer_id, payment_method)
-    else:
+    elif row.stripe_subscription_id is None:  # a running subscription already has its card
         with stripe_call("checking the payment method"):
             if not gateway.has_payment_method(customer_id):
                 raise PaymentRequired(f"the {plan} plan needs a card: give a payment_method (from Stripe.js)")

@@ -157,8 +157,9 @@ class StripeGateway:
             yield invoice.to_dict()
 
     def ping(self) -> bool:
-        """A cheap authenticated call (the account balance)."""
-        return isinstance(self.client.v1.balance.retrieve().to_dict(), dict)
+        """A cheap authenticated call (the account balance), tried once: readiness reports, it does not wait."""
+        options: Any = {"max_network_retries": 0}
+        return isinstance(self.client.v1.balance.retrieve(options=options).to_dict(), dict)
 
 
 def gateway_for(settings: Settings) -> StripeGateway | None:

@@ -80,7 +80,7 @@ def test_usage_summary_then_close_pushes_the_overage_once_and_the_invoice_lists_
     assert (charges["ai_calls"]["overage"], charges["ai_calls"]["amount_cents"]) == (5, 25)
 
     for _ in range(2):  # closing again changes nothing
-        closed = acme.client.post(f"/billing/periods/{LAST_MONTH}/close")
+        closed = acme.client.post("/billing/periods/close", json={"period": str(LAST_MONTH)})
         assert closed.status_code == 200, closed.text
         assert {c["metric"]: (c["state"], c["amount_cents"]) for c in closed.json()["charges"]} == {
             "call_minutes": ("pushed", 500),
@@ -109,13 +109,13 @@ def test_a_failure_between_stripes_success_and_our_commit_still_bills_once(
         raise RuntimeError("the process died after Stripe created the item")
 
     monkeypatch.setattr(overage, "_mark_pushed", crash)
-    assert acme.client.post(f"/billing/periods/{LAST_MONTH}/close").status_code == 500
+    assert acme.client.post("/billing/periods/close", json={"period": str(LAST_MONTH)}).status_code == 500
     states = {c["metric"]: c["state"] for c in acme.client.get("/billing/charges").json()}
     assert states == {"call_minutes": "pending", "ai_calls": "pending"}
     assert list(_items_in_stripe(stripe_client, customer).values()) == [[50]]  # ai_calls: created, never recorded
 
     monkeypatch.setattr(overage, "_mark_pushed", real_mark)
-    retried = acme.client.post(f"/billing/periods/{LAST_MONTH}/close")
+    retried = acme.client.post("/billing/periods/close", json={"period": str(LAST_MONTH)})
     assert retried.status_code == 200, retried.text
     assert all(c["state"] == "pushed" for c in retried.json()["charges"])
     assert sorted(_items_in_stripe(stripe_client, customer).values()) == [[50], [200]]
@@ -127,13 +127,13 @@ def test_a_lost_stripe_answer_is_a_502_with_retry_after_and_the_retry_bills_once
     acme, customer = _pro(app, stripe_client)
     _use(app, acme, minutes=10_001, ai_sessions=10)
     stripe_proxy.fault = Fault("lost", method="POST", path_prefix="/v1/invoiceitems")
-    failed = acme.client.post(f"/billing/periods/{LAST_MONTH}/close")
+    failed = acme.client.post("/billing/periods/close", json={"period": str(LAST_MONTH)})
     assert failed.status_code == 502, failed.text
     assert failed.headers["retry-after"] == "30" and "Stripe failed" in failed.json()["detail"]
     charge = next(c for c in acme.client.get("/billing/charges").json() if c["metric"] == "call_minutes")
     assert (charge["state"], charge["attempts"]) == ("pending", 1) and "injected" in charge["last_error"]
     stripe_proxy.fault = None
-    retried = acme.client.post(f"/billing/periods/{LAST_MONTH}/close")
+    retried = acme.client.post("/billing/periods/close", json={"period": str(LAST_MONTH)})
     assert retried.status_code == 200, retried.text
     assert list(_items_in_stripe(stripe_client, customer).values()) == [[1]]
     states = {c["metric"]: c["state"] for c in retried.json()["charges"]}
@@ -143,7 +143,7 @@ def test_a_lost_stripe_answer_is_a_502_with_retry_after_and_the_retry_bills_once
 def test_free_plan_overage_without_a_card_is_waived_and_audited(app: Litestar) -> None:
     acme = owner(app)
     _use(app, acme, minutes=1_500, ai_sessions=120)
-    closed = acme.client.post(f"/billing/periods/{LAST_MONTH}/close").json()["charges"]
+    closed = acme.client.post("/billing/periods/close", json={"period": str(LAST_MONTH)}).json()["charges"]
     assert {c["metric"]: (c["state"], c["overage"]) for c in closed} == {
         "call_minutes": ("waived", 500),
         "ai_calls": ("waived", 20),

@@ -12,7 +12,7 @@ from control_plane.app import create_app
 from control_plane.billing.metering import Period
 from control_plane.db.types import utcnow
 from engine.telemetry import UsageEvent
-from tests.control_plane.billing.conftest import card
+from tests.control_plane.billing.conftest import card, signed
 from tests.control_plane.helpers import Account, feed, member, owner
 
 
@@ -107,7 +107,7 @@ def test_bad_input_is_a_clear_4xx(app: Litestar, stripe_client: stripe.StripeCli
     assert acme.client.delete("/billing/subscription").status_code == 409
     assert acme.client.get("/billing/usage", params={"period": "2026-13"}).status_code == 400
     assert "YYYY-MM" in acme.client.get("/billing/usage", params={"period": "last month"}).json()["detail"]
-    assert acme.client.post("/billing/periods/2999-01/close").status_code == 400
+    assert acme.client.post("/billing/periods/close", json={"period": "2999-01"}).status_code == 400
     assert acme.client.get("/billing/invoices/999999").status_code == 404
     assert acme.client.put("/billing/subscription", json={"plan": "pro", "extra": 1}).status_code == 400
 
@@ -149,6 +149,12 @@ def test_without_a_stripe_key_paid_plans_say_how_to_configure_billing_and_free_s
     assert acme.client.get("/billing/usage").json()["plan"] == "free"
     ready = acme.client.get("/health/ready").json()
     assert ready["checks"]["stripe"]["status"] == "not configured"
+    assert acme.client.post("/billing/invoices/sync").json() == []  # no Stripe customer: nothing to fetch
+    unsigned = acme.client.post("/billing/webhooks/stripe", content=b"{}")
+    assert unsigned.status_code == 400
+    body, headers = signed({"id": "evt_1", "type": "invoice.paid", "data": {"object": {}}})
+    refused = acme.client.post("/billing/webhooks/stripe", content=body, headers=headers)
+    assert refused.status_code == 503 and "stripe_webhook_secret" in refused.json()["detail"]
 
 
 def _operator(settings: Settings, *args: str) -> Result:
