@@ -52,10 +52,21 @@ def handle(db: Session, audit: AuditContext, event: dict[str, Any]) -> WebhookAc
         return WebhookAck(received=True, duplicate=True)
     data = (event.get("data") or {}).get("object") or {}
     handler = HANDLERS.get(event["type"])
-    organization_id = handler(db, audit, data) if handler is not None and isinstance(data, dict) else None
+    organization_id = None
+    if handler is not None and isinstance(data, dict):
+        organization_id = handler(db, audit, data | {_EVENT_CREATED: event.get("created")})
     db.add(StripeEvent(id=event["id"], type=event["type"][:100], organization_id=organization_id))
     db.commit()
     return WebhookAck(received=True, handled=organization_id is not None)
+
+
+_EVENT_CREATED = "_auralink_event_created"
+
+
+def _stale(row: Subscription, data: dict[str, Any]) -> bool:
+    """Whether the event was created before our last change of ``row`` (Stripe does not keep order)."""
+    created = data.get(_EVENT_CREATED)
+    return isinstance(created, int | float) and created < int(row.updated_at.timestamp())
 
 
 def _subscription_row(db: Session, subscription_id: Any, customer_id: Any) -> Subscription | None:
@@ -88,8 +99,8 @@ def _invoice_event(db: Session, audit: AuditContext, data: dict[str, Any], faile
 
 def _subscription_updated(db: Session, audit: AuditContext, data: dict[str, Any]) -> int | None:
     row = _subscription_row(db, data.get("id"), data.get("customer"))
-    if row is None or row.stripe_subscription_id != data.get("id"):
-        return None  # not (or no longer) the organisation's subscription
+    if row is None or row.stripe_subscription_id != data.get("id") or _stale(row, data):
+        return None  # not (or no longer) the organisation's subscription, or older than what we know
     if data.get("status") in ("canceled", "incomplete_expired"):
         ended(db, audit, row, "billing.subscription.deleted")
         return row.organization_id

@@ -92,3 +92,16 @@ def test_forged_stale_unsigned_and_malformed_events_are_rejected_with_a_400(app:
     assert tampered.status_code == 400
     not_json, headers = b"not json", signed(event)[1]
     assert acme.client.post(URL, content=not_json, headers=headers).status_code == 400
+
+
+def test_an_event_older_than_our_last_change_does_not_undo_it(
+    app: Litestar, stripe_client: stripe.StripeClient
+) -> None:
+    acme, subscription = _pro(app, stripe_client)
+    old = stripe_client.v1.subscriptions.retrieve(subscription["stripe_subscription_id"]).to_dict()
+    assert acme.client.put("/billing/subscription", json={"plan": "enterprise"}).status_code == 200
+    late = _event("customer.subscription.updated", old) | {"created": int(time.time()) - 600}
+    body, headers = signed(late)
+    answer = acme.client.post(URL, content=body, headers=headers)
+    assert answer.status_code == 200 and answer.json()["handled"] is False
+    assert acme.client.get("/billing/subscription").json()["plan"] == "enterprise"
