@@ -96,12 +96,6 @@ class Settings(BaseSettings):
     )
     vault_timeout_s: float = Field(5.0, gt=0, le=120, description="timeout of one request to Vault, seconds")
 
-    @model_validator(mode="after")
-    def _vault_needs_its_address(self) -> Settings:
-        if self.secret_backend == "vault" and not self.vault_url:
-            raise ValueError("secret_backend is 'vault' but vault_url (AURALINK_VAULT_URL) is not set")
-        return self
-
     # compliance
     compliance_interval_s: float = Field(
         60.0, gt=0, description="how often the compliance job runs requests and enforces retention, seconds"
@@ -115,6 +109,17 @@ class Settings(BaseSettings):
     compliance_pseudonym_secret: SecretStr | None = Field(
         None, description="key of the erasure pseudonyms (HMAC); unset = generated once in data_dir"
     )
+    # billing
+    stripe_api_key: SecretStr | None = Field(None, description="Stripe secret key (sk_…); unset = paid plans off")
+    stripe_api_base: str | None = Field(None, description="Stripe API address; unset = Stripe's (localstripe in tests)")
+    stripe_webhook_secret: SecretStr | None = Field(None, description="signing secret of the Stripe webhook (whsec_…)")
+    stripe_webhook_tolerance_s: int = Field(300, ge=1, le=86400, description="oldest webhook signature accepted, s")
+    stripe_timeout_s: float = Field(10.0, gt=0, le=120, description="seconds one Stripe request may take")
+    stripe_max_network_retries: int = Field(2, ge=0, le=10, description="retries of a Stripe request that failed")
+    billing_interval_s: float = Field(3600.0, gt=0, description="how often the billing job closes periods and syncs")
+    billing_close_delay_s: float = Field(
+        6 * 3600.0, ge=0, description="how long after a month ends its usage is closed (late events still count)"
+    )
     engine_url: str = Field("http://127.0.0.1:8080", description="engine room API the control plane sends agents to")
     telemetry_target: str | None = Field(
         None, description="host:port of the control plane's gRPC telemetry for an engine; unset = not reported"
@@ -126,6 +131,12 @@ class Settings(BaseSettings):
     stt_compute_type: str = Field("auto", description="CTranslate2 compute type; auto = int8 on CPU, float16 on GPU")
     speech_ws_max_message_bytes: int = Field(65536, ge=1024, le=16 << 20, description="largest audio message")
     speech_ws_max_backlog_s: float = Field(10.0, gt=0, le=120, description="audio waiting per connection, at most")
+
+    @model_validator(mode="after")
+    def _vault_needs_its_address(self) -> Settings:
+        if self.secret_backend == "vault" and not self.vault_url:
+            raise ValueError("secret_backend is 'vault' but vault_url (AURALINK_VAULT_URL) is not set")
+        return self
 
     @property
     def speech_models_dir(self) -> Path:

@@ -16,6 +16,8 @@ from control_plane.analytics.controller import AnalyticsController, ReportContro
 from control_plane.api_keys.controller import ApiKeyController
 from control_plane.audit.controller import AuditController
 from control_plane.auth.controller import AuthController
+from control_plane.billing.controller import BillingController, StripeWebhookController
+from control_plane.billing.job import billing_job
 from control_plane.compliance.controller import ComplianceController, RetentionController, SelfServiceController
 from control_plane.compliance.jobs import compliance_job
 from control_plane.db.engine import database_url
@@ -63,6 +65,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Litestar:
             rewrap_job(settings),
             DomainPlugin("compliance", [ComplianceController, RetentionController, SelfServiceController]),
             PeriodicJobPlugin("compliance", settings.compliance_interval_s, compliance_job),
+            DomainPlugin("billing", [BillingController, StripeWebhookController]),
+            billing_job(settings),
         ],
         middleware=[prometheus.middleware],
         openapi_config=OpenAPIConfig(

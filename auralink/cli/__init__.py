@@ -9,6 +9,7 @@ import click
 
 from auralink import __version__
 from auralink.cli.bench import bench
+from auralink.cli.billing import billing
 from auralink.cli.config import config
 from auralink.cli.demo import demo
 from auralink.cli.models import models
@@ -54,7 +55,7 @@ def cli(ctx: click.Context, config_file: Path | None, log_level: str | None) -> 
     ctx.obj = settings
 
 
-for command in (validate, run, schema, demo, bench, config, serve, token, models, transcribe):
+for command in (validate, run, schema, demo, bench, config, serve, token, models, transcribe, billing):
     cli.add_command(command)
 
 

@@ -200,4 +200,43 @@ register(
     PersonalTable("retention_policy", OnErasure.KEEP, non_personal=_set({"resource_type", "hold_reason"})),
     PersonalTable("legal_hold", OnErasure.KEEP, non_personal=_set({"reason"}), subject={"user_id": Identifies.USER_ID}),
     PersonalTable("audit_redaction", OnErasure.KEEP, organization_column=None),
+    # secrets: ciphertexts only, never exported (no organisation column: a scope names the organisation)
+    PersonalTable("secret_key", OnErasure.KEEP, secret=_set({"scope"}), organization_column=None),
+    PersonalTable("secret_version", OnErasure.KEEP, secret=_set({"scope", "path"}), organization_column=None),
+    PersonalTable(
+        "provider_key",
+        OnErasure.KEEP,  # the organisation's keys; created_by points at the (pseudonymised) account
+        non_personal=_set({"provider", "name", "masked", "backend"}),
+        secret=_set({"secret_ref"}),
+        subject={"created_by": Identifies.USER_ID},
+    ),
+    # billing: the organisation's money, nothing about a person (Stripe holds the organisation's name only)
+    PersonalTable(
+        "billing_subscription",
+        OnErasure.KEEP,
+        non_personal=_set({"plan", "status", "stripe_customer_id", "stripe_subscription_id"}),
+    ),
+    PersonalTable(
+        "billing_invoice",
+        OnErasure.KEEP,
+        non_personal=_set(
+            {
+                "stripe_invoice_id",
+                "stripe_subscription_id",
+                "number",
+                "status",
+                "currency",
+                "hosted_invoice_url",
+                "invoice_pdf",
+            }
+        ),
+    ),
+    PersonalTable(
+        "billing_overage_charge",
+        OnErasure.KEEP,
+        non_personal=_set(
+            {"period", "metric", "plan", "state", "idempotency_key", "stripe_invoice_item_id", "last_error"}
+        ),
+    ),
+    PersonalTable("billing_stripe_event", OnErasure.KEEP, non_personal=_set({"id", "type"})),
 )

@@ -7,6 +7,7 @@ from control_plane.analytics.models import Insight, Report
 from control_plane.api_keys.models import ApiKey
 from control_plane.audit.models import AuditEntry
 from control_plane.auth.models import UserSession
+from control_plane.billing.models import Invoice, OverageCharge, StripeEvent, Subscription
 from control_plane.compliance.models import AuditRedaction, ComplianceRequest, LegalHold, RetentionPolicy
 from control_plane.organizations.models import Invitation, Membership, Organization
 from control_plane.provider_keys.models import ProviderKey
@@ -27,15 +28,19 @@ __all__ = [
     "ComplianceRequest",
     "Insight",
     "Invitation",
+    "Invoice",
     "LegalHold",
     "Membership",
     "Organization",
+    "OverageCharge",
     "ProviderKey",
     "QualitySampleRecord",
     "Report",
     "RetentionPolicy",
     "SecretKey",
     "SecretVersion",
+    "StripeEvent",
+    "Subscription",
     "UsageRecord",
     "User",
     "UserSession",

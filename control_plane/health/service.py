@@ -9,6 +9,7 @@ import redis
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from control_plane.billing.health import stripe_check
 from control_plane.health.schemas import Check, Readiness
 from control_plane.secrets.errors import SecretStoreError
 from control_plane.state import AppState
@@ -22,6 +23,7 @@ def readiness(state: AppState) -> Readiness:
         client = state.redis
         checks["redis"] = _timed(lambda: bool(client.ping()))
     checks["secret_store"] = _secret_store_check(state)
+    checks["stripe"] = stripe_check(state.settings)
     failing = any(check.status == "failing" for check in checks.values())
     return Readiness(status="not ready" if failing else "ready", checks=checks)
 

@@ -10,6 +10,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from control_plane.billing.models import Invoice
+from control_plane.state import app_state
 from engine.telemetry import CallEvent, QualitySample, UsageEvent
 from tests.conftest import EXAMPLES
 from tests.control_plane.helpers import Account, bearer, feed, member, owner
@@ -74,8 +76,21 @@ def acme_with_everything(app: Litestar) -> tuple[Account, dict[str, int]]:
             "/compliance/retention-policies", json={"resource_type": "calls", "retention_days": 30}
         ).json()["id"],
         "hold_id": acme.client.post("/compliance/legal-holds", json={"reason": f"hold-{MARK}"}).json()["id"],
+        "invoice_id": _invoice(app, acme.organization_id),
     }
     return acme, ids
+
+
+def _invoice(app: Litestar, organization_id: int) -> int:
+    """An invoice of the organisation, stored as a Stripe sync or webhook stores it."""
+    with app_state(app.state).session() as db:
+        row = Invoice(
+            organization_id=organization_id, stripe_invoice_id=f"in_{MARK}", number=MARK, status="paid", currency="usd"
+        )
+        db.add(row)
+        db.commit()
+        assert row.id is not None
+        return row.id
 
 
 def holdings(acme: Account) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""The billing domain: plans and subscriptions (Stripe), usage metering, overage, invoices, webhooks."""

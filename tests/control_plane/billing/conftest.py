@@ -1,0 +1,84 @@
+"""Billing fixtures: a real localstripe, a fault-injecting proxy in front of it, and an app that uses both."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import stripe
+from litestar import Litestar
+from pydantic import SecretStr
+
+from auralink.settings import Settings
+from control_plane.app import create_app
+from tests.control_plane.billing.stripe_servers import LocalStripe, StripeProxy
+
+API_KEY = "sk_test_auralink_billing"
+WEBHOOK_SECRET = "whsec_test_auralink_billing"
+
+
+@pytest.fixture(scope="session")
+def localstripe() -> Iterator[LocalStripe]:
+    server = LocalStripe()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stripe_proxy_server(localstripe: LocalStripe) -> Iterator[StripeProxy]:
+    proxy = StripeProxy(localstripe.url)
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def stripe_proxy(stripe_proxy_server: StripeProxy) -> Iterator[StripeProxy]:
+    """The proxy, passing everything through unless a test sets ``fault``."""
+    stripe_proxy_server.fault = None
+    yield stripe_proxy_server
+    stripe_proxy_server.fault = None
+
+
+@pytest.fixture
+def stripe_client(localstripe: LocalStripe) -> stripe.StripeClient:
+    """Direct access to localstripe, to look at (or act as) Stripe."""
+    return stripe.StripeClient(API_KEY, base_addresses={"api": localstripe.url})
+
+
+@pytest.fixture
+def billing_settings(settings: Settings, stripe_proxy: StripeProxy) -> Settings:
+    return settings.model_copy(
+        update={
+            "stripe_api_key": SecretStr(API_KEY),
+            "stripe_api_base": stripe_proxy.url,
+            "stripe_webhook_secret": SecretStr(WEBHOOK_SECRET),
+            "stripe_timeout_s": 1.0,
+            "stripe_max_network_retries": 0,
+        }
+    )
+
+
+@pytest.fixture
+def app(billing_settings: Settings) -> Litestar:
+    return create_app(billing_settings, migrate=False)
+
+
+def card(client: stripe.StripeClient, number: str = "4242424242424242") -> str:
+    """A new card payment method in localstripe (what Stripe.js hands the browser)."""
+    params: Any = {"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2035, "cvc": "123"}}
+    return str(client.v1.payment_methods.create(params=params).id)
+
+
+def signed(
+    event: dict[str, Any], secret: str = WEBHOOK_SECRET, at: float | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """``event`` as Stripe sends it: the JSON body and its Stripe-Signature header."""
+    payload = json.dumps(event).encode()
+    timestamp = int(at if at is not None else time.time())
+    signature = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return payload, {"Stripe-Signature": f"t={timestamp},v1={signature}", "Content-Type": "application/json"}
