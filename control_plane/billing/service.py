@@ -24,6 +24,7 @@ from control_plane.billing.stripe_gateway import StripeGateway
 from control_plane.context import AuditContext, Tenant
 from control_plane.db.types import utcnow
 from control_plane.organizations.models import Organization
+from control_plane.organizations.service import apply_plan
 from control_plane.organizations.service import get as get_organization
 
 CONFIRMED = frozenset({"active", "trialing"})
@@ -194,11 +195,10 @@ def mirror(row: Subscription, live: dict[str, Any]) -> None:
 
 
 def keep_organization_in_step(db: Session, organization_id: int, terms: PlanTerms) -> None:
-    """``Organization.plan`` and ``monthly_minutes`` follow the subscription."""
+    """The organisation's plan, included minutes and seats follow the subscription."""
     organization = db.get(Organization, organization_id)
     if organization is not None:
-        organization.plan = terms.name
-        organization.monthly_minutes = terms.included_call_minutes
+        apply_plan(organization, terms)
         db.add(organization)
 
 

@@ -17,11 +17,11 @@ from control_plane.organizations.schemas import (
     InvitationCreate,
     InvitationCreated,
     InvitationRead,
+    LimitsUpdate,
     MemberRead,
     OrganizationCreate,
     OrganizationRead,
     OrganizationUpdate,
-    PlanUpdate,
     RoleChange,
 )
 from control_plane.routing import CurrentTenant, Db, IdParam, delete, get, patch, post, put
@@ -57,11 +57,15 @@ class OrganizationController(Controller):
     ) -> OrganizationRead:
         return OrganizationRead.model_validate(service.rename(db, tenant, data))
 
-    @put("/{organization_id:int}/plan", guards=requires(Permission.MANAGE_BILLING), summary="Plan and limits")
-    def plan(
-        self, db: Db, tenant: CurrentTenant, organization_id: IdParam, data: JSONBody[PlanUpdate]
+    @put(
+        "/{organization_id:int}/limits",
+        guards=requires(Permission.MANAGE_BILLING),
+        summary="Member, agent and spend-alert limits, up to the plan's (plans change through /billing)",
+    )
+    def limits(
+        self, db: Db, tenant: CurrentTenant, organization_id: IdParam, data: JSONBody[LimitsUpdate]
     ) -> OrganizationRead:
-        return OrganizationRead.model_validate(service.set_plan(db, tenant, data))
+        return OrganizationRead.model_validate(service.set_limits(db, tenant, data))
 
     @get("/{organization_id:int}/members", guards=requires(Permission.READ))
     def members(self, db: Db, tenant: CurrentTenant, organization_id: IdParam) -> list[MemberRead]:

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
 from pydantic import Field
 
 from control_plane.auth.permissions import Role
 from control_plane.schemas import Email, Input, Name, Output
-
-Plan = Literal["free", "pro", "enterprise"]
 
 
 class OrganizationCreate(Input):
@@ -19,13 +16,11 @@ class OrganizationUpdate(Input):
     name: Name
 
 
-class PlanUpdate(Input):
-    """The plan, and optionally limits other than the plan's defaults."""
+class LimitsUpdate(Input):
+    """Limits an organisation sets itself, up to its plan's (the plan itself changes through ``/billing``)."""
 
-    plan: Plan
     max_members: int | None = Field(None, ge=1, le=100_000)
     max_agents: int | None = Field(None, ge=0, le=10_000)
-    monthly_minutes: int | None = Field(None, ge=0, le=1_000_000_000)
     monthly_spend_alert: float | None = Field(None, ge=0, le=1e9)
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
-from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException, ValidationException
 from sqlmodel import Session, col, func, select
 
 from control_plane.audit.service import record, snapshot
 from control_plane.auth.permissions import Role, can_grant
+from control_plane.billing.plans import CATALOGUE, PlanName, PlanTerms
 from control_plane.context import AuditContext, Tenant
 from control_plane.db.types import utcnow
 from control_plane.organizations.models import Invitation, Membership, Organization
@@ -18,21 +18,23 @@ from control_plane.organizations.schemas import (
     InvitationCreate,
     InvitationCreated,
     InvitationRead,
+    LimitsUpdate,
     MemberRead,
     OrganizationCreate,
     OrganizationUpdate,
-    PlanUpdate,
 )
 from control_plane.tenancy import owned
 from control_plane.tokens import digest, new_secret
 from control_plane.users.models import User
 
 INVITATION_TTL = dt.timedelta(days=7)
-PLAN_LIMITS: dict[str, dict[str, Any]] = {
-    "free": {"max_members": 5, "max_agents": 3, "monthly_minutes": 1_000},
-    "pro": {"max_members": 50, "max_agents": 25, "monthly_minutes": 50_000},
-    "enterprise": {"max_members": 10_000, "max_agents": 1_000, "monthly_minutes": 10_000_000},
+PLAN_SEATS: dict[str, dict[str, int]] = {
+    PlanName.FREE: {"max_members": 5, "max_agents": 3},
+    PlanName.PRO: {"max_members": 50, "max_agents": 25},
+    PlanName.ENTERPRISE: {"max_members": 10_000, "max_agents": 1_000},
+    PlanName.CUSTOM: {"max_members": 10_000, "max_agents": 1_000},
 }
+"""The most members and agents each plan allows (its included minutes are in the billing catalogue)."""
 
 
 class ConflictException(ClientException):
@@ -40,7 +42,8 @@ class ConflictException(ClientException):
 
 
 def create(db: Session, data: OrganizationCreate, user_id: int, context: AuditContext) -> Organization:
-    organization = Organization(name=data.name, **PLAN_LIMITS["free"])
+    organization = Organization(name=data.name)
+    apply_plan(organization, CATALOGUE[PlanName.FREE])
     db.add(organization)
     db.flush()
     assert organization.id is not None
@@ -80,13 +83,26 @@ def rename(db: Session, tenant: Tenant, data: OrganizationUpdate) -> Organizatio
     return organization
 
 
-def set_plan(db: Session, tenant: Tenant, data: PlanUpdate) -> Organization:
+def apply_plan(organization: Organization, terms: PlanTerms) -> None:
+    """Give ``organization`` the plan ``terms`` describe: its name, included minutes and seats."""
+    organization.plan = terms.name
+    organization.monthly_minutes = terms.included_call_minutes
+    for name, most in PLAN_SEATS[terms.name].items():
+        setattr(organization, name, most)
+
+
+def set_limits(db: Session, tenant: Tenant, data: LimitsUpdate) -> Organization:
     organization = get(db, tenant.organization_id)
     before = snapshot(organization)
-    organization.plan = data.plan
-    for name, default in PLAN_LIMITS[data.plan].items():
+    seats = PLAN_SEATS[organization.plan]
+    for name, most in seats.items():
         chosen = getattr(data, name)
-        setattr(organization, name, default if chosen is None else chosen)
+        if chosen is not None and chosen > most:
+            raise ValidationException(
+                f"{name} can be at most {most} on the {organization.plan} plan; "
+                "a larger plan (PUT /billing/subscription) allows more"
+            )
+        setattr(organization, name, getattr(organization, name) if chosen is None else chosen)
     if data.monthly_spend_alert is not None:
         organization.monthly_spend_alert = data.monthly_spend_alert
     db.add(organization)
@@ -94,7 +110,7 @@ def set_plan(db: Session, tenant: Tenant, data: PlanUpdate) -> Organization:
         db,
         tenant.audit,
         organization.id,
-        "organization.plan",
+        "organization.limits",
         organization,
         before=before,
         after=snapshot(organization),

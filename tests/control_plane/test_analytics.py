@@ -124,7 +124,7 @@ def _insights(account: Account) -> dict[str, dict[str, Any]]:
 
 def test_the_insights_job_finds_savings_once_and_they_can_be_acknowledged_or_dismissed(app: Litestar) -> None:
     acme = owner(app)
-    acme.client.put(f"/organizations/{acme.organization_id}/plan", json={"plan": "free", "monthly_spend_alert": 5})
+    acme.client.put(f"/organizations/{acme.organization_id}/limits", json={"monthly_spend_alert": 5})
     feed(app, acme.organization_id, usage_over_days() + high_bandwidth_call("video-1", NOW - DAY))
     assert acme.client.post("/analytics/insights/refresh").json() == {"new": 3}
     assert acme.client.post("/analytics/insights/refresh").json() == {"new": 0}
@@ -148,7 +148,7 @@ def test_the_scheduled_job_raises_insights_by_itself(settings: Settings) -> None
     app = create_app(settings.model_copy(update={"insights_interval_s": 0.2}), migrate=False)
     with TestClient(app):
         acme = owner(app)
-        acme.client.put(f"/organizations/{acme.organization_id}/plan", json={"plan": "free", "monthly_spend_alert": 1})
+        acme.client.put(f"/organizations/{acme.organization_id}/limits", json={"monthly_spend_alert": 1})
         feed(app, acme.organization_id, usage_over_days())
         deadline = time.monotonic() + 20
         while not acme.client.get("/analytics/insights").json() and time.monotonic() < deadline:

@@ -20,7 +20,7 @@ MARK = "secretmarkofacme"
 PIPELINE = (EXAMPLES / "tone_chain.yaml").read_text()
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("patch", "/organizations/{organization_id}"): {"name": "stolen"},
-    ("put", "/organizations/{organization_id}/plan"): {"plan": "enterprise"},
+    ("put", "/organizations/{organization_id}/limits"): {"max_agents": 1},
     ("patch", "/organizations/{organization_id}/members/{user_id}"): {"role": "viewer"},
     ("post", "/organizations/{organization_id}/invitations"): {"email": "spy@example.com", "role": "admin"},
     ("patch", "/agents/{agent_id}"): {"name": "stolen"},
@@ -34,7 +34,7 @@ NOT_ORGANISATION_SCOPED |= {"/auth/organization", "/invitations/accept", "/healt
 
 def acme_with_everything(app: Litestar) -> tuple[Account, dict[str, int]]:
     acme = owner(app, f"Acme {MARK}")
-    acme.client.put(f"/organizations/{acme.organization_id}/plan", json={"plan": "free", "monthly_spend_alert": 0})
+    acme.client.put(f"/organizations/{acme.organization_id}/limits", json={"monthly_spend_alert": 0})
     colleague = member(app, acme, "member")
     agent = acme.client.post("/agents", json={"name": f"agent-{MARK}", "pipeline": PIPELINE}).json()
     report = acme.client.post(

@@ -25,10 +25,14 @@ def test_rename_and_plan_changes_need_their_roles(app: Litestar) -> None:
     assert viewer.client.patch(path, json={"name": "Hacked"}).status_code == 403
     assert billing.client.patch(path, json={"name": "Hacked"}).status_code == 403
     assert acme.client.patch(path, json={"name": "Acme Ltd"}).json()["name"] == "Acme Ltd"
-    assert viewer.client.put(f"{path}/plan", json={"plan": "pro"}).status_code == 403
-    upgraded = billing.client.put(f"{path}/plan", json={"plan": "pro", "max_agents": 40})
-    assert upgraded.status_code == 200
-    assert (upgraded.json()["plan"], upgraded.json()["max_members"], upgraded.json()["max_agents"]) == ("pro", 50, 40)
+    assert viewer.client.put(f"{path}/limits", json={"max_agents": 1}).status_code == 403
+    limited = billing.client.put(f"{path}/limits", json={"max_agents": 2, "monthly_spend_alert": 20})
+    assert limited.status_code == 200
+    assert (limited.json()["plan"], limited.json()["max_members"], limited.json()["max_agents"]) == ("free", 5, 2)
+    beyond = billing.client.put(f"{path}/limits", json={"max_members": 6})
+    assert beyond.status_code == 400
+    assert "at most 5 on the free plan" in beyond.text and "/billing/subscription" in beyond.text
+    assert billing.client.put(f"{path}/limits", json={"plan": "pro"}).status_code == 400  # plans change in /billing
     assert viewer.client.get(path).json()["name"] == "Acme Ltd"
 
 

@@ -48,7 +48,7 @@ def test_free_to_pro_to_enterprise_then_cancel_at_period_end_and_now(
     live = stripe_client.v1.subscriptions.retrieve(body["stripe_subscription_id"]).to_dict()
     assert live["plan"]["id"] == "auralink-pro-monthly" and live["customer"] == body["stripe_customer_id"]
     organization = acme.client.get(f"/organizations/{acme.organization_id}").json()
-    assert (organization["plan"], organization["monthly_minutes"]) == ("pro", 10_000)
+    assert (organization["plan"], organization["monthly_minutes"], organization["max_members"]) == ("pro", 10_000, 50)
 
     enterprise = acme.client.put("/billing/subscription", json={"plan": "enterprise"})
     assert enterprise.status_code == 200, enterprise.text
