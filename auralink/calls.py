@@ -96,7 +96,8 @@ def engine_reporter(settings: Settings) -> TelemetryReporter:
         )
     from engine.telemetry_grpc import reporter_from_settings
 
-    remote = reporter_from_settings(settings.telemetry_target, settings.telemetry_api_key, settings.data_dir)
+    api_key = settings.telemetry_api_key.get_secret_value()
+    remote = reporter_from_settings(settings.telemetry_target, api_key, settings.data_dir)
     return FanOutReporter(LoggingReporter(), remote)
 
 

@@ -124,7 +124,7 @@ class Settings(BaseSettings):
     telemetry_target: str | None = Field(
         None, description="host:port of the control plane's gRPC telemetry for an engine; unset = not reported"
     )
-    telemetry_api_key: str | None = Field(None, description="API key (scope telemetry) an engine reports with")
+    telemetry_api_key: SecretStr | None = Field(None, description="API key (scope telemetry) an engine reports with")
     models_dir: Path | None = Field(None, description="cache of joined speech models; unset = DATA_DIR/models")
     stt_model: str = Field("tiny.en", description="speech model of `auralink transcribe` and the speech endpoints")
     stt_device: Literal["cpu", "cuda", "auto"] = Field("auto", description="where Whisper runs; auto = cuda if seen")

@@ -37,9 +37,10 @@ def test_stt_suite_reports_latency_wer_rtf_memory_beside_the_anchor(tmp_path: Pa
     assert result.exit_code == 0, result.output
     suite = json.loads(out.read_text())["results"][0]
     figures = {figure["name"]: figure for figure in suite["figures"]}
-    for name in ("p50_commit_latency_s", "p90_commit_latency_s", "wer", "rtf", "peak_rss_mb"):
+    for name in ("p50_commit_latency_s", "p90_commit_latency_s", "rtf", "peak_rss_mb"):
         assert figures[name]["value"] > 0, name
-    assert figures["wer"]["value"] < 0.3 and figures["committed_words"]["value"] > 10
+    assert 0 <= figures["wer"]["value"] < 0.3  # 0 is a perfect transcript of the quick clip
+    assert figures["committed_words"]["value"] > 10
     if whisperlivekit_la.available():
         assert figures["anchor_committed_words"]["value"] > 0
         assert "p50_latency_vs_anchor" in figures
