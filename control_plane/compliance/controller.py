@@ -9,11 +9,10 @@ from litestar import Controller, Response
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.params import JSONBody, QueryParameter
-from litestar.response import File
 
 from control_plane.auth.guards import requires, signed_in_user
 from control_plane.auth.permissions import Permission
-from control_plane.compliance import jobs, policies, reports, service
+from control_plane.compliance import exports, jobs, policies, reports, service
 from control_plane.compliance.models import ComplianceRequest, RequestKind, RequestStatus
 from control_plane.compliance.schemas import (
     ErasureCreate,
@@ -45,9 +44,10 @@ def _created(state: State, request: ComplianceRequest, *, own: bool = False) -> 
     return Response(service.read(request, own=own), status_code=201, background=background)
 
 
-def _file(path: Any, request: ComplianceRequest) -> File:
-    media_type = "application/json" if path.suffix == ".json" else "application/zip"
-    return File(path, filename=f"auralink-export-{request.id}{path.suffix}", media_type=media_type)
+def _file(content: bytes, request: ComplianceRequest) -> Response[bytes]:
+    filename, media_type = exports.download_name(request)
+    disposition = f'attachment; filename="{filename}"'
+    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
 class ComplianceController(Controller):
@@ -90,9 +90,9 @@ class ComplianceController(Controller):
         return service.read(service.cancel(db, row, tenant.audit))
 
     @get("/requests/{request_id:int}/download", summary="An export's file (410 Gone once its link expired)")
-    def download(self, db: Db, tenant: CurrentTenant, request_id: IdParam) -> File:
+    def download(self, db: Db, state: State, tenant: CurrentTenant, request_id: IdParam) -> Response[bytes]:
         row = service.get(db, request_id, tenant.organization_id)
-        return _file(service.download(db, row, tenant.audit), row)
+        return _file(service.download(db, app_state(state).secrets, row, tenant.audit), row)
 
     @post("/jobs/run", status_code=200, summary="Run the compliance job for this organisation now")
     def run_job(self, state: State, tenant: CurrentTenant) -> dict[str, Any]:
@@ -181,9 +181,9 @@ class SelfServiceController(Controller):
         return service.read(service.cancel(db, row, audit_context(request)), own=True)
 
     @get("/requests/{request_id:int}/download", summary="My export's file (410 Gone once its link expired)")
-    def download(self, db: Db, request: AnyRequest, request_id: IdParam) -> File:
+    def download(self, db: Db, state: State, request: AnyRequest, request_id: IdParam) -> Response[bytes]:
         row = service.get(db, request_id, None, _me(request))
-        return _file(service.download(db, row, audit_context(request)), row)
+        return _file(service.download(db, app_state(state).secrets, row, audit_context(request)), row)
 
 
 def _me(request: AnyRequest) -> int:

@@ -125,11 +125,10 @@ def _csv(name: str, rows: list[dict[str, Any]]) -> str:
 
 
 def write(data_dir: Path, request: ComplianceRequest, content: bytes) -> Path:
-    """Store the file under ``data_dir`` (readable by this user only) and return its path."""
+    """Store the (sealed) file under ``data_dir``, readable by this user only, and return its path."""
     directory = data_dir / EXPORTS_DIR
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    suffix = "json" if request.export_format == ExportFormat.JSON else "zip"
-    path = directory / f"export-{request.id}-{secrets.token_hex(8)}.{suffix}"
+    path = directory / f"export-{request.id}-{secrets.token_hex(8)}.sealed"
     partial = path.with_suffix(".partial")
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
@@ -138,7 +137,14 @@ def write(data_dir: Path, request: ComplianceRequest, content: bytes) -> Path:
     return path
 
 
+def download_name(request: ComplianceRequest) -> tuple[str, str]:
+    """The file name and media type a download of ``request`` is offered as."""
+    if request.export_format == ExportFormat.JSON:
+        return f"auralink-export-{request.id}.json", "application/json"
+    return f"auralink-export-{request.id}.zip", "application/zip"
+
+
 def delete_file(request: ComplianceRequest) -> None:
     if request.file_path:
         Path(request.file_path).unlink(missing_ok=True)
-    request.file_path = ""
+    request.file_path = request.file_key = ""

@@ -17,11 +17,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from control_plane.audit.service import record
-from control_plane.compliance import erasure, exports, retention
+from control_plane.compliance import erasure, exports, retention, sealed_files
 from control_plane.compliance.models import ComplianceRequest, RequestKind, RequestStatus
 from control_plane.compliance.pseudonyms import Pseudonymizer, pseudonym_secret
 from control_plane.context import AuditContext
 from control_plane.db.types import utcnow
+from control_plane.secrets.errors import SecretStoreError
 from control_plane.state import AppState
 
 log = structlog.get_logger(__name__)
@@ -55,7 +56,7 @@ def run_request(state: AppState, request_id: int) -> str:
         db.refresh(request)
         try:
             _carry_out(db, state, request)
-        except (SQLAlchemyError, OSError, ClientException, ValueError) as error:
+        except (SQLAlchemyError, OSError, ClientException, ValueError, SecretStoreError) as error:
             db.rollback()
             _fail(db, request_id, _message(error))
             return RequestStatus.FAILED
@@ -65,7 +66,10 @@ def run_request(state: AppState, request_id: int) -> str:
 def _carry_out(db: Session, state: AppState, request: ComplianceRequest) -> None:
     if request.kind == RequestKind.EXPORT:
         content = exports.render(request, tables := exports.collect(db, request))
-        path = exports.write(state.settings.data_dir, request, content)
+        db.commit()  # ends this read: the local keystore may write its first key through a connection of its own
+        assert request.id is not None
+        sealed, request.file_key = sealed_files.seal(state.secrets, request.id, content)
+        path = exports.write(state.settings.data_dir, request, sealed)
         request.file_path, request.file_bytes = str(path), len(content)
         request.summary = {name: len(rows) for name, rows in tables.items() if rows}
         request.expires_at = utcnow() + dt.timedelta(days=state.settings.compliance_export_ttl_days)

@@ -64,6 +64,8 @@ class ComplianceRequest(SQLModel, table=True):
     summary: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
     """Rows exported or erased per table."""
     file_path: str = Field(default="", max_length=500)
+    file_key: str = Field(default="", max_length=1000)
+    """The export file's data key, wrapped by the secret store (the file is encrypted at rest)."""
     file_bytes: int = 0
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     started_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

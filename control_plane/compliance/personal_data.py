@@ -194,7 +194,7 @@ register(
         OnErasure.CUSTOM,
         personal={"subject_email": _P, "subject_identities": _J},
         non_personal=_set({"kind", "scope", "export_format", "status", "error", "summary"}),
-        secret=_set({"file_path"}),  # a server path: internal, never exported
+        secret=_set({"file_path", "file_key"}),  # a server path and a wrapped key: internal, never exported
         subject={"subject_user_id": Identifies.USER_ID, "subject_email": Identifies.EMAIL},
     ),
     PersonalTable("retention_policy", OnErasure.KEEP, non_personal=_set({"resource_type", "hold_reason"})),

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from control_plane.audit.service import record, snapshot
 from control_plane.auth.passwords import verify_password
 from control_plane.auth.permissions import Role, can_grant
+from control_plane.compliance import sealed_files
 from control_plane.compliance.holds import check_erasable, memberships_of
 from control_plane.compliance.models import ComplianceRequest, RequestKind, RequestStatus
 from control_plane.compliance.schemas import ErasureCreate, ExportCreate, RequestRead
@@ -26,6 +27,7 @@ from control_plane.compliance.subjects import user_identities
 from control_plane.context import AuditContext, Tenant
 from control_plane.db.types import utcnow
 from control_plane.organizations.models import Membership
+from control_plane.secrets.store import SecretStore
 from control_plane.users.models import User
 
 
@@ -200,8 +202,10 @@ def cancel(db: Session, row: ComplianceRequest, context: AuditContext) -> Compli
     return row
 
 
-def download(db: Session, row: ComplianceRequest, context: AuditContext, now: dt.datetime | None = None) -> Path:
-    """The export's file, if its link still works (410 Gone once expired); the download is audited."""
+def download(
+    db: Session, store: SecretStore, row: ComplianceRequest, context: AuditContext, now: dt.datetime | None = None
+) -> bytes:
+    """The export's content, decrypted, if its link still works (410 Gone once expired); audited."""
     if row.kind != RequestKind.EXPORT:
         raise NotFoundException(f"request {row.id} is an {row.kind}, which has no download")
     if row.status != RequestStatus.COMPLETED:
@@ -214,6 +218,8 @@ def download(db: Session, row: ComplianceRequest, context: AuditContext, now: dt
     path = Path(row.file_path) if row.file_path else None
     if path is None or not path.is_file():
         raise Gone(f"the file of export {row.id} is no longer kept; request a new export")
+    assert row.id is not None
+    content = sealed_files.unseal(store, row.id, path.read_bytes(), row.file_key)
     record(db, context, row.organization_id, "compliance.export.download", row, after={"id": row.id})
     db.commit()
-    return path
+    return content

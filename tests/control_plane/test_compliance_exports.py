@@ -10,15 +10,22 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from sqlalchemy import update
 from sqlmodel import col
 
+from auralink.settings import Settings
+from control_plane.app import create_app
 from control_plane.compliance.jobs import compliance_job
 from control_plane.compliance.models import ComplianceRequest
 from control_plane.state import app_state
 from tests.control_plane.compliance_helpers import Person, person_with_a_footprint, request_row
 from tests.control_plane.helpers import Account, member, owner
+from tests.control_plane.secrets_support import vault, vault_server, vault_settings
+from tests.control_plane.vault_api_server import VaultApiServer
+
+__all__ = ["vault", "vault_server"]  # fixtures
 
 
 def _export(account: Account, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -110,3 +117,46 @@ def test_a_person_exports_their_own_data_and_only_they_can_download_it(app: Lite
     assert acme.client.get(f"/compliance/requests/{done['id']}").status_code == 404
     listed = zelda.account.client.get("/compliance/me/requests").json()
     assert [r["id"] for r in listed] == [done["id"]]
+
+
+@pytest.fixture(params=["local", "vault"])
+def secret_backend_app(request: pytest.FixtureRequest, settings: Settings) -> Litestar:
+    """The app with each secret backend wrapping the exports' file keys."""
+    if request.param == "vault":
+        server: VaultApiServer = request.getfixturevalue("vault")
+        return create_app(vault_settings(settings, server.url), migrate=False)
+    return create_app(settings, migrate=False)
+
+
+def test_export_files_are_encrypted_at_rest_under_a_key_the_secret_store_wraps(secret_backend_app: Litestar) -> None:
+    app = secret_backend_app
+    acme = owner(app)
+    zelda = person_with_a_footprint(app, acme)
+    done = _export(acme, "/compliance/exports", {"scope": "user", "user_id": zelda.account.user_id})
+    row = request_row(app, done["id"])
+    stored = Path(row.file_path).read_bytes()
+    for identifier in (zelda.account.email, zelda.name, zelda.identity, '"tables"'):
+        assert identifier.encode() not in stored
+    backend = app_state(app.state).secrets.backend
+    assert row.file_key.startswith("vault:v1:" if backend == "vault" else "alk:v1:")
+    download = acme.client.get(done["download_url"])
+    assert download.status_code == 200, download.text
+    assert download.headers["content-disposition"] == f'attachment; filename="auralink-export-{done["id"]}.json"'
+    assert download.json()["tables"]["user"][0]["email"] == zelda.account.email
+
+
+def test_a_sealed_vault_fails_new_exports_and_makes_downloads_wait_never_serving_plain_files(
+    settings: Settings, vault: VaultApiServer
+) -> None:
+    app = create_app(vault_settings(settings, vault.url), migrate=False)
+    acme = owner(app)
+    done = _export(acme, "/compliance/exports", {})
+    vault.seal()
+    refused = acme.client.get(done["download_url"])
+    assert refused.status_code == 503 and refused.headers["retry-after"]
+    assert "sealed" in refused.json()["detail"]
+    asked = acme.client.post("/compliance/exports", json={})  # no file is written that the store cannot wrap
+    failed = acme.client.get(f"/compliance/requests/{asked.json()['id']}").json()
+    assert failed["status"] == "failed" and "sealed" in failed["error"] and failed["download_url"] is None
+    vault.unseal()
+    assert acme.client.get(done["download_url"]).json()["manifest"]["request_id"] == done["id"]

@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("error", sa.String(length=2000), nullable=False),
         sa.Column("summary", sa.JSON(), nullable=False),
         sa.Column("file_path", sa.String(length=500), nullable=False),
+        sa.Column("file_key", sa.String(length=1000), nullable=False),
         sa.Column("file_bytes", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
