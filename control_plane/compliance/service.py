@@ -27,6 +27,7 @@ from control_plane.compliance.subjects import user_identities
 from control_plane.context import AuditContext, Tenant
 from control_plane.db.types import utcnow
 from control_plane.organizations.models import Membership
+from control_plane.organizations.service import find_membership
 from control_plane.secrets.store import SecretStore
 from control_plane.users.models import User
 
@@ -46,7 +47,7 @@ def read(request: ComplianceRequest, *, own: bool = False) -> RequestRead:
 def request_export(db: Session, tenant: Tenant, data: ExportCreate) -> ComplianceRequest:
     """An export of the organisation, or of one of its members."""
     if data.user_id is not None:
-        _membership(db, tenant.organization_id, data.user_id)
+        find_membership(db, tenant.organization_id, data.user_id)
     row = ComplianceRequest(
         organization_id=tenant.organization_id,
         kind=RequestKind.EXPORT,
@@ -134,15 +135,6 @@ def _may_erase(tenant: Tenant, role: Role) -> None:
     granter = Role.ADMIN if tenant.principal.user_id is None else tenant.principal.roles.get(tenant.organization_id)
     if granter is None or not can_grant(granter, role):
         raise PermissionDeniedException(f"a {granter} cannot erase a {role}")
-
-
-def _membership(db: Session, organization_id: int, user_id: int) -> Membership:
-    found = db.exec(
-        select(Membership).where(Membership.organization_id == organization_id, Membership.user_id == user_id)
-    ).first()
-    if found is None:
-        raise NotFoundException(f"user {user_id} is not a member of organisation {organization_id}")
-    return found
 
 
 def _store(db: Session, context: AuditContext, row: ComplianceRequest) -> ComplianceRequest:

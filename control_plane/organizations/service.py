@@ -132,7 +132,8 @@ def members(db: Session, organization_id: int) -> list[MemberRead]:
     ]
 
 
-def _membership(db: Session, organization_id: int, user_id: int) -> Membership:
+def find_membership(db: Session, organization_id: int, user_id: int) -> Membership:
+    """The user's membership of the organisation; 404 when there is none."""
     found = db.exec(
         select(Membership).where(Membership.organization_id == organization_id, Membership.user_id == user_id)
     ).first()
@@ -161,7 +162,7 @@ def _keep_an_owner(db: Session, membership: Membership) -> None:
 
 
 def change_role(db: Session, tenant: Tenant, user_id: int, role: Role) -> MemberRead:
-    membership = _membership(db, tenant.organization_id, user_id)
+    membership = find_membership(db, tenant.organization_id, user_id)
     granter = _granter_role(tenant)
     if not (can_grant(granter, role) and can_grant(granter, Role(membership.role))):
         raise PermissionDeniedException(f"a {granter} cannot change a {membership.role} into a {role}")
@@ -178,7 +179,7 @@ def change_role(db: Session, tenant: Tenant, user_id: int, role: Role) -> Member
 
 
 def remove_member(db: Session, tenant: Tenant, user_id: int) -> None:
-    membership = _membership(db, tenant.organization_id, user_id)
+    membership = find_membership(db, tenant.organization_id, user_id)
     if not can_grant(_granter_role(tenant), Role(membership.role)):
         raise PermissionDeniedException(f"a {_granter_role(tenant)} cannot remove a {membership.role}")
     _keep_an_owner(db, membership)

@@ -111,6 +111,7 @@ def test_transcribe_translates_spanish_speech_to_english_through_whisper(tmp_pat
     assert result.exit_code == 0, result.output
     transcript = next(line for line in result.output.splitlines() if line.startswith("["))
     english = next(line for line in result.output.splitlines() if line.startswith("    en (whisper): "))
-    assert "buenos días" in transcript.lower() and "how are you" in english.lower()
+    # the robotic voice's first word is often misheard; the rest of the sentence is reliable
+    assert "días" in transcript.lower() and "ciudad" in transcript.lower() and "how are you" in english.lower()
     refused = invoke("transcribe", str(spoken), "--model", "base", "--translate-to", "pt", env=env())
     assert refused.exit_code == 1 and "no translator for es->pt" in refused.output

@@ -51,6 +51,14 @@ def vault_settings(settings: Settings, url: str, token: str = VAULT_TOKEN) -> Se
     )
 
 
+def with_secret_backend(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """``settings`` with the backend a ``["local", "vault"]``-parametrised fixture names (Vault: the test double)."""
+    if request.param == "vault":
+        server: VaultApiServer = request.getfixturevalue("vault")
+        return vault_settings(settings, server.url)
+    return settings
+
+
 def unused_port_url() -> str:
     """An address where nothing listens (the port was free a moment ago)."""
     with socket.socket() as probe:

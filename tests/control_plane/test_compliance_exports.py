@@ -22,7 +22,7 @@ from control_plane.compliance.models import ComplianceRequest
 from control_plane.state import app_state
 from tests.control_plane.compliance_helpers import Person, person_with_a_footprint, request_row
 from tests.control_plane.helpers import Account, member, owner
-from tests.control_plane.secrets_support import vault, vault_server, vault_settings
+from tests.control_plane.secrets_support import vault, vault_server, vault_settings, with_secret_backend
 from tests.control_plane.vault_api_server import VaultApiServer
 
 __all__ = ["vault", "vault_server"]  # fixtures
@@ -122,10 +122,7 @@ def test_a_person_exports_their_own_data_and_only_they_can_download_it(app: Lite
 @pytest.fixture(params=["local", "vault"])
 def secret_backend_app(request: pytest.FixtureRequest, settings: Settings) -> Litestar:
     """The app with each secret backend wrapping the exports' file keys."""
-    if request.param == "vault":
-        server: VaultApiServer = request.getfixturevalue("vault")
-        return create_app(vault_settings(settings, server.url), migrate=False)
-    return create_app(settings, migrate=False)
+    return create_app(with_secret_backend(request, settings), migrate=False)
 
 
 def test_export_files_are_encrypted_at_rest_under_a_key_the_secret_store_wraps(secret_backend_app: Litestar) -> None:

@@ -27,7 +27,14 @@ from control_plane.secrets.plugin import rewrap_all
 from control_plane.state import app_state
 from tests.control_plane.conftest import Backend
 from tests.control_plane.helpers import Account, member, owner
-from tests.control_plane.secrets_support import places_holding, unused_port_url, vault, vault_server, vault_settings
+from tests.control_plane.secrets_support import (
+    places_holding,
+    unused_port_url,
+    vault,
+    vault_server,
+    vault_settings,
+    with_secret_backend,
+)
 from tests.control_plane.vault_api_server import VaultApiServer
 
 __all__ = ["vault", "vault_server"]  # fixtures
@@ -36,10 +43,7 @@ __all__ = ["vault", "vault_server"]  # fixtures
 @pytest.fixture(params=["local", "vault"])
 def secret_app(request: pytest.FixtureRequest, settings: Settings) -> Litestar:
     """The app with each secret backend."""
-    if request.param == "vault":
-        server: VaultApiServer = request.getfixturevalue("vault")
-        return create_app(vault_settings(settings, server.url), migrate=False)
-    return create_app(settings, migrate=False)
+    return create_app(with_secret_backend(request, settings), migrate=False)
 
 
 @pytest.fixture

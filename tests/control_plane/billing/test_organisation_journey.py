@@ -20,8 +20,7 @@ from control_plane.state import app_state
 from engine.telemetry import UsageEvent
 from tests.control_plane.billing.conftest import card, signed
 from tests.control_plane.helpers import Account, feed, member, owner
-from tests.control_plane.secrets_support import places_holding, vault, vault_server, vault_settings
-from tests.control_plane.vault_api_server import VaultApiServer
+from tests.control_plane.secrets_support import places_holding, vault, vault_server, with_secret_backend
 
 __all__ = ["vault", "vault_server"]  # fixtures
 
@@ -31,10 +30,7 @@ LAST_MONTH = Period.containing(utcnow()).previous()
 @pytest.fixture(params=["local", "vault"])
 def journey_app(request: pytest.FixtureRequest, billing_settings: Settings) -> Litestar:
     """The app with Stripe (localstripe) and each secret backend."""
-    if request.param == "vault":
-        server: VaultApiServer = request.getfixturevalue("vault")
-        return create_app(vault_settings(billing_settings, server.url), migrate=False)
-    return create_app(billing_settings, migrate=False)
+    return create_app(with_secret_backend(request, billing_settings), migrate=False)
 
 
 def test_an_organisation_keeps_keys_pays_for_overage_and_erases_a_member(
