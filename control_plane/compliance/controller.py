@@ -10,6 +10,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.params import JSONBody, QueryParameter
 
+from control_plane.audit.service import record
 from control_plane.auth.guards import requires, signed_in_user
 from control_plane.auth.permissions import Permission
 from control_plane.compliance import exports, jobs, policies, reports, service
@@ -101,6 +102,8 @@ class ComplianceController(Controller):
     @get("/reports/gdpr", summary="The GDPR report: data held, retention, holds, requests, audit; JSON or CSV")
     def gdpr_report(self, db: Db, tenant: CurrentTenant, format: Format = "json") -> Response[Any]:
         found = reports.gdpr(db, tenant.organization_id)
+        record(db, tenant.audit, tenant.organization_id, "compliance.report.gdpr", resource_type="compliance_report")
+        db.commit()
         if format == "csv":
             return Response(
                 reports.to_rows_csv(found),

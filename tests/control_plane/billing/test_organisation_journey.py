@@ -45,6 +45,9 @@ def test_an_organisation_keeps_keys_pays_for_overage_and_erases_a_member(
     invoice = _is_invoiced_for_the_overage(acme, stripe_client, customer)
     _pays_through_a_signed_webhook(acme, invoice)
     _exports_then_erases_the_member(app, acme, speaker)
+    report = acme.client.get("/compliance/reports/gdpr").json()
+    assert report["standard"] == "gdpr" and report["organization_id"] == acme.organization_id
+    assert [report["requests"][kind]["completed_within_deadline"] for kind in ("export", "erasure")] == [1, 1]
     engine = app_state(app.state).engine
     assert [places_holding(engine, key) for key in keys] == [[], []]  # only ciphertexts, in either backend
     actions = {entry["action"] for entry in acme.client.get("/audit", params={"limit": 1000}).json()}
@@ -53,6 +56,7 @@ def test_an_organisation_keeps_keys_pays_for_overage_and_erases_a_member(
         "provider_key.rotate",
         "provider_key.reveal",
         "billing.customer.create",
+        "billing.subscription.create",
         "billing.overage.record",
         "billing.overage.push",
         "billing.invoice.paid",
@@ -61,6 +65,7 @@ def test_an_organisation_keeps_keys_pays_for_overage_and_erases_a_member(
         "compliance.export.download",
         "compliance.erasure.request",
         "compliance.erasure.complete",
+        "compliance.report.gdpr",
     }, actions
 
 
