@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     secret_master_key_file: Path | None = Field(
         None, description="file holding the master key; unset = DATA_DIR/keystore/master.key, generated once"
     )
+    secret_previous_master_keys: list[SecretStr] = Field(
+        default_factory=list, description="master keys being rotated out: they still open keys until rewrapped"
+    )
     secret_rewrap_interval_s: float = Field(
         3600.0, gt=0, description="how often stored secrets are re-wrapped to their scope's newest key, seconds"
     )

@@ -5,6 +5,9 @@ scope's versioned key-encryption keys (KEKs, table ``secret_key``); the current 
 secret version (table ``secret_version``); the data key seals the value. Rotation adds a KEK version that new
 writes use while every older version still decrypts; :meth:`LocalKeystore.rewrap` moves data keys to the
 current version; a version goes only when nothing uses it.
+
+The master key rotates too: ``secret_previous_master_keys`` still open KEKs (wrapping nothing new), and
+:meth:`LocalKeystore.rewrap` re-wraps those KEKs under the current master key.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from control_plane.secrets.errors import (
     SecretRequestRefusedError,
     SecretStoreUnavailableError,
 )
-from control_plane.secrets.master_key import load_master_key, master_key_source
+from control_plane.secrets.master_key import load_master_key, load_previous_master_keys, master_key_source
 from control_plane.secrets.models import SecretKey, SecretVersion
 from control_plane.secrets.store import KeyStatus
 
@@ -44,6 +47,7 @@ class LocalKeystore:
         self._settings = settings
         self._engine = engine
         self._master: bytes | None = None
+        self._previous: list[bytes] = []
         self._keks: dict[tuple[str, int], bytes] = {}
 
     def describe(self) -> str:
@@ -61,6 +65,7 @@ class LocalKeystore:
     def _master_key(self) -> bytes:
         if self._master is None:
             key = load_master_key(self._settings)
+            self._previous = load_previous_master_keys(self._settings)
             self._verify_master_key(key)
             self._master = key
         return self._master
@@ -76,11 +81,12 @@ class LocalKeystore:
             sentinel = _kek_row(db, SENTINEL_SCOPE, 1)
         assert sentinel is not None
         try:
-            _unwrap_kek(key, sentinel)
+            self._open_kek(sentinel, key)
         except SecretIntegrityError:
+            also = f" (nor do the {len(self._previous)} previous master keys)" if self._previous else ""
             raise SecretStoreUnavailableError(
-                f"the master key from {master_key_source(self._settings)} does not open this keystore: it is not the"
-                " key its secrets were stored with. Restore that key; nothing was decrypted"
+                f"the master key from {master_key_source(self._settings)}{also} does not open this keystore: it is"
+                " not the key its secrets were stored with. Restore that key; nothing was decrypted"
             ) from None
 
     def _kek(self, db: Session, scope: str, version: int) -> bytes:
@@ -90,9 +96,38 @@ class LocalKeystore:
         row = _kek_row(db, scope, version)
         if row is None:
             raise SecretIntegrityError(f"key version {version} of {scope} is retired or missing")
-        key = _unwrap_kek(self._master_key(), row)
+        key = self._open_kek(row, self._master_key())
         self._keks[(scope, version)] = key
         return key
+
+    def _open_kek(self, row: SecretKey, master: bytes) -> bytes:
+        """``row``'s KEK, opened by the current master key or, during a master-key rotation, a previous one."""
+        for candidate in (master, *self._previous):
+            try:
+                return _unwrap_kek(candidate, row)
+            except SecretIntegrityError:
+                continue
+        raise SecretIntegrityError(f"key version {row.version} of {row.scope} opens with none of the master keys")
+
+    def _rewrap_keks(self, scope: str) -> int:
+        """Re-wrap ``scope``'s KEKs that a previous master key wraps under the current one; returns how many."""
+        master = self._master_key()
+        if not self._previous:
+            return 0
+        moved = 0
+        with self._session() as db:
+            for row in db.exec(select(SecretKey).where(SecretKey.scope == scope)).all():
+                if _opens(master, row):
+                    continue
+                row.wrapped_key = envelope.seal(master, self._open_kek(row, master), _kek_context(row))
+                db.add(row)
+                moved += 1
+            db.commit()
+        return moved
+
+    def _on_previous_master(self, db: Session, scope: str) -> int:
+        master = self._master_key()
+        return sum(not _opens(master, row) for row in db.exec(select(SecretKey).where(SecretKey.scope == scope)))
 
     def _current_kek(self, scope: str) -> tuple[int, bytes]:
         master = self._master_key()
@@ -194,6 +229,8 @@ class LocalKeystore:
         return self._retrying(add_version)
 
     def rewrap(self, scope: str) -> int:
+        self._rewrap_keks(SENTINEL_SCOPE)
+        self._rewrap_keks(scope)
         key_version, kek = self._current_kek(scope)
         moved = 0
         with self._session() as db:
@@ -244,6 +281,7 @@ class LocalKeystore:
                 versions=versions,
                 min_decryption_version=versions[0] if versions else 0,
                 secrets_by_version=_secrets_by_key_version(db, scope),
+                wrapped_by_previous_master_key=self._on_previous_master(db, scope),
             )
 
     def scopes(self) -> list[str]:
@@ -289,9 +327,21 @@ def _wrap_kek(master: bytes, scope: str, version: int) -> bytes:
     return envelope.seal(master, envelope.new_key(), f"kek:{scope}:{version}")
 
 
+def _kek_context(row: SecretKey) -> str:
+    return f"kek:{row.scope}:{row.version}"
+
+
 def _unwrap_kek(master: bytes, row: SecretKey) -> bytes:
     what = f"key version {row.version} of {row.scope}"
-    return envelope.open_sealed(master, row.wrapped_key, f"kek:{row.scope}:{row.version}", what)
+    return envelope.open_sealed(master, row.wrapped_key, _kek_context(row), what)
+
+
+def _opens(master: bytes, row: SecretKey) -> bool:
+    try:
+        _unwrap_kek(master, row)
+    except SecretIntegrityError:
+        return False
+    return True
 
 
 def _dek_context(scope: str, path: str, version: int) -> str:

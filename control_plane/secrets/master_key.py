@@ -52,6 +52,17 @@ def load_master_key(settings: Settings) -> bytes:
         raise SecretStoreUnavailableError(f"cannot read the local keystore's master key: {error}") from None
 
 
+def load_previous_master_keys(settings: Settings) -> list[bytes]:
+    """The keys being rotated out (or in): they may still open key-encryption keys, but wrap nothing new."""
+    try:
+        return [
+            decode_master_key(key.get_secret_value(), f"AURALINK_SECRET_PREVIOUS_MASTER_KEYS[{i}]")
+            for i, key in enumerate(settings.secret_previous_master_keys)
+        ]
+    except ValueError as error:
+        raise SecretStoreUnavailableError(f"the local keystore's master key is unusable: {error}") from None
+
+
 def _generate(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:

@@ -14,6 +14,8 @@ class KeyVersions(Output):
     min_decryption_version: int
     secrets_by_version: dict[int, int]
     """How many stored secret versions each key version wraps (the local keystore)."""
+    wrapped_by_previous_master_key: int
+    """Key versions a master key being rotated out still wraps (the local keystore); 0 = safe to drop it."""
 
 
 class Rotated(Output):

@@ -19,6 +19,7 @@ def key_versions(store: SecretStore, organization_id: int) -> KeyVersions:
         versions=status.versions,
         min_decryption_version=status.min_decryption_version,
         secrets_by_version=status.secrets_by_version,
+        wrapped_by_previous_master_key=status.wrapped_by_previous_master_key,
     )
 
 

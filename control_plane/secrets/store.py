@@ -20,6 +20,8 @@ class KeyStatus:
     min_decryption_version: int
     secrets_by_version: dict[int, int] = field(default_factory=dict)
     """Stored secret versions wrapped by each key version (the local keystore only; Vault's KV is its own)."""
+    wrapped_by_previous_master_key: int = 0
+    """Key versions still wrapped by a master key being rotated out (the local keystore only): 0 = done."""
 
 
 class SecretStore(Protocol):

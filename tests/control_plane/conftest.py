@@ -36,7 +36,7 @@ class Backend:
     data_dir: Path
 
 
-def _create_postgres_database(suffix: str = "") -> str:
+def create_postgres_database(suffix: str = "") -> str:
     name = f"auralink_test_{RUN_ID}{suffix}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -48,7 +48,7 @@ def _url_with_database(name: str) -> str:
     return f"{base}/{name}"
 
 
-def _drop_postgres_database(name: str) -> None:
+def drop_postgres_database(name: str) -> None:
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -68,12 +68,12 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         upgrade(f"sqlite:///{data_dir / 'control_plane.db'}")
         yield found
         return
-    url = _create_postgres_database()
+    url = create_postgres_database()
     try:
         upgrade(url.replace("postgresql://", "postgresql+psycopg://", 1))
         yield Backend("postgresql", url, REDIS_URL, data_dir)
     finally:
-        _drop_postgres_database(url.rpartition("/")[2])
+        drop_postgres_database(url.rpartition("/")[2])
         _forget_redis_keys()
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DatabaseError
 
 from control_plane.db.migrate import downgrade, upgrade
 from control_plane.db.tables import metadata
-from tests.control_plane.conftest import Backend, _create_postgres_database, _drop_postgres_database
+from tests.control_plane.conftest import Backend, create_postgres_database, drop_postgres_database
 
 
 @pytest.fixture
@@ -22,9 +22,9 @@ def empty_database(backend: Backend) -> Iterator[str]:
         yield f"sqlite:///{backend.data_dir / 'migrations.db'}"
         (backend.data_dir / "migrations.db").unlink(missing_ok=True)
         return
-    url = _create_postgres_database(suffix="_migrations")
+    url = create_postgres_database(suffix="_migrations")
     yield url.replace("postgresql://", "postgresql+psycopg://", 1)
-    _drop_postgres_database(url.rpartition("/")[2])
+    drop_postgres_database(url.rpartition("/")[2])
 
 
 def test_upgrade_matches_the_models_and_downgrade_removes_everything(empty_database: str) -> None:

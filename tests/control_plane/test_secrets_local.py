@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -18,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from auralink.settings import Settings
 from control_plane.db.engine import database_url, make_engine
+from control_plane.db.migrate import upgrade
 from control_plane.secrets.errors import (
     SecretIntegrityError,
     SecretNotFoundError,
@@ -27,7 +29,7 @@ from control_plane.secrets.errors import (
 from control_plane.secrets.local import LocalKeystore
 from control_plane.secrets.master_key import key_file
 from control_plane.secrets.models import SecretVersion
-from tests.control_plane.conftest import Backend
+from tests.control_plane.conftest import Backend, create_postgres_database, drop_postgres_database
 from tests.control_plane.secrets_support import places_holding
 
 
@@ -195,3 +197,54 @@ def test_a_named_key_file_that_is_missing_is_not_generated(settings: Settings, e
     with pytest.raises(SecretStoreUnavailableError, match=r"master key file .* does not exist"):
         keystore.check()
     assert not missing.exists()
+
+
+@pytest.fixture
+def own_database(backend: Backend, tmp_path: Path) -> Iterator[Settings]:
+    """Settings naming a keystore database of this test's own (a master-key rotation re-wraps the sentinel that
+    every other test's keystore opens)."""
+    if backend.name == "sqlite":
+        upgrade(f"sqlite:///{tmp_path / 'control_plane.db'}")
+        yield Settings(data_dir=tmp_path)
+        return
+    url = create_postgres_database(f"_master_{uuid.uuid4().hex[:6]}")
+    try:
+        upgrade(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        yield Settings(data_dir=tmp_path, database_url=url)
+    finally:
+        drop_postgres_database(url.rpartition("/")[2])
+
+
+def test_the_master_key_rotates_without_downtime(own_database: Settings) -> None:
+    old, new = (base64.b64encode(os.urandom(32)).decode() for _ in range(2))
+    engine = make_engine(database_url(own_database))
+
+    def replica(current: str, *previous: str) -> LocalKeystore:
+        keys = {
+            "secret_master_key": SecretStr(current),
+            "secret_previous_master_keys": [SecretStr(p) for p in previous],
+        }
+        keystore = LocalKeystore(own_database.model_copy(update=keys), engine)
+        keystore.check()
+        return keystore
+
+    try:
+        scope = a_scope()
+        replica(old).put(scope, "openai", "sk-stored-before-the-rotation")
+        assert replica(old, new).get(scope, "openai") == "sk-stored-before-the-rotation"  # 1: replicas learn it
+        rotating = replica(new, old)  # 2: the new key is current; the old one still opens what it wraps
+        rotating.put(scope, "deepgram", "dg-stored-during-the-rotation")
+        assert rotating.key_status(scope).wrapped_by_previous_master_key == 1
+        assert rotating.rewrap(scope) == 0  # no data key moves: only the KEKs are re-wrapped
+        assert rotating.key_status(scope).wrapped_by_previous_master_key == 0
+        after = replica(new)  # 3: the old key is dropped
+        assert [after.get(scope, name) for name in ("openai", "deepgram")] == [
+            "sk-stored-before-the-rotation",
+            "dg-stored-during-the-rotation",
+        ]
+        with pytest.raises(SecretStoreUnavailableError, match="does not open this keystore"):
+            replica(old)
+        with pytest.raises(SecretStoreUnavailableError, match=r"nor do the 1 previous master keys"):
+            replica(base64.b64encode(os.urandom(32)).decode(), old)
+    finally:
+        engine.dispose()
