@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -44,6 +45,9 @@ class RealtimeStore(Protocol):
     def left(self, organization_id: int, room: str, identity: str) -> None: ...
     def sample(self, organization_id: int, room: str, identity: str, mos: float, frames_per_second: float) -> None: ...
     def snapshot(self, organization_id: int) -> RealtimeSnapshot: ...
+    def forget(self, identities: Collection[str]) -> int:
+        """Drop every live participant with one of these identities, in any organisation (an erasure)."""
+        ...
 
 
 def summarise(rooms: set[str], participants: dict[str, LiveParticipant], backend: str) -> RealtimeSnapshot:
@@ -69,6 +73,10 @@ def _text(value: bytes | str) -> str:
 
 def _key(room: str, identity: str) -> str:
     return f"{room}\x1f{identity}"
+
+
+def _identity(key: str) -> str:
+    return key.rpartition("\x1f")[2]
 
 
 class MemoryRealtimeStore:
@@ -108,6 +116,15 @@ class MemoryRealtimeStore:
             rooms = set(self._rooms.get(organization_id, set()))
             participants = dict(self._participants.get(organization_id, {}))
         return summarise(rooms, participants, self.backend)
+
+    def forget(self, identities: Collection[str]) -> int:
+        forgotten = 0
+        with self._lock:
+            for live in self._participants.values():
+                for key in [k for k in live if _identity(k) in identities]:
+                    del live[key]
+                    forgotten += 1
+        return forgotten
 
 
 class RedisRealtimeStore:
@@ -157,3 +174,11 @@ class RedisRealtimeStore:
             mos, fps, seen = json.loads(raw)
             participants[_text(key)] = LiveParticipant(mos, fps, seen)
         return summarise(rooms, participants, self.backend)
+
+    def forget(self, identities: Collection[str]) -> int:
+        forgotten = 0
+        for name in self.client.scan_iter(f"{self.prefix}realtime:*:participants"):
+            keys = [k for k in self.client.hkeys(name) if _identity(_text(k)) in identities]
+            if keys:
+                forgotten += int(self.client.hdel(name, *keys))
+        return forgotten

@@ -20,6 +20,7 @@ from control_plane.audit.service import record
 from control_plane.compliance import erasure, exports, retention, sealed_files
 from control_plane.compliance.models import ComplianceRequest, RequestKind, RequestStatus
 from control_plane.compliance.pseudonyms import Pseudonymizer, pseudonym_secret
+from control_plane.compliance.subjects import subject_of
 from control_plane.context import AuditContext
 from control_plane.db.types import utcnow
 from control_plane.secrets.errors import SecretStoreError
@@ -64,6 +65,7 @@ def run_request(state: AppState, request_id: int) -> str:
 
 
 def _carry_out(db: Session, state: AppState, request: ComplianceRequest) -> None:
+    identities: frozenset[str] = frozenset()
     if request.kind == RequestKind.EXPORT:
         content = exports.render(request, tables := exports.collect(db, request))
         db.commit()  # ends this read: the local keystore may write its first key through a connection of its own
@@ -74,6 +76,7 @@ def _carry_out(db: Session, state: AppState, request: ComplianceRequest) -> None
         request.summary = {name: len(rows) for name, rows in tables.items() if rows}
         request.expires_at = utcnow() + dt.timedelta(days=state.settings.compliance_export_ttl_days)
     else:
+        identities = subject_of(db, request).strings()
         pseudonyms = Pseudonymizer(pseudonym_secret(state.settings))
         request.summary = erasure.erase(db, request, pseudonyms)
     request.status, request.finished_at = RequestStatus.COMPLETED, utcnow()
@@ -81,6 +84,8 @@ def _carry_out(db: Session, state: AppState, request: ComplianceRequest) -> None
     after = {"id": request.id, "kind": request.kind, "status": request.status, "summary": request.summary}
     record(db, JOB_CONTEXT, request.organization_id, f"compliance.{request.kind}.complete", request, after=after)
     db.commit()
+    if identities:
+        state.realtime.forget(identities)  # live metrics too (Redis or in process), once the erasure is committed
 
 
 def _fail(db: Session, request_id: int, message: str) -> None:

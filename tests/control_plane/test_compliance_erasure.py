@@ -38,6 +38,9 @@ def test_after_an_erasure_no_table_names_the_person_and_aggregates_are_unchanged
     assert export_file.exists()
     before = figures(acme)
     assert before["participants"] >= 4
+    live = app_state(app.state).realtime  # in process on SQLite, Redis on PostgreSQL
+    for who in (zelda.account.email, zelda.identity, "someone-else"):
+        live.sample(acme.organization_id, zelda.room, who, 4.2, 0.0)
 
     erased = acme.client.post(
         "/compliance/erasures", json={"user_id": zelda.account.user_id, "participant_identities": [zelda.identity]}
@@ -58,6 +61,7 @@ def test_after_an_erasure_no_table_names_the_person_and_aggregates_are_unchanged
     }
     assert [v for t, c, v in text_values(app) if (t, c) in identity_columns and v in {user_id, f"user-{user_id}"}] == []
     assert figures(acme) == before
+    assert live.snapshot(acme.organization_id).participants == 1  # only someone else is still live
     assert not export_file.exists()
     pseudonyms = {v for t, c, v in text_values(app) if (t, c) == ("call_participant", "identity") and is_pseudonym(v)}
     assert len(pseudonyms) >= 3  # one per identity: distinct counts are kept
