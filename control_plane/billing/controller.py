@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import anyio.to_thread
 import litestar
@@ -14,7 +14,7 @@ from control_plane.auth.guards import requires
 from control_plane.auth.permissions import Permission
 from control_plane.billing import invoices, overage, service, webhooks
 from control_plane.billing.faults import BillingNotConfigured, http_error, stripe_call
-from control_plane.billing.metering import Period, usage
+from control_plane.billing.metering import Period, records, usage
 from control_plane.billing.models import Invoice
 from control_plane.billing.plans import CATALOGUE, CURRENCY, OVERAGE_CENTS, Metric, PlanName, PlanTerms
 from control_plane.billing.schemas import (
@@ -27,6 +27,7 @@ from control_plane.billing.schemas import (
     SubscriptionChange,
     SubscriptionCreate,
     SubscriptionRead,
+    UsageRecordRead,
     UsageSummary,
     WebhookAck,
 )
@@ -39,6 +40,10 @@ from control_plane.tenancy import owned
 
 PeriodParam = Annotated[
     str | None, QueryParameter(max_length=20, description="month as YYYY-MM (UTC); default: the current one")
+]
+MetricParam = Annotated[
+    Literal["call_seconds", "stt_audio_seconds", "translation_characters", "aic_bytes_saved"] | None,
+    QueryParameter(description="one usage metric; default: all"),
 ]
 AtPeriodEnd = Annotated[bool, QueryParameter(description="keep the paid plan until its period ends")]
 READ = requires(Permission.READ)
@@ -118,6 +123,20 @@ class BillingController(Controller):
             charges=[ChargeLine.model_validate(c) for c in recorded] if recorded else lines,
             closed=bool(recorded),
         )
+
+    @get("/usage/records", guards=READ, summary="The usage events a period's summary adds up, oldest first")
+    def usage_records(
+        self,
+        db: Db,
+        tenant: CurrentTenant,
+        period: PeriodParam = None,
+        metric: MetricParam = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> list[UsageRecordRead]:
+        month = Period.parse(period) if period else Period.containing(utcnow())
+        found = records(db, tenant.organization_id, month, metric, limit, offset)
+        return [UsageRecordRead.model_validate(r) for r in found]
 
     @get("/charges", guards=READ, summary="Overage charges recorded at period close, with their Stripe state")
     def charges(self, db: Db, tenant: CurrentTenant, period: PeriodParam = None) -> list[OverageChargeRead]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from litestar.exceptions import ValidationException
@@ -112,6 +113,21 @@ def usage(db: Session, organization_id: int, period: Period) -> Usage:
         aic_bytes_saved=totals.get("aic_bytes_saved", 0.0),
         ai_calls=ai_calls,
     )
+
+
+def records(
+    db: Session, organization_id: int, period: Period, metric: str | None, limit: int, offset: int
+) -> Sequence[UsageRecord]:
+    """The stored usage events of ``period`` (one ``metric``, or all), oldest first: what the summary adds up."""
+    usage_event = columns(UsageRecord)
+    query = select(UsageRecord).where(
+        usage_event.organization_id == organization_id,
+        usage_event.at >= period.start.timestamp(),
+        usage_event.at < period.end.timestamp(),
+    )
+    if metric is not None:
+        query = query.where(usage_event.metric == metric)
+    return db.scalars(query.order_by(usage_event.at, usage_event.id).offset(offset).limit(limit)).all()
 
 
 def organizations_with_usage(db: Session, period: Period) -> list[int]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_validator
 
 from control_plane.schemas import Input, Output
 
@@ -74,6 +74,25 @@ class UsageSummary(Output):
     charges: list[ChargeLine]
     closed: bool
     """Whether the period was closed (its charges are then the ones recorded at close)."""
+
+
+class UsageRecordRead(Output):
+    """One usage event as an engine reported it (stored once, by its idempotency key)."""
+
+    id: int
+    idempotency_key: str
+    metric: str
+    quantity: float
+    call_id: int | None
+    participant: str | None
+    feature: str
+    provider: str
+    at: dt.datetime
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _from_unix_seconds(cls, value: object) -> object:
+        return dt.datetime.fromtimestamp(value, dt.UTC) if isinstance(value, int | float) else value
 
 
 class OverageChargeRead(Output):

@@ -168,3 +168,22 @@ def test_the_billing_job_closes_last_month_retries_pending_and_syncs_invoices(
     assert states == {"call_minutes": "pushed", "ai_calls": "nothing_due"}
     assert list(_items_in_stripe(stripe_client, customer).values()) == [[100]]
     assert len(acme.client.get("/billing/invoices").json()) == 1  # the first pro invoice, synced by the job
+
+
+def test_the_usage_records_behind_a_summary_are_listed_by_metric(app: Litestar) -> None:
+    acme = owner(app)
+    _use(app, acme, minutes=90, ai_sessions=4)
+    path, month = "/billing/usage/records", str(LAST_MONTH)
+    translated = acme.client.get(path, params={"period": month, "metric": "translation_characters"}).json()
+    assert [(r["quantity"], r["participant"], r["feature"]) for r in translated] == [(500, "p0", "translate")] * 2
+    assert translated[0]["at"] < translated[1]["at"] and translated[0]["at"].startswith(month)
+    every = acme.client.get(path, params={"period": month, "limit": 1000}).json()
+    assert len(every) == 3 + 2 + 2 + 1 + 1  # the event at the period's very end belongs to the next one
+    assert len({r["idempotency_key"] for r in every}) == len(every)  # the replay stored nothing twice
+    summary = acme.client.get("/billing/usage", params={"period": month}).json()
+    call_seconds = sum(r["quantity"] for r in every if r["metric"] == "call_seconds")
+    assert summary["call_minutes"] == pytest.approx(call_seconds / 60)
+    assert len(acme.client.get(path, params={"period": month, "limit": 2, "offset": 8}).json()) == 1
+    unknown = acme.client.get(path, params={"metric": "cpu_seconds"})
+    assert unknown.status_code == 400 and "metric" in unknown.text
+    assert owner(app).client.get(path, params={"period": month}).json() == []  # another organisation's are not
