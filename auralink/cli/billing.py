@@ -79,7 +79,10 @@ def close_period(settings: Settings, period: str) -> None:
     gateway = gateway_for(settings)
     failed = 0
     with _session(settings) as db:
-        for organization_id in organizations_with_usage(db, month):
+        organizations = organizations_with_usage(db, month)
+        if not organizations:
+            click.echo(f"no organisation used anything in {month}: nothing to close")
+        for organization_id in organizations:
             try:
                 charges, errors = close(db, SYSTEM, gateway, organization_id, month)
             except ValidationException as error:

@@ -212,3 +212,4 @@ def test_an_operator_agrees_custom_terms_then_the_organisation_subscribes_and_is
         == 1
     )
     assert "YYYY-MM" in _operator(billing_settings, "close-period", "soon").output
+    assert "nothing to close" in _operator(billing_settings, "close-period", "2001-01").output
