@@ -20,7 +20,7 @@ from control_plane.compliance.models import ComplianceRequest
 from control_plane.compliance.personal_data import REGISTRY, Identifies, OnErasure, PersonalTable, Treatment
 from control_plane.compliance.pseudonyms import ERASED_EMAIL_DOMAIN, Pseudonymizer
 from control_plane.compliance.redaction import account_pseudonym, json_mentions, redact_json, redact_text
-from control_plane.compliance.subjects import Subject, subject_of
+from control_plane.compliance.subjects import Subject
 from control_plane.db.tables import metadata
 from control_plane.users.models import User
 
@@ -28,14 +28,13 @@ ERASED_PASSWORD = "!erased"
 """Not a hash any password verifies against."""
 
 
-def erase(db: Session, request: ComplianceRequest, pseudonyms: Pseudonymizer) -> dict[str, int]:
-    """Carry out an erasure request (without committing); returns rows changed per table."""
-    subject = subject_of(db, request)
+def erase(db: Session, request: ComplianceRequest, subject: Subject, pseudonyms: Pseudonymizer) -> dict[str, int]:
+    """Carry out an erasure request about ``subject`` (without committing); returns rows changed per table."""
+    orgs = memberships_of(db, subject.user_id) if subject.user_id is not None else []
     everywhere = request.organization_id is None or (
-        subject.user_id is not None and set(memberships_of(db, subject.user_id)) <= {request.organization_id}
+        subject.user_id is not None and set(orgs) <= {request.organization_id}
     )
     scope = None if everywhere else request.organization_id
-    orgs = memberships_of(db, subject.user_id) if subject.user_id is not None else []
     check_erasable(db, orgs if scope is None else [scope], subject.user_id)
     if request.organization_id is not None:
         check_erasable(db, [request.organization_id], None)

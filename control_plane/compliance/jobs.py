@@ -76,9 +76,10 @@ def _carry_out(db: Session, state: AppState, request: ComplianceRequest) -> None
         request.summary = {name: len(rows) for name, rows in tables.items() if rows}
         request.expires_at = utcnow() + dt.timedelta(days=state.settings.compliance_export_ttl_days)
     else:
-        identities = subject_of(db, request).strings()
+        subject = subject_of(db, request)
+        identities = subject.strings()
         pseudonyms = Pseudonymizer(pseudonym_secret(state.settings))
-        request.summary = erasure.erase(db, request, pseudonyms)
+        request.summary = erasure.erase(db, request, subject, pseudonyms)
     request.status, request.finished_at = RequestStatus.COMPLETED, utcnow()
     db.add(request)
     after = {"id": request.id, "kind": request.kind, "status": request.status, "summary": request.summary}
