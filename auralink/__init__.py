@@ -1,13 +1,11 @@
-"""AuraLink's process shell: the ``auralink`` command line and process-wide settings.
+"""AuraLink's process shell: the ``auralink`` command line, composing the services it launches.
 
-The product lives in the top-level packages ``engine`` (graph runtime),
-``pipeline`` (stages and pipeline files), ``kernels``, ``control_plane``,
-``ui``, ``protos`` and ``benchmarks``; this package only wires them together.
+The product lives in the top-level packages ``engine`` (graph runtime), ``pipeline``
+(stages and pipeline files), ``kernels``, ``control_plane``, ``ui``, ``protos`` and
+``benchmarks``; each service's settings live in ``settings`` and the telemetry contract in
+``telemetry``. Nothing in those imports this package: it only wires them together.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from settings import package_version
 
-try:
-    __version__ = version("auralink")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+source"
+__version__ = package_version()

@@ -7,8 +7,6 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from auralink.join_secret import join_token_secret
-from auralink.settings import Settings, SettingsError
 from engine.telemetry import (
     CallEvent,
     FanOutReporter,
@@ -19,6 +17,7 @@ from engine.telemetry import (
 )
 from pipeline.calls.server import CallServer, CallServerOptions
 from pipeline.webrtc.ice import IceConfigError, IcePolicy, apply_host_addresses
+from settings import Settings, SettingsError, join_token_secret
 
 if TYPE_CHECKING:
     from litestar import Litestar

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from auralink.settings import Settings
+from settings import Settings
 
 if TYPE_CHECKING:
     from pipeline.speech.ws import SpeechServiceConfig

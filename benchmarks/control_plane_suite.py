@@ -31,7 +31,6 @@ import psycopg
 import uvicorn
 from sqlalchemy import event
 
-from auralink.settings import Settings
 from benchmarks.control_plane_data import load
 from benchmarks.core import BenchOptions, Figure, SuiteResult, register_suite, stamp
 from control_plane.app import create_app
@@ -42,6 +41,7 @@ from engine.telemetry_grpc import GrpcTelemetryReporter
 from engine.telemetry_wire import to_proto
 from protos.gen import telemetry_pb2 as pb
 from protos.gen import telemetry_pb2_grpc as pb_grpc
+from settings import Settings
 
 ADMIN_URL = os.environ.get("AURALINK_BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 P99_TARGET_MS = 100.0

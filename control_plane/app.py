@@ -9,8 +9,6 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.pydantic import PydanticPlugin
 
-from auralink import __version__
-from auralink.settings import Settings
 from control_plane.agents.controller import AgentController
 from control_plane.analytics.controller import AnalyticsController, ReportController
 from control_plane.api_keys.controller import ApiKeyController
@@ -29,6 +27,7 @@ from control_plane.provider_keys.controller import ProviderKeyController
 from control_plane.secrets.controller import SecretKeyController
 from control_plane.secrets.plugin import SecretsPlugin, rewrap_job
 from control_plane.users.controller import UserController
+from settings import ControlPlaneSettings, package_version
 
 
 class MetricsController(PrometheusController):
@@ -36,7 +35,7 @@ class MetricsController(PrometheusController):
     include_in_schema = False
 
 
-def create_app(settings: Settings, *, migrate: bool = True) -> Litestar:
+def create_app(settings: ControlPlaneSettings, *, migrate: bool = True) -> Litestar:
     """The app for ``settings``; ``migrate`` brings the database to the latest schema first."""
     if migrate:
         upgrade(database_url(settings))
@@ -71,7 +70,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Litestar:
         middleware=[prometheus.middleware],
         openapi_config=OpenAPIConfig(
             title="AuraLink control plane",
-            version=__version__,
+            version=package_version(),
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
             components=Components(

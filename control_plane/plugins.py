@@ -17,7 +17,6 @@ from litestar.plugins import InitPluginProtocol
 from litestar.types import ControllerRouterHandler
 from sqlalchemy.exc import SQLAlchemyError
 
-from auralink.settings import Settings
 from control_plane.analytics.insights import refresh_all
 from control_plane.analytics.realtime import MemoryRealtimeStore, RealtimeStore, RedisRealtimeStore
 from control_plane.auth.middleware import AuthMiddleware
@@ -29,6 +28,7 @@ from control_plane.secrets.store import build_store
 from control_plane.state import AppState, app_state
 from control_plane.stores import Counters, MemoryCounters, RateLimiter, RedisCounters
 from control_plane.telemetry.grpc_server import TelemetryServer
+from settings import ControlPlaneSettings
 
 log = structlog.get_logger(__name__)
 
@@ -36,7 +36,7 @@ log = structlog.get_logger(__name__)
 class CorePlugin(InitPluginProtocol):
     """Shared state, the ``db`` and ``tenant`` dependencies, request ids, authentication, error mapping."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: ControlPlaneSettings) -> None:
         self.settings = settings
 
     def build_state(self) -> AppState:
@@ -86,7 +86,7 @@ class DomainPlugin(InitPluginProtocol):
 class TelemetryPlugin(InitPluginProtocol):
     """Runs the gRPC telemetry service for as long as the app runs (when ``telemetry_port`` is set)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: ControlPlaneSettings) -> None:
         self.settings = settings
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
@@ -149,7 +149,7 @@ class PeriodicJobPlugin(InitPluginProtocol):
         return app_config
 
 
-def insights_job(settings: Settings) -> PeriodicJobPlugin:
+def insights_job(settings: ControlPlaneSettings) -> PeriodicJobPlugin:
     """The cost-insights job, every ``insights_interval_s``."""
     return PeriodicJobPlugin("insights", settings.insights_interval_s, _refresh_insights)
 

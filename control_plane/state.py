@@ -10,15 +10,15 @@ from litestar.datastructures import State
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from auralink.settings import Settings
 from control_plane.analytics.realtime import RealtimeStore
 from control_plane.secrets.store import SecretStore
 from control_plane.stores import RateLimiter
+from settings import ControlPlaneSettings
 
 
 @dataclass
 class AppState:
-    settings: Settings
+    settings: ControlPlaneSettings
     engine: Engine
     limiter: RateLimiter
     realtime: RealtimeStore

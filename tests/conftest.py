@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,10 @@ from engine.frames import AudioFrame, now_ns
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "pipeline" / "examples"
 SPEECH_SAMPLE = REPO / "pipeline" / "samples" / "speech_en_16k.flac"
+
+# The default data directory is the user's (platformdirs, XDG_DATA_HOME on Linux): the suite and the
+# commands it starts keep theirs in a scratch directory, never in the home of whoever runs the tests.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="auralink-tests-xdg-")
 
 
 def audio_frame(index: int, samples: int = 320, rate: int = 16000, channels: int = 1) -> AudioFrame:

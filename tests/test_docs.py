@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from auralink.settings import Settings
+from settings import Settings
 from tests.conftest import REPO
 
 

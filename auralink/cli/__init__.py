@@ -22,9 +22,9 @@ from auralink.cli.serve_speech import serve_speech  # noqa: F401 - registers `se
 from auralink.cli.token import token
 from auralink.cli.transcribe import transcribe
 from auralink.logs import configure_logging
-from auralink.settings import SettingsError, load_settings
 from engine.executors import configure_executor
 from pipeline.speech.models import configure_models_dir
+from settings import SettingsError, load_settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from auralink.settings import Settings
+from settings import Settings
 
 if TYPE_CHECKING:
     from sqlmodel import Session

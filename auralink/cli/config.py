@@ -6,14 +6,21 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from auralink.settings import Settings
+from settings import Settings
 
 
 @click.command()
 @click.pass_obj
 def config(settings: Settings) -> None:
-    """Show every setting, its value and its environment variable."""
+    """Show where AuraLink keeps its data, then every setting, its value and its environment variable."""
+    console = Console()
+    console.print(
+        f"data directory: {settings.data_dir.resolve()} (join-token secret, SQLite database, keystore, models);"
+        " every command run with these settings uses it, whatever the working directory",
+        soft_wrap=True,
+        highlight=False,
+    )
     table = Table("setting", "value", "variable", "meaning")
     for name, field in Settings.model_fields.items():
         table.add_row(name, repr(getattr(settings, name)), f"AURALINK_{name.upper()}", field.description or "")
-    Console().print(table)
+    console.print(table)

@@ -6,8 +6,8 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from auralink.settings import Settings
 from pipeline.speech.models import ModelError, catalogue, resolve_model, verify_model
+from settings import Settings
 
 
 @click.group()

@@ -14,11 +14,11 @@ from prometheus_client import CollectorRegistry, start_http_server
 from rich.console import Console
 
 from auralink.cli.live_view import LiveView
-from auralink.settings import Settings
 from engine.metrics import GraphMetricsCollector
 from engine.runner import GraphRunner, GraphState, RunResult
 from pipeline.config import ConfigError, Pipeline, load_pipeline
 from pipeline.config.schema import pipeline_json_schema
+from settings import Settings
 
 
 @click.command()

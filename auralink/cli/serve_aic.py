@@ -7,7 +7,7 @@ import asyncio
 import click
 
 from auralink.cli.serve import serve
-from auralink.settings import Settings
+from settings import Settings
 
 
 @serve.command("aic")

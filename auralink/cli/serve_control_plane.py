@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from auralink.cli.serve import serve
-from auralink.settings import Settings
+from settings import Settings
 
 
 @serve.command("control-plane")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from auralink.cli.serve import serve
-from auralink.settings import Settings, SettingsError
+from settings import Settings, SettingsError
 
 
 @serve.command("engine")

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import click
 
 from auralink.cli.serve import serve
-from auralink.settings import Settings
 from auralink.speech import speech_config
+from settings import Settings
 
 if TYPE_CHECKING:
     from litestar import Litestar

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from auralink.settings import Settings, SettingsError
+from settings import Settings, SettingsError
 
 GRANTS = ("publish", "subscribe", "data", "agent")
 """The values of :class:`pipeline.calls.tokens.Grant` (a test keeps them equal)."""
@@ -27,8 +27,8 @@ MAX_TTL_S = 24 * 3600
 def token(settings: Settings, room: str, identity: str, grants: tuple[str, ...], ttl: float) -> None:
     """Print a signed join token (send it as 'Authorization: Bearer TOKEN')."""
     # PyJWT and its crypto back end are imported only when a token is minted, not for every `auralink` command
-    from auralink.join_secret import join_token_secret
     from pipeline.calls.tokens import Grant, TokenError, mint_join_token
+    from settings import join_token_secret
 
     try:
         secret = join_token_secret(settings)

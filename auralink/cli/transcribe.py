@@ -14,7 +14,6 @@ from typing import ClassVar
 import click
 
 from auralink.cli.models import prepare_model
-from auralink.settings import Settings
 from engine.caps import ANY_TEXT, Caps
 from engine.frames import Frame, TextFrame, TextRole, frame_to_json
 from engine.graph import Graph, GraphError, LinkSpec, StageSpec
@@ -27,6 +26,7 @@ from pipeline.speech.stt_stage import SpeechToText, SttSettings
 from pipeline.speech.translate_stage import Translate, TranslateSettings
 from pipeline.speech.whisper import load_whisper
 from pipeline.stages.resample import Resample, ResampleSettings
+from settings import Settings
 
 
 class CaptionPrinter(Stage[StageSettings]):

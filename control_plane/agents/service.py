@@ -8,8 +8,6 @@ from pathlib import Path
 from litestar.exceptions import ClientException, ServiceUnavailableException
 from sqlmodel import Session, col, func, select
 
-from auralink.join_secret import join_token_secret
-from auralink.settings import Settings, SettingsError
 from control_plane.agents.engine_client import EngineUnavailableError, send_agent
 from control_plane.agents.models import Agent
 from control_plane.agents.schemas import AgentCreate, AgentJoin, AgentJoined, AgentUpdate
@@ -20,6 +18,7 @@ from control_plane.organizations.service import ConflictException
 from control_plane.organizations.service import get as get_organization
 from control_plane.tenancy import owned
 from pipeline.config import ConfigError, load_pipeline_text
+from settings import ControlPlaneSettings, SettingsError, join_token_secret
 
 
 class InvalidPipelineException(ClientException):
@@ -86,7 +85,7 @@ def remove(db: Session, tenant: Tenant, agent_id: int) -> None:
     db.commit()
 
 
-def join(db: Session, tenant: Tenant, agent_id: int, data: AgentJoin, settings: Settings) -> AgentJoined:
+def join(db: Session, tenant: Tenant, agent_id: int, data: AgentJoin, settings: ControlPlaneSettings) -> AgentJoined:
     agent = get(db, tenant, agent_id)
     try:
         secret = join_token_secret(settings)

@@ -6,13 +6,13 @@ import time
 
 import stripe
 
-from auralink.settings import Settings
 from control_plane.billing.faults import short
 from control_plane.billing.stripe_gateway import gateway_for
 from control_plane.health.schemas import Check
+from settings import ControlPlaneSettings
 
 
-def stripe_check(settings: Settings) -> Check:
+def stripe_check(settings: ControlPlaneSettings) -> Check:
     """``not configured`` without a key; else the account balance is read (failing → readiness 503)."""
     gateway = gateway_for(settings)
     if gateway is None:

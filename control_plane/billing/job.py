@@ -9,7 +9,6 @@ import stripe
 import structlog
 from sqlmodel import Session, col, select
 
-from auralink.settings import Settings
 from control_plane.billing import invoices, overage
 from control_plane.billing.metering import Period, organizations_with_usage
 from control_plane.billing.models import OverageCharge, Subscription
@@ -18,6 +17,7 @@ from control_plane.context import AuditContext
 from control_plane.db.types import utcnow
 from control_plane.plugins import PeriodicJobPlugin
 from control_plane.state import AppState
+from settings import ControlPlaneSettings
 
 log = structlog.get_logger(__name__)
 SYSTEM = AuditContext(
@@ -25,7 +25,7 @@ SYSTEM = AuditContext(
 )
 
 
-def billing_job(settings: Settings) -> PeriodicJobPlugin:
+def billing_job(settings: ControlPlaneSettings) -> PeriodicJobPlugin:
     """The billing job, every ``billing_interval_s``."""
     return PeriodicJobPlugin("billing", settings.billing_interval_s, run)
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import stripe
 
-from auralink.settings import Settings
 from control_plane.billing.plans import CURRENCY, STRIPE_PRODUCT_ID, PlanTerms
+from settings import ControlPlaneSettings
 
 ORGANIZATION_KEY = "auralink_organization_id"
 """Metadata key naming the organisation on every customer and subscription we create."""
@@ -162,7 +162,7 @@ class StripeGateway:
         return isinstance(self.client.v1.balance.retrieve(options=options).to_dict(), dict)
 
 
-def gateway_for(settings: Settings) -> StripeGateway | None:
+def gateway_for(settings: ControlPlaneSettings) -> StripeGateway | None:
     """The gateway for the configured Stripe account; ``None`` when ``stripe_api_key`` is unset."""
     if settings.stripe_api_key is None:
         return None

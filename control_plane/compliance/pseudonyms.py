@@ -13,7 +13,7 @@ import os
 import secrets
 from dataclasses import dataclass
 
-from auralink.settings import Settings, SettingsError
+from settings import ControlPlaneSettings, SettingsError
 
 SECRET_FILE = "compliance-pseudonym.secret"
 MIN_SECRET_BYTES = 32
@@ -21,7 +21,7 @@ PREFIX = "erased-"
 ERASED_EMAIL_DOMAIN = "erased.invalid"
 
 
-def pseudonym_secret(settings: Settings) -> bytes:
+def pseudonym_secret(settings: ControlPlaneSettings) -> bytes:
     """The configured key, else the one kept in ``data_dir`` (created on first use)."""
     if settings.compliance_pseudonym_secret is not None:
         secret = settings.compliance_pseudonym_secret.get_secret_value().encode()

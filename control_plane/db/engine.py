@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from auralink.settings import Settings
+from settings import ControlPlaneSettings
 
 SQLITE_FILE = "control_plane.db"
 
 
-def database_url(settings: Settings) -> str:
+def database_url(settings: ControlPlaneSettings) -> str:
     """The SQLAlchemy URL: ``database_url`` with psycopg as PostgreSQL's driver, else SQLite in ``data_dir``."""
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)

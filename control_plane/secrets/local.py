@@ -19,7 +19,6 @@ from sqlalchemy import Engine, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from auralink.settings import Settings
 from control_plane.db.types import utcnow
 from control_plane.secrets import envelope
 from control_plane.secrets.errors import (
@@ -31,6 +30,7 @@ from control_plane.secrets.errors import (
 from control_plane.secrets.master_key import load_master_key, load_previous_master_keys, master_key_source
 from control_plane.secrets.models import SecretKey, SecretVersion
 from control_plane.secrets.store import KeyStatus
+from settings import ControlPlaneSettings
 
 SENTINEL_SCOPE = "_keystore"
 """A KEK made on first use only to tell, at start, whether the master key is the one the keystore was made with."""
@@ -43,7 +43,7 @@ class LocalKeystore:
 
     backend = "local"
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: ControlPlaneSettings, engine: Engine) -> None:
         self._settings = settings
         self._engine = engine
         self._master: bytes | None = None

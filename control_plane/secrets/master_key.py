@@ -9,28 +9,28 @@ from pathlib import Path
 
 import structlog
 
-from auralink.settings import Settings
 from control_plane.secrets.envelope import decode_master_key, new_key
 from control_plane.secrets.errors import SecretStoreUnavailableError
+from settings import ControlPlaneSettings
 
 log = structlog.get_logger(__name__)
 
 KEY_FILE = Path("keystore") / "master.key"
 
 
-def key_file(settings: Settings) -> Path:
+def key_file(settings: ControlPlaneSettings) -> Path:
     """Where the master key is kept when the environment does not give it."""
     return settings.secret_master_key_file or settings.data_dir / KEY_FILE
 
 
-def master_key_source(settings: Settings) -> str:
+def master_key_source(settings: ControlPlaneSettings) -> str:
     """Where the key comes from, for messages."""
     if settings.secret_master_key is not None:
         return "AURALINK_SECRET_MASTER_KEY"
     return f"the key file {key_file(settings)}"
 
 
-def load_master_key(settings: Settings) -> bytes:
+def load_master_key(settings: ControlPlaneSettings) -> bytes:
     """The configured key, else the key file's (created with mode 600 on first use when it is the default).
 
     Raises:
@@ -52,7 +52,7 @@ def load_master_key(settings: Settings) -> bytes:
         raise SecretStoreUnavailableError(f"cannot read the local keystore's master key: {error}") from None
 
 
-def load_previous_master_keys(settings: Settings) -> list[bytes]:
+def load_previous_master_keys(settings: ControlPlaneSettings) -> list[bytes]:
     """The keys being rotated out (or in): they may still open key-encryption keys, but wrap nothing new."""
     try:
         return [

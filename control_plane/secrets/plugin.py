@@ -8,7 +8,6 @@ from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
 from litestar.types import ExceptionHandlersMap
 
-from auralink.settings import Settings
 from control_plane.context import AnyRequest
 from control_plane.plugins import PeriodicJobPlugin
 from control_plane.secrets.errors import (
@@ -19,6 +18,7 @@ from control_plane.secrets.errors import (
     SecretStoreUnavailableError,
 )
 from control_plane.state import AppState
+from settings import ControlPlaneSettings
 
 log = structlog.get_logger(__name__)
 
@@ -68,7 +68,7 @@ class SecretsPlugin(InitPluginProtocol):
         return app_config
 
 
-def rewrap_job(settings: Settings) -> PeriodicJobPlugin:
+def rewrap_job(settings: ControlPlaneSettings) -> PeriodicJobPlugin:
     """Every ``secret_rewrap_interval_s``: move every scope's stored secrets to its current key version."""
     return PeriodicJobPlugin("secrets_rewrap", settings.secret_rewrap_interval_s, rewrap_all)
 

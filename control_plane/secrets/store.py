@@ -7,7 +7,7 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
-from auralink.settings import Settings
+from settings import ControlPlaneSettings
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def organization_scope(organization_id: int) -> str:
     return f"org-{organization_id}"
 
 
-def build_store(settings: Settings, engine: Engine) -> SecretStore:
+def build_store(settings: ControlPlaneSettings, engine: Engine) -> SecretStore:
     """The backend ``secret_backend`` names (built without contacting anything: readiness does that)."""
     if settings.secret_backend == "vault":
         from control_plane.secrets.vault import VaultSecretStore

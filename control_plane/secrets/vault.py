@@ -17,7 +17,6 @@ import hvac
 import requests
 from hvac import exceptions as vault_errors
 
-from auralink.settings import Settings
 from control_plane.secrets.errors import (
     SecretIntegrityError,
     SecretNotFoundError,
@@ -26,6 +25,7 @@ from control_plane.secrets.errors import (
     SecretStoreUnavailableError,
 )
 from control_plane.secrets.store import KeyStatus
+from settings import ControlPlaneSettings
 
 T = TypeVar("T")
 
@@ -35,7 +35,7 @@ class VaultSecretStore:
 
     backend = "vault"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: ControlPlaneSettings) -> None:
         if not settings.vault_url:
             raise SecretStoreError("secret_backend is 'vault' but vault_url (AURALINK_VAULT_URL) is not set")
         token = settings.vault_token.get_secret_value() if settings.vault_token else None

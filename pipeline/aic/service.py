@@ -20,7 +20,6 @@ from typing import TypeVar
 
 import grpc
 
-from auralink import __version__
 from engine.executors import work_executor
 from kernels.dispatch import device_name
 from pipeline.aic import bitstream
@@ -42,6 +41,7 @@ from pipeline.aic.wire import (
 )
 from protos.gen import aic_compression_pb2 as pb
 from protos.gen import aic_compression_pb2_grpc as pb_grpc
+from settings import package_version
 
 MAX_STREAMS = 256
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -199,7 +199,7 @@ class AICService(pb_grpc.AICCompressionServiceServicer):
     ) -> pb.HealthCheckResponse:
         return pb.HealthCheckResponse(
             status=pb.HealthCheckResponse.SERVING_STATUS_SERVING,
-            version=__version__,
+            version=package_version(),
             bitstream_version=bitstream.VERSION,
             device=device_name(),
             active_streams=len(self.streams),

@@ -43,7 +43,7 @@ _server_ids = itertools.count(1)
 
 @dataclass(frozen=True)
 class CallServerOptions:
-    """How a call server behaves (built from :class:`auralink.settings.Settings` by the CLI)."""
+    """How a call server behaves (built from :class:`settings.EngineSettings` by the CLI)."""
 
     secret: str
     ice: IcePolicy = field(default_factory=IcePolicy)

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import jwt
 
+from settings.join_secret import MIN_SECRET_BYTES
+
 ALGORITHM = "HS256"
 MAX_TTL_S = 24 * 3600
-MIN_SECRET_BYTES = 32
 
 
 class Grant(enum.StrEnum):
@@ -87,7 +88,10 @@ def verify_join_token(secret: str, token: str, leeway_s: float = 5.0) -> JoinCla
     except jwt.ExpiredSignatureError:
         raise TokenError("join token expired") from None
     except jwt.InvalidSignatureError:
-        raise TokenError("join token signature is invalid") from None
+        raise TokenError(
+            "the join token was signed with a different secret than this server's: mint tokens with the same"
+            " join_token_secret (or the same data_dir; `auralink config` shows both)"
+        ) from None
     except jwt.MissingRequiredClaimError as error:
         raise TokenError(f"join token lacks the {error.claim!r} claim") from None
     except jwt.InvalidTokenError as error:

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from settings import default_data_dir
+
 WHISPER_FILES = ("model.bin", "config.json", "vocabulary.txt")
 """What a faster-whisper model directory must hold (``tokenizer.json`` is optional)."""
 SMALL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
@@ -26,7 +28,7 @@ BASE_SIZE = 145_217_532
 CHUNK = 4 << 20
 DEFAULT_MODEL = "tiny.en"
 
-_models_dir = Path(".auralink") / "models"
+_models_dir = default_data_dir() / "models"
 
 
 def configure_models_dir(path: Path) -> None:

@@ -2,9 +2,12 @@
 
 from pathlib import Path
 
+import pytest
+
 from auralink.cli.token import GRANTS, MAX_TTL_S
 from pipeline.calls.tokens import MAX_TTL_S as TOKENS_MAX_TTL_S
-from pipeline.calls.tokens import Grant, verify_join_token
+from pipeline.calls.tokens import Grant, TokenError, mint_join_token, verify_join_token
+from settings import join_token_secret, load_settings
 from tests.cli.helpers import invoke
 
 
@@ -34,3 +37,26 @@ def test_grant_choices_and_ttl_follow_the_token_module() -> None:
     assert set(GRANTS) == {grant.value for grant in Grant} and MAX_TTL_S == TOKENS_MAX_TTL_S
     bad = invoke("token", "--room", "r", "--identity", "a", "--ttl", "0")
     assert bad.exit_code == 2 and "0.0 is not in the range 1<=x<=86400" in bad.output
+
+
+def test_token_and_engine_run_from_different_directories_share_the_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("AURALINK_DATA_DIR", raising=False)
+    (tmp_path / "ops").mkdir()
+    (tmp_path / "srv").mkdir()
+    monkeypatch.chdir(tmp_path / "ops")
+    token = invoke("token", "--room", "standup", "--identity", "alice").stdout.strip()
+    monkeypatch.chdir(tmp_path / "srv")
+    engine_settings = load_settings()
+    assert engine_settings.data_dir == tmp_path / "xdg" / "auralink"
+    assert verify_join_token(join_token_secret(engine_settings), token).identity == "alice"
+    shown = invoke("config", env={"COLUMNS": "300"}).stdout
+    assert f"data directory: {tmp_path / 'xdg' / 'auralink'}" in shown
+
+
+def test_a_token_signed_with_another_secret_says_so() -> None:
+    token = mint_join_token("a" * 40, "standup", "alice")
+    with pytest.raises(TokenError, match="signed with a different secret than this server's"):
+        verify_join_token("b" * 40, token)

@@ -12,13 +12,13 @@ from litestar import Litestar
 from sqlalchemy import select
 from sqlmodel import Session
 
-from auralink.settings import Settings
 from control_plane.app import create_app
 from control_plane.compliance.models import ComplianceRequest
 from control_plane.compliance.personal_data import is_text
 from control_plane.db.tables import metadata
 from control_plane.state import app_state
 from engine.telemetry import CallEvent, QualitySample, TelemetryRecord, UsageEvent
+from settings import Settings
 from tests.control_plane.helpers import Account, feed, member
 
 NOW = time.time()

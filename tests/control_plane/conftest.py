@@ -16,10 +16,10 @@ from argon2 import profiles
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from auralink.settings import Settings
 from control_plane.app import create_app
 from control_plane.auth.passwords import use_parameters
 from control_plane.db.migrate import upgrade
+from settings import Settings
 
 POSTGRES_ADMIN_URL = os.environ.get("AURALINK_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("AURALINK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -12,8 +12,8 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine, LargeBinary, select
 
-from auralink.settings import Settings
 from control_plane.db.tables import metadata
+from settings import Settings
 from tests.control_plane.vault_api_server import VaultApiServer
 
 VAULT_TOKEN = f"test-token-{uuid.uuid4().hex}"

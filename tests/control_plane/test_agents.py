@@ -13,9 +13,9 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from pydantic import SecretStr
 
-from auralink.settings import Settings
 from control_plane.app import create_app
 from pipeline.calls.tokens import Grant, TokenError, verify_join_token
+from settings import Settings
 from tests.conftest import EXAMPLES
 from tests.control_plane.conftest import JOIN_SECRET
 from tests.control_plane.helpers import member, owner

@@ -11,9 +11,9 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from auralink.settings import Settings
 from control_plane.app import create_app
 from engine.telemetry import CallEvent, QualitySample, TelemetryRecord, UsageEvent
+from settings import Settings
 from tests.control_plane.helpers import Account, feed, member, owner
 
 DAY = 86400.0

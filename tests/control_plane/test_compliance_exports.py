@@ -15,11 +15,11 @@ from litestar import Litestar
 from sqlalchemy import update
 from sqlmodel import col
 
-from auralink.settings import Settings
 from control_plane.app import create_app
 from control_plane.compliance.jobs import compliance_job
 from control_plane.compliance.models import ComplianceRequest
 from control_plane.state import app_state
+from settings import Settings
 from tests.control_plane.compliance_helpers import Person, person_with_a_footprint, request_row
 from tests.control_plane.helpers import Account, member, owner
 from tests.control_plane.secrets_support import vault, vault_server, vault_settings, with_secret_backend

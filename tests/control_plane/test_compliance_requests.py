@@ -12,11 +12,11 @@ from litestar.testing import TestClient
 from sqlalchemy import update
 from sqlmodel import col
 
-from auralink.settings import Settings
 from control_plane.app import create_app
 from control_plane.compliance.jobs import compliance_job, run_request
 from control_plane.compliance.models import ComplianceRequest
 from control_plane.state import app_state
+from settings import Settings
 from tests.control_plane.compliance_helpers import without_background_runs
 from tests.control_plane.helpers import bearer, member, owner
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from auralink.settings import Settings
 from control_plane.app import create_app
+from settings import Settings
 
 
 def test_live_and_ready_report_each_dependency_with_its_latency(

@@ -18,13 +18,13 @@ from litestar.exceptions import NotFoundException
 from litestar.testing import TestClient
 from pydantic import SecretStr
 
-from auralink.settings import Settings
 from control_plane.app import create_app
 from control_plane.provider_keys import service
 from control_plane.provider_keys.masking import mask
 from control_plane.secrets.local import LocalKeystore
 from control_plane.secrets.plugin import rewrap_all
 from control_plane.state import app_state
+from settings import Settings
 from tests.control_plane.conftest import Backend
 from tests.control_plane.helpers import Account, member, owner
 from tests.control_plane.secrets_support import (

@@ -17,7 +17,6 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from auralink.settings import Settings
 from control_plane.db.engine import database_url, make_engine
 from control_plane.db.migrate import upgrade
 from control_plane.secrets.errors import (
@@ -29,6 +28,7 @@ from control_plane.secrets.errors import (
 from control_plane.secrets.local import LocalKeystore
 from control_plane.secrets.master_key import key_file
 from control_plane.secrets.models import SecretVersion
+from settings import Settings
 from tests.control_plane.conftest import Backend, create_postgres_database, drop_postgres_database
 from tests.control_plane.secrets_support import places_holding
 

@@ -8,7 +8,6 @@ import uuid
 
 import pytest
 
-from auralink.settings import Settings
 from control_plane.secrets.errors import (
     SecretIntegrityError,
     SecretNotFoundError,
@@ -17,6 +16,7 @@ from control_plane.secrets.errors import (
     SecretStoreUnavailableError,
 )
 from control_plane.secrets.vault import VaultSecretStore
+from settings import Settings
 from tests.control_plane.secrets_support import unused_port_url, vault, vault_server, vault_settings
 from tests.control_plane.vault_api_server import VaultApiServer
 
@@ -116,7 +116,7 @@ def test_an_unreachable_vault_is_unavailable() -> None:
 
 
 def test_vault_without_an_address_is_a_configuration_error() -> None:
-    from auralink.settings import SettingsError, load_settings
+    from settings import SettingsError, load_settings
 
     with pytest.raises(SettingsError, match="vault_url"):
         load_settings(secret_backend="vault")

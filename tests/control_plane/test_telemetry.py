@@ -12,7 +12,6 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from auralink.settings import Settings
 from control_plane.app import create_app
 from control_plane.state import app_state
 from control_plane.telemetry.grpc_server import TelemetryServer
@@ -21,6 +20,7 @@ from engine.telemetry_grpc import GrpcTelemetryReporter
 from engine.telemetry_wire import to_proto
 from protos.gen import telemetry_pb2 as pb
 from protos.gen import telemetry_pb2_grpc as pb_grpc
+from settings import Settings
 from tests.control_plane.helpers import Account, owner
 
 

@@ -17,7 +17,6 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from pydantic import SecretStr
 
-from auralink.settings import Settings
 from control_plane.app import create_app
 from control_plane.db.migrate import upgrade
 from control_plane.state import app_state
@@ -27,6 +26,7 @@ from pipeline.calls.client import ToneTrack
 from pipeline.calls.http import create_engine_app
 from pipeline.calls.server import CallServer
 from pipeline.calls.serving import serving
+from settings import Settings
 from tests.control_plane.helpers import Account, owner
 from tests.pipeline.calls.conftest import Engine, engine_options
 from tests.pipeline.calls.stages import CAPTION_PIPELINE

@@ -14,8 +14,8 @@ import stripe
 from litestar import Litestar
 from pydantic import SecretStr
 
-from auralink.settings import Settings
 from control_plane.app import create_app
+from settings import Settings
 from tests.control_plane.billing.stripe_servers import LocalStripe, StripeProxy
 
 API_KEY = "sk_test_auralink_billing"

@@ -10,8 +10,8 @@ import stripe
 from litestar import Litestar
 from pydantic import SecretStr
 
-from auralink.settings import Settings
 from control_plane.app import create_app
+from settings import Settings
 from tests.control_plane.billing.conftest import card
 from tests.control_plane.billing.stripe_servers import Fault, StripeProxy
 from tests.control_plane.helpers import owner

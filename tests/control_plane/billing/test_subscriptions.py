@@ -7,11 +7,11 @@ from click.testing import CliRunner, Result
 from litestar import Litestar
 
 from auralink.cli import cli
-from auralink.settings import Settings
 from control_plane.app import create_app
 from control_plane.billing.metering import Period
 from control_plane.db.types import utcnow
 from engine.telemetry import UsageEvent
+from settings import Settings
 from tests.control_plane.billing.conftest import card, signed
 from tests.control_plane.helpers import Account, feed, member, owner
 

@@ -1,6 +1,7 @@
 """The join-token secret: configured, or generated once and kept in the data directory.
 
-Kept apart from :mod:`auralink.calls` so that ``auralink token`` does not import the call server.
+The engine, the control plane and ``auralink token`` all read it here, so that every
+process run with the same settings signs and verifies with the same secret.
 """
 
 from __future__ import annotations
@@ -9,15 +10,16 @@ import logging
 import os
 import secrets
 
-from auralink.settings import Settings, SettingsError
-from pipeline.calls.tokens import MIN_SECRET_BYTES
+from settings.base import CommonSettings, SettingsError
 
 log = logging.getLogger("auralink.calls")
 
 SECRET_FILE = "join-token.secret"
+MIN_SECRET_BYTES = 32
+"""HS256 keys shorter than this are refused (RFC 7518 §3.2 asks for at least the hash's size)."""
 
 
-def join_token_secret(settings: Settings) -> str:
+def join_token_secret(settings: CommonSettings) -> str:
     """The configured secret, else the one kept in the data directory (created on first use, mode 600)."""
     if settings.join_token_secret is not None:
         secret = settings.join_token_secret.get_secret_value()
