@@ -7,7 +7,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.telemetry import (
+from pipeline.calls.server import CallServer, CallServerOptions
+from pipeline.webrtc.ice import IceConfigError, IcePolicy, apply_host_addresses
+from settings import Settings, SettingsError, join_token_secret
+from telemetry.records import (
     CallEvent,
     FanOutReporter,
     QualitySample,
@@ -15,9 +18,6 @@ from engine.telemetry import (
     TelemetryReporter,
     record_to_json,
 )
-from pipeline.calls.server import CallServer, CallServerOptions
-from pipeline.webrtc.ice import IceConfigError, IcePolicy, apply_host_addresses
-from settings import Settings, SettingsError, join_token_secret
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -93,7 +93,7 @@ def engine_reporter(settings: Settings) -> TelemetryReporter:
             "telemetry_target is set but telemetry_api_key is not: create an API key with the 'telemetry' "
             "scope in the control plane and set AURALINK_TELEMETRY_API_KEY"
         )
-    from engine.telemetry_grpc import reporter_from_settings
+    from telemetry.grpc_reporter import reporter_from_settings
 
     api_key = settings.telemetry_api_key.get_secret_value()
     remote = reporter_from_settings(settings.telemetry_target, api_key, settings.data_dir)

@@ -12,12 +12,12 @@ import click
 from rich.console import Console
 
 from auralink.calls import call_server_options, engine_app
-from engine.telemetry import MemoryReporter
 from pipeline.calls.client import CallClient
 from pipeline.calls.server import CallServer
 from pipeline.calls.serving import serving
 from pipeline.calls.tokens import Grant, mint_join_token
 from settings import Settings
+from telemetry.records import MemoryReporter
 
 DEMO_ROOM = "demo"
 SPEECH = "speech_en_16k.flac"

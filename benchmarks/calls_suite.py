@@ -34,13 +34,13 @@ import psutil
 from aiortc.stats import RTCInboundRtpStreamStats
 
 from benchmarks.core import BenchOptions, Figure, SuiteResult, register_suite, stamp
-from engine.telemetry import MemoryReporter
 from pipeline.calls.client import CallClient, ToneTrack
 from pipeline.calls.http import create_engine_app
 from pipeline.calls.server import CallServer, CallServerOptions
 from pipeline.calls.serving import serving
 from pipeline.calls.tokens import Grant, mint_join_token
 from pipeline.webrtc.ice import IcePolicy, apply_host_addresses
+from telemetry.records import MemoryReporter
 
 FRAMES_PER_S = 50
 MAX_DROPPED = 0.01

@@ -36,12 +36,12 @@ from benchmarks.core import BenchOptions, Figure, SuiteResult, register_suite, s
 from control_plane.app import create_app
 from control_plane.db.migrate import upgrade
 from control_plane.state import app_state
-from engine.telemetry import QualitySample
-from engine.telemetry_grpc import GrpcTelemetryReporter
-from engine.telemetry_wire import to_proto
 from protos.gen import telemetry_pb2 as pb
 from protos.gen import telemetry_pb2_grpc as pb_grpc
 from settings import Settings
+from telemetry.grpc_reporter import GrpcTelemetryReporter
+from telemetry.records import QualitySample
+from telemetry.wire import to_proto
 
 ADMIN_URL = os.environ.get("AURALINK_BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 P99_TARGET_MS = 100.0

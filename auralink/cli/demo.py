@@ -17,8 +17,8 @@ from typing import Any
 import click
 from rich.console import Console
 
-from engine.telemetry import QualitySample
 from settings import Settings, SettingsError
+from telemetry.records import QualitySample
 
 BAR_WIDTH = 30
 FLOOR_DBFS = -60.0

@@ -16,10 +16,10 @@ from control_plane.auth.permissions import Permission
 from control_plane.auth.service import find_api_key, key_principal, note_key_use
 from control_plane.state import AppState
 from control_plane.telemetry.service import ingest, publish
-from engine.telemetry import TelemetryRecord
-from engine.telemetry_wire import WireError, from_proto
 from protos.gen import telemetry_pb2 as pb
 from protos.gen import telemetry_pb2_grpc as pb_grpc
+from telemetry.records import TelemetryRecord
+from telemetry.wire import WireError, from_proto
 
 log = structlog.get_logger(__name__)
 MAX_BATCH = 5000

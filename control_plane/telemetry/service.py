@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from control_plane.analytics.realtime import STALE_AFTER_S, RealtimeStore
 from control_plane.telemetry.models import Call, CallEventRecord, CallParticipant, QualitySampleRecord, UsageRecord
-from engine.telemetry import CallEvent, QualitySample, TelemetryRecord, UsageEvent
+from telemetry.records import CallEvent, QualitySample, TelemetryRecord, UsageEvent
 
 
 @dataclass

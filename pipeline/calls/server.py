@@ -23,7 +23,6 @@ from aiortc.contrib.media import MediaBlackhole
 from aiortc.mediastreams import MediaStreamTrack
 
 from engine.frames import EventFrame
-from engine.telemetry import CallEvent, CallEventType, QualitySample, TelemetryReporter
 from pipeline.calls.agents import start_agent_pipeline
 from pipeline.calls.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
 from pipeline.calls.room import Participant, ParticipantKind, Room
@@ -34,6 +33,7 @@ from pipeline.webrtc.audio import AudioFanout
 from pipeline.webrtc.hub import register_room, unregister_room
 from pipeline.webrtc.ice import IcePolicy
 from pipeline.webrtc.quality import QualityMonitor
+from telemetry.records import CallEvent, CallEventType, QualitySample, TelemetryReporter
 
 log = logging.getLogger(__name__)
 

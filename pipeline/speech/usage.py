@@ -3,7 +3,7 @@
 Stages post ``usage`` events on the graph's bus (``metric``, ``quantity``,
 ``provider``, ``feature``) and ``stt-latency`` / ``translate-latency`` events;
 :func:`usage_record` turns a usage event into the
-:class:`~engine.telemetry.UsageEvent` the control plane bills from.
+:class:`~telemetry.records.UsageEvent` the control plane bills from.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import cast, get_args
 
 from engine.frames import EventFrame
-from engine.telemetry import TelemetryReporter, UsageEvent, UsageMetric, new_idempotency_key
+from telemetry.records import TelemetryReporter, UsageEvent, UsageMetric, new_idempotency_key
 
 USAGE_EVENT = "usage"
 STT_LATENCY_EVENT = "stt-latency"

@@ -4,7 +4,7 @@ Each frame is compressed (and, with ``roundtrip``, decompressed again, so
 downstream stages get exactly the reconstruction a receiver decodes). Per frame
 it posts an ``aic-frame`` event on the graph's bus (status, ratio, SSIM, PSNR,
 per-step latency, fallback reason); every ``usage_interval_s`` of media, and at
-the end of the stream, a ``usage`` event carrying an ``engine.telemetry``
+the end of the stream, a ``usage`` event carrying an ``telemetry.records``
 ``UsageEvent`` with metric ``aic_bytes_saved``, for the control plane's analytics.
 """
 
@@ -20,10 +20,10 @@ from engine.caps import ANY_EVENT, Caps, Structure, audio
 from engine.executors import work_executor
 from engine.frames import AudioFrame, Frame, FrameKind, VideoFrame
 from engine.stage import Placement, Stage, StageError, StageSettings
-from engine.telemetry import UsageEvent, record_to_json
 from pipeline.aic.bitstream import BitstreamError
 from pipeline.aic.types import DEFAULT_LATENCY_CAP_MS, CompressOptions, CompressResult, DecodedAudio, Mode
 from pipeline.registry import register_stage
+from telemetry.records import UsageEvent, record_to_json
 
 if TYPE_CHECKING:
     from pipeline.aic.codec import AICDecoder, AICEncoder

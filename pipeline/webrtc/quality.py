@@ -1,7 +1,7 @@
 """Call quality from aiortc's ``getStats()``: jitter, loss, RTT, bitrate and an E-model MOS.
 
 :func:`score` is pure: one stats report plus the counters of the previous one
-give a :class:`engine.telemetry.QualitySample`. :class:`QualityMonitor` samples
+give a :class:`telemetry.records.QualitySample`. :class:`QualityMonitor` samples
 a peer connection every few seconds and reports what it finds.
 """
 
@@ -21,9 +21,9 @@ from aiortc.stats import (
     RTCTransportStats,
 )
 
-from engine.telemetry import QualitySample
 from pipeline.webrtc.emodel import mos
 from pipeline.webrtc.tasks import cancel_and_wait
+from telemetry.records import QualitySample
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from control_plane.compliance.models import ComplianceRequest
 from control_plane.compliance.personal_data import is_text
 from control_plane.db.tables import metadata
 from control_plane.state import app_state
-from engine.telemetry import CallEvent, QualitySample, TelemetryRecord, UsageEvent
 from settings import Settings
+from telemetry.records import CallEvent, QualitySample, TelemetryRecord, UsageEvent
 from tests.control_plane.helpers import Account, feed, member
 
 NOW = time.time()

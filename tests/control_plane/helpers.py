@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 
 from control_plane.state import app_state
 from control_plane.telemetry.service import ingest, publish
-from engine.telemetry import TelemetryRecord
+from telemetry.records import TelemetryRecord
 from tests.control_plane.conftest import PASSWORD
 
 

@@ -12,8 +12,8 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from control_plane.app import create_app
-from engine.telemetry import CallEvent, QualitySample, TelemetryRecord, UsageEvent
 from settings import Settings
+from telemetry.records import CallEvent, QualitySample, TelemetryRecord, UsageEvent
 from tests.control_plane.helpers import Account, feed, member, owner
 
 DAY = 86400.0

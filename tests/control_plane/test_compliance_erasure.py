@@ -11,7 +11,7 @@ from control_plane.compliance.jobs import run_request
 from control_plane.compliance.pseudonyms import is_pseudonym
 from control_plane.state import app_state
 from control_plane.telemetry.models import CallParticipant
-from engine.telemetry import CallEvent
+from telemetry.records import CallEvent
 from tests.control_plane.compliance_helpers import (
     NOW,
     figures,

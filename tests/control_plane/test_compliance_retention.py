@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from control_plane.state import app_state
 from control_plane.telemetry.models import Call, CallEventRecord, QualitySampleRecord, UsageRecord
-from engine.telemetry import CallEvent, QualitySample, TelemetryRecord, UsageEvent
+from telemetry.records import CallEvent, QualitySample, TelemetryRecord, UsageEvent
 from tests.control_plane.compliance_helpers import NOW
 from tests.control_plane.helpers import Account, feed, member, owner
 

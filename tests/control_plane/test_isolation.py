@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 
 from control_plane.billing.models import Invoice
 from control_plane.state import app_state
-from engine.telemetry import CallEvent, QualitySample, UsageEvent
+from telemetry.records import CallEvent, QualitySample, UsageEvent
 from tests.conftest import EXAMPLES
 from tests.control_plane.helpers import Account, bearer, feed, member, owner
 

@@ -15,12 +15,12 @@ from litestar.testing import TestClient
 from control_plane.app import create_app
 from control_plane.state import app_state
 from control_plane.telemetry.grpc_server import TelemetryServer
-from engine.telemetry import CallEvent, QualitySample, TelemetryRecord, UsageEvent
-from engine.telemetry_grpc import GrpcTelemetryReporter
-from engine.telemetry_wire import to_proto
 from protos.gen import telemetry_pb2 as pb
 from protos.gen import telemetry_pb2_grpc as pb_grpc
 from settings import Settings
+from telemetry.grpc_reporter import GrpcTelemetryReporter
+from telemetry.records import CallEvent, QualitySample, TelemetryRecord, UsageEvent
+from telemetry.wire import to_proto
 from tests.control_plane.helpers import Account, owner
 
 

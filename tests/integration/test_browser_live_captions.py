@@ -18,10 +18,10 @@ import pytest
 from playwright.async_api import BrowserContext, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from engine.telemetry import MemoryReporter
 from pipeline.calls.http import create_engine_app
 from pipeline.calls.server import CallServer
 from pipeline.calls.serving import serving
+from telemetry.records import MemoryReporter
 from tests.conftest import EXAMPLES, SPEECH_SAMPLE
 from tests.pipeline.calls.conftest import Engine, engine_options
 from tests.pipeline.calls.test_browser_call import CHROMIUM, CHROMIUM_FLAGS

@@ -20,13 +20,13 @@ from pydantic import SecretStr
 from control_plane.app import create_app
 from control_plane.db.migrate import upgrade
 from control_plane.state import app_state
-from engine.telemetry import FanOutReporter, MemoryReporter, QualitySample
-from engine.telemetry_grpc import GrpcTelemetryReporter
 from pipeline.calls.client import ToneTrack
 from pipeline.calls.http import create_engine_app
 from pipeline.calls.server import CallServer
 from pipeline.calls.serving import serving
 from settings import Settings
+from telemetry.grpc_reporter import GrpcTelemetryReporter
+from telemetry.records import FanOutReporter, MemoryReporter, QualitySample
 from tests.control_plane.helpers import Account, owner
 from tests.pipeline.calls.conftest import Engine, engine_options
 from tests.pipeline.calls.stages import CAPTION_PIPELINE

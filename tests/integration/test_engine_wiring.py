@@ -9,10 +9,10 @@ import pytest
 from pydantic import SecretStr
 
 from auralink.calls import LoggingReporter, call_server_options, engine_app, engine_reporter
-from engine.telemetry import FanOutReporter
-from engine.telemetry_grpc import GrpcTelemetryReporter
 from pipeline.calls.server import CallServer
 from settings import Settings, SettingsError
+from telemetry.grpc_reporter import GrpcTelemetryReporter
+from telemetry.records import FanOutReporter
 
 
 def settings(tmp_path: Path, **changes: object) -> Settings:

@@ -10,8 +10,8 @@ from auralink.cli import cli
 from control_plane.app import create_app
 from control_plane.billing.metering import Period
 from control_plane.db.types import utcnow
-from engine.telemetry import UsageEvent
 from settings import Settings
+from telemetry.records import UsageEvent
 from tests.control_plane.billing.conftest import card, signed
 from tests.control_plane.helpers import Account, feed, member, owner
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from engine.telemetry import MemoryReporter
 from pipeline.calls.client import CallClient
 from pipeline.calls.http import create_engine_app
 from pipeline.calls.server import CallServer, CallServerOptions
 from pipeline.calls.serving import serving
 from pipeline.calls.tokens import Grant, mint_join_token
 from pipeline.webrtc.ice import IcePolicy, apply_host_addresses
+from telemetry.records import MemoryReporter
 from tests.conftest import EXAMPLES
 
 LOOPBACK_ICE = IcePolicy.from_settings([], None, None, ["127.0.0.1"], ["127.0.0.0/8"])

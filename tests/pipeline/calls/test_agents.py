@@ -6,9 +6,9 @@ from typing import Any
 
 import httpx
 
-from engine.telemetry import CallEvent
 from pipeline.calls.client import ToneTrack
 from pipeline.calls.tokens import Grant
+from telemetry.records import CallEvent
 from tests.pipeline.calls.conftest import Engine
 from tests.pipeline.calls.stages import CAPTION_PIPELINE
 from tests.pipeline.calls.test_room_calls import eventually

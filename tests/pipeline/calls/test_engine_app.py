@@ -7,10 +7,10 @@ import secrets
 import httpx
 from litestar import Router, get
 
-from engine.telemetry import MemoryReporter
 from pipeline.calls.http import create_engine_app
 from pipeline.calls.server import CallServer, CallServerOptions
 from pipeline.calls.serving import serving
+from telemetry.records import MemoryReporter
 from tests.pipeline.calls.conftest import Engine
 
 

@@ -6,8 +6,8 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from engine.telemetry import CallEvent, QualitySample
 from pipeline.calls.client import ToneTrack
+from telemetry.records import CallEvent, QualitySample
 from tests.pipeline.calls.conftest import Engine
 
 

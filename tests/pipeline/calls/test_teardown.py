@@ -12,11 +12,11 @@ from pathlib import Path
 import aioice.ice
 import pytest
 
-from engine.telemetry import CallEvent, MemoryReporter
 from pipeline.calls.client import CallClient, ToneTrack
 from pipeline.calls.http import create_engine_app
 from pipeline.calls.server import CallServer
 from pipeline.calls.serving import serving
+from telemetry.records import CallEvent, MemoryReporter
 from tests.conftest import REPO
 from tests.pipeline.calls.conftest import Engine, engine_options
 from tests.pipeline.calls.test_room_calls import eventually

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 from aiortc.mediastreams import VideoStreamTrack
 
-from engine.telemetry import CallEvent, QualitySample
 from pipeline.calls.client import ToneTrack
 from pipeline.calls.tokens import Grant
+from telemetry.records import CallEvent, QualitySample
 from tests.pipeline.calls.conftest import Engine
 from tests.pipeline.calls.test_room_calls import eventually
 

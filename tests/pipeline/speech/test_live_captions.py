@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from engine.runner import GraphRunner
-from engine.telemetry import MemoryReporter, UsageEvent
 from pipeline.config import load_pipeline
 from pipeline.speech.usage import usage_forwarder
+from telemetry.records import MemoryReporter, UsageEvent
 from tests.conftest import EXAMPLES
 from tests.pipeline.speech.conftest import SAMPLE_TRANSCRIPT as SAMPLE_TEXT
 from tests.pipeline.speech.conftest import wer

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from engine.telemetry import CallEvent, QualitySample, UsageEvent
-from engine.telemetry_wire import WireError, from_proto, to_proto
 from protos.gen import telemetry_pb2 as pb
+from telemetry.records import CallEvent, QualitySample, UsageEvent
+from telemetry.wire import WireError, from_proto, to_proto
 
 
 @pytest.mark.parametrize(
@@ -30,6 +30,10 @@ def test_round_trip(record: CallEvent | QualitySample | UsageEvent) -> None:
     ("record", "field"),
     [
         (CallEvent("room-opened", "", at=1.0), "call_event.room"),
+        (CallEvent("room-opened", "a\x00b", at=1.0), "call_event.room"),
+        (CallEvent("room-opened", "r" * 201, at=1.0), "call_event.room"),
+        (QualitySample("r", "a", "audio", 1.0, 0, 0.0, None, 1.0, 9.0), "quality_sample.mos"),
+        (UsageEvent("call_seconds", math.inf), "usage_event.quantity"),
         (CallEvent("participant-joined", "room", None, at=1.0), "call_event.participant"),
         (QualitySample("r", "a", "audio", 1.0, 0, 1.5, None, 1.0, 4.0), "loss_fraction"),
         (QualitySample("r", "a", "audio", math.nan, 0, 0.0, None, 1.0, 4.0), "jitter_ms"),

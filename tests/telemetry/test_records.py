@@ -1,4 +1,4 @@
-from engine.telemetry import (
+from telemetry.records import (
     CallEvent,
     FanOutReporter,
     MemoryReporter,

@@ -1,0 +1,51 @@
+"""The top-level packages import each other only downwards (ARCHITECTURE.md draws the layers).
+
+``auralink`` is the shell that composes the services; nothing below imports it. ``settings``
+and ``telemetry`` are neutral contracts every service may share; ``engine`` is the graph
+runtime alone.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+ALLOWED = {
+    "settings": set(),
+    "kernels": set(),
+    "protos": set(),
+    "engine": set(),
+    "telemetry": {"protos"},
+    "pipeline": {"engine", "kernels", "protos", "settings", "telemetry"},
+    "control_plane": {"pipeline", "protos", "settings", "telemetry"},
+}
+PRODUCT = {*ALLOWED, "auralink", "benchmarks", "ui"}
+
+
+def imported_packages(package: str) -> dict[str, set[str]]:
+    """Each other top-level package ``package`` imports, with the modules that import it."""
+    found: dict[str, set[str]] = {}
+    for path in (REPO / package).rglob("*.py"):
+        if "gen" in path.relative_to(REPO).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top in PRODUCT and top != package:
+                    found.setdefault(top, set()).add(str(path.relative_to(REPO)))
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_package_imports_only_the_layers_below_it(package: str) -> None:
+    wrong = {top: sorted(modules) for top, modules in imported_packages(package).items() if top not in ALLOWED[package]}
+    assert not wrong, f"{package} must not import {wrong}"
