@@ -24,7 +24,7 @@ from control_plane.context import provide_tenant, request_id_middleware
 from control_plane.db.engine import database_url, make_engine
 from control_plane.errors import EXCEPTION_HANDLERS, log_unexpected
 from control_plane.routing import provide_db
-from control_plane.secrets.store import build_store
+from control_plane.secrets.factory import build_store
 from control_plane.state import AppState, app_state
 from control_plane.stores import Counters, MemoryCounters, RateLimiter, RedisCounters
 from control_plane.telemetry.grpc_server import TelemetryServer

@@ -49,3 +49,37 @@ def imported_packages(package: str) -> dict[str, set[str]]:
 def test_package_imports_only_the_layers_below_it(package: str) -> None:
     wrong = {top: sorted(modules) for top, modules in imported_packages(package).items() if top not in ALLOWED[package]}
     assert not wrong, f"{package} must not import {wrong}"
+
+
+def module_imports() -> dict[str, set[str]]:
+    """Every product module and the product modules it imports (at any depth of the file)."""
+    files = {}
+    for package in ALLOWED:
+        for path in (REPO / package).rglob("*.py"):
+            parts = path.relative_to(REPO).with_suffix("").parts
+            if "gen" not in parts:
+                files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {name: set() for name in files}
+    for name, path in files.items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                targets = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                continue
+            graph[name] |= {t for t in targets if t in files and t != name and not name.startswith(f"{t}.")}
+    return graph
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    graph = module_imports()
+    for start in graph:
+        seen: set[str] = set()
+        stack = list(graph[start])
+        while stack:
+            module = stack.pop()
+            assert module != start, f"{start} imports itself through {sorted(seen)}"
+            if module not in seen:
+                seen.add(module)
+                stack.extend(graph[module])

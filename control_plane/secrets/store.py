@@ -1,13 +1,9 @@
-"""The one interface both secret backends implement, and the factory that picks one from the settings."""
+"""The one interface both secret backends implement (:mod:`control_plane.secrets.factory` picks one)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Protocol
-
-from sqlalchemy import Engine
-
-from settings import ControlPlaneSettings
 
 
 @dataclass(frozen=True)
@@ -90,14 +86,3 @@ class SecretStore(Protocol):
 def organization_scope(organization_id: int) -> str:
     """The scope of one organisation's secrets: its data keys and key versions are its own."""
     return f"org-{organization_id}"
-
-
-def build_store(settings: ControlPlaneSettings, engine: Engine) -> SecretStore:
-    """The backend ``secret_backend`` names (built without contacting anything: readiness does that)."""
-    if settings.secret_backend == "vault":
-        from control_plane.secrets.vault import VaultSecretStore
-
-        return VaultSecretStore(settings)
-    from control_plane.secrets.local import LocalKeystore
-
-    return LocalKeystore(settings, engine)
