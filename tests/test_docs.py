@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from settings import Settings
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 
 def test_every_setting_is_documented_with_its_variable() -> None:

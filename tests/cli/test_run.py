@@ -4,7 +4,7 @@ import time
 from pathlib import Path
 
 from tests.cli.helpers import spawn
-from tests.conftest import EXAMPLES
+from tests.support.paths import EXAMPLES
 
 
 def test_run_executes_a_pipeline_to_the_end(tmp_path: Path) -> None:

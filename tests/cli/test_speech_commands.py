@@ -11,8 +11,8 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.cli.helpers import invoke, spawn
-from tests.conftest import SPEECH_SAMPLE
 from tests.pipeline.speech.conftest import MODELS_CACHE, SAMPLE_TRANSCRIPT, asterisk_clips, wer
+from tests.support.paths import SPEECH_SAMPLE
 
 
 def env() -> dict[str, str]:

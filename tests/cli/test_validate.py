@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from tests.cli.helpers import invoke
-from tests.conftest import EXAMPLES
 from tests.pipeline.bad_inputs import CASES, big_file, write_case
+from tests.support.paths import EXAMPLES
 
 
 def test_valid_files_are_summarised() -> None:

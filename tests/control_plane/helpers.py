@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 from control_plane.state import app_state
 from control_plane.telemetry.service import ingest, publish
 from telemetry.records import TelemetryRecord
-from tests.control_plane.conftest import PASSWORD
+from tests.support.databases import PASSWORD
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from tests.control_plane.conftest import PASSWORD
 from tests.control_plane.helpers import signed_in, unique_email
+from tests.support.databases import PASSWORD
 
 
 def test_sign_up_then_log_in_sets_an_http_only_session_cookie(app: Litestar) -> None:

@@ -16,9 +16,9 @@ from pydantic import SecretStr
 from control_plane.app import create_app
 from pipeline.calls.tokens import Grant, TokenError, verify_join_token
 from settings import Settings
-from tests.conftest import EXAMPLES
-from tests.control_plane.conftest import JOIN_SECRET
 from tests.control_plane.helpers import member, owner
+from tests.support.databases import JOIN_SECRET
+from tests.support.paths import EXAMPLES
 
 PIPELINE = (EXAMPLES / "tone_chain.yaml").read_text()
 

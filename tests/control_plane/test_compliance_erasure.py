@@ -20,8 +20,8 @@ from tests.control_plane.compliance_helpers import (
     request_row,
     text_values,
 )
-from tests.control_plane.conftest import PASSWORD
 from tests.control_plane.helpers import feed, member, owner
+from tests.support.databases import PASSWORD
 
 
 def test_after_an_erasure_no_table_names_the_person_and_aggregates_are_unchanged(app: Litestar) -> None:

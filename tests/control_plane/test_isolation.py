@@ -13,8 +13,8 @@ from litestar.testing import TestClient
 from control_plane.billing.models import Invoice
 from control_plane.state import app_state
 from telemetry.records import CallEvent, QualitySample, UsageEvent
-from tests.conftest import EXAMPLES
 from tests.control_plane.helpers import Account, bearer, feed, member, owner
+from tests.support.paths import EXAMPLES
 
 MARK = "secretmarkofacme"
 PIPELINE = (EXAMPLES / "tone_chain.yaml").read_text()

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DatabaseError
 
 from control_plane.db.migrate import downgrade, upgrade
 from control_plane.db.tables import metadata
-from tests.control_plane.conftest import Backend, create_postgres_database, drop_postgres_database
+from tests.support.databases import Backend, create_postgres_database, drop_postgres_database
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from control_plane.secrets.local import LocalKeystore
 from control_plane.secrets.plugin import rewrap_all
 from control_plane.state import app_state
 from settings import Settings
-from tests.control_plane.conftest import Backend
 from tests.control_plane.helpers import Account, member, owner
 from tests.control_plane.secrets_support import (
     places_holding,
@@ -36,6 +35,7 @@ from tests.control_plane.secrets_support import (
     with_secret_backend,
 )
 from tests.control_plane.vault_api_server import VaultApiServer
+from tests.support.databases import Backend
 
 __all__ = ["vault", "vault_server"]  # fixtures
 

@@ -29,8 +29,8 @@ from control_plane.secrets.local import LocalKeystore
 from control_plane.secrets.master_key import key_file
 from control_plane.secrets.models import SecretVersion
 from settings import Settings
-from tests.control_plane.conftest import Backend, create_postgres_database, drop_postgres_database
 from tests.control_plane.secrets_support import places_holding
+from tests.support.databases import Backend, create_postgres_database, drop_postgres_database
 
 
 @pytest.fixture

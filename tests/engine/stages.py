@@ -10,7 +10,7 @@ from typing import ClassVar
 from engine.caps import ANY_AUDIO, ANY_TEXT, ANYTHING, Caps, audio
 from engine.frames import AudioFrame, Frame, TextFrame, now_ns
 from engine.stage import Placement, Source, Stage, StageSettings
-from tests.conftest import audio_frame
+from tests.support.frames import audio_frame
 
 NO_SETTINGS = StageSettings()
 

@@ -2,7 +2,7 @@ import asyncio
 
 from engine.frames import end_of_stream
 from engine.queues import FrameQueue, QueuePolicy
-from tests.conftest import audio_frames
+from tests.support.frames import audio_frames
 
 
 async def test_leaky_queue_drops_oldest_and_counts() -> None:

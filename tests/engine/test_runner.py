@@ -9,7 +9,6 @@ from engine.harness import run_source, run_stage
 from engine.node import ErrorAction, ErrorPolicy
 from engine.queues import QueuePolicy
 from engine.runner import GraphRunner, GraphState
-from tests.conftest import audio_frames
 from tests.engine.stages import (
     CountingSource,
     Failing,
@@ -20,6 +19,7 @@ from tests.engine.stages import (
     ThreadRecorder,
     samples_of,
 )
+from tests.support.frames import audio_frames
 
 
 def runner_for(stages: list[StageSpec], links: list[LinkSpec]) -> GraphRunner:

@@ -22,10 +22,10 @@ from pipeline.calls.http import create_engine_app
 from pipeline.calls.server import CallServer
 from pipeline.calls.serving import serving
 from telemetry.records import MemoryReporter
-from tests.conftest import EXAMPLES, SPEECH_SAMPLE
 from tests.pipeline.calls.conftest import Engine, engine_options
 from tests.pipeline.calls.test_browser_call import CHROMIUM, CHROMIUM_FLAGS
-from tests.pipeline.calls.test_room_calls import eventually
+from tests.support.paths import EXAMPLES, SPEECH_SAMPLE
+from tests.support.waiting import eventually
 
 pytestmark = [
     pytest.mark.slow,

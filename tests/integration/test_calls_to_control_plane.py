@@ -30,7 +30,7 @@ from telemetry.records import FanOutReporter, MemoryReporter, QualitySample
 from tests.control_plane.helpers import Account, owner
 from tests.pipeline.calls.conftest import Engine, engine_options
 from tests.pipeline.calls.stages import CAPTION_PIPELINE
-from tests.pipeline.calls.test_room_calls import eventually
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 

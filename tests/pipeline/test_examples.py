@@ -11,8 +11,8 @@ from engine.runner import GraphRunner
 from pipeline.config import ConfigError, load_pipeline
 from pipeline.config.schema import pipeline_json_schema
 from pipeline.registry import stage_types
-from tests.conftest import EXAMPLES
-from tests.pipeline.media import read_audio
+from tests.support.media import read_audio
+from tests.support.paths import EXAMPLES
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
 

@@ -9,8 +9,8 @@ from engine.harness import run_stage
 from pipeline.sinks.file import FileSink, FileSinkSettings
 from pipeline.sinks.jsonl import JsonlSink, JsonlSinkSettings
 from pipeline.sinks.speaker import SpeakerSink, SpeakerSinkSettings
-from tests.pipeline.media import read_audio, tone
 from tests.pipeline.test_transforms import frames_of
+from tests.support.media import read_audio, tone
 
 
 @pytest.mark.parametrize("suffix", [".wav", ".flac"])

@@ -9,8 +9,8 @@ from engine.harness import run_source
 from pipeline.sources.file import FileSource, FileSourceSettings
 from pipeline.sources.microphone import MicrophoneSource, MicrophoneSourceSettings
 from pipeline.sources.synthetic import SyntheticSource, SyntheticSourceSettings
-from tests.conftest import SPEECH_SAMPLE
-from tests.pipeline.media import dominant_frequency, tone, write_audio
+from tests.support.media import dominant_frequency, tone, write_audio
+from tests.support.paths import SPEECH_SAMPLE
 
 
 def joined(frames: list[AudioFrame]) -> np.ndarray:

@@ -6,7 +6,7 @@ from engine.frames import AudioFrame, EventFrame, FrameKind, now_ns
 from engine.harness import run_stage
 from pipeline.stages.level_meter import LevelMeter, LevelMeterSettings
 from pipeline.stages.resample import Resample, ResampleSettings
-from tests.pipeline.media import dominant_frequency, tone
+from tests.support.media import dominant_frequency, tone
 
 
 def frames_of(samples: np.ndarray, rate: int, frame: int) -> list[AudioFrame]:

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import stripe
@@ -16,10 +11,8 @@ from pydantic import SecretStr
 
 from control_plane.app import create_app
 from settings import Settings
+from tests.control_plane.billing.helpers import API_KEY, WEBHOOK_SECRET
 from tests.control_plane.billing.stripe_servers import LocalStripe, StripeProxy
-
-API_KEY = "sk_test_auralink_billing"
-WEBHOOK_SECRET = "whsec_test_auralink_billing"
 
 
 @pytest.fixture(scope="session")
@@ -66,19 +59,3 @@ def billing_settings(settings: Settings, stripe_proxy: StripeProxy) -> Settings:
 @pytest.fixture
 def app(billing_settings: Settings) -> Litestar:
     return create_app(billing_settings, migrate=False)
-
-
-def card(client: stripe.StripeClient, number: str = "4242424242424242") -> str:
-    """A new card payment method in localstripe (what Stripe.js hands the browser)."""
-    params: Any = {"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2035, "cvc": "123"}}
-    return str(client.v1.payment_methods.create(params=params).id)
-
-
-def signed(
-    event: dict[str, Any], secret: str = WEBHOOK_SECRET, at: float | None = None
-) -> tuple[bytes, dict[str, str]]:
-    """``event`` as Stripe sends it: the JSON body and its Stripe-Signature header."""
-    payload = json.dumps(event).encode()
-    timestamp = int(at if at is not None else time.time())
-    signature = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
-    return payload, {"Stripe-Signature": f"t={timestamp},v1={signature}", "Content-Type": "application/json"}

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from control_plane.app import create_app
 from settings import Settings
-from tests.control_plane.billing.conftest import card
+from tests.control_plane.billing.helpers import card
 from tests.control_plane.billing.stripe_servers import Fault, StripeProxy
 from tests.control_plane.helpers import owner
 

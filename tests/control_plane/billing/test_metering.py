@@ -15,7 +15,7 @@ from control_plane.billing.stripe_gateway import CHARGE_KEY
 from control_plane.db.types import utcnow
 from control_plane.state import app_state
 from telemetry.records import UsageEvent
-from tests.control_plane.billing.conftest import card
+from tests.control_plane.billing.helpers import card
 from tests.control_plane.billing.stripe_servers import Fault, StripeProxy
 from tests.control_plane.helpers import Account, feed, owner
 

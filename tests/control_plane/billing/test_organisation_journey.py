@@ -18,7 +18,7 @@ from control_plane.provider_keys import service as provider_keys
 from control_plane.state import app_state
 from settings import Settings
 from telemetry.records import UsageEvent
-from tests.control_plane.billing.conftest import card, signed
+from tests.control_plane.billing.helpers import card, signed
 from tests.control_plane.helpers import Account, feed, member, owner
 from tests.control_plane.secrets_support import places_holding, vault, vault_server, with_secret_backend
 

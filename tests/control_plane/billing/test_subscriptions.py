@@ -12,7 +12,7 @@ from control_plane.billing.metering import Period
 from control_plane.db.types import utcnow
 from settings import Settings
 from telemetry.records import UsageEvent
-from tests.control_plane.billing.conftest import card, signed
+from tests.control_plane.billing.helpers import card, signed
 from tests.control_plane.helpers import Account, feed, member, owner
 
 

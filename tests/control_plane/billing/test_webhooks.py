@@ -10,7 +10,7 @@ import stripe
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from tests.control_plane.billing.conftest import card, signed
+from tests.control_plane.billing.helpers import card, signed
 from tests.control_plane.helpers import Account, owner
 
 URL = "/billing/webhooks/stripe"

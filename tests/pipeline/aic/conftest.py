@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks.aic_media import MediaUnavailableError, clip_path, read_clip
 from kernels.colour import Planes
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 MEDIA_CACHE = REPO / ".auralink" / "cache" / "aic-media"
 

@@ -12,8 +12,8 @@ from benchmarks.aic_media import PHOTOS, photo
 from kernels.colour import Planes
 from pipeline.aic.codec import AICDecoder, AICEncoder, DecodedAudio
 from pipeline.aic.types import QUALITY_FLOOR, CompressOptions, Mode, Status
-from tests.conftest import SPEECH_SAMPLE
 from tests.pipeline.aic.helpers import assert_floor_held, decode_video
+from tests.support.paths import SPEECH_SAMPLE
 
 GENEROUS = 1000.0
 """A latency cap for correctness tests: the shared 2-core machine is too noisy for the 20 ms default."""

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from pipeline.aic.bitstream import BitstreamError
 from pipeline.aic.codec import AICDecoder, DecodedAudio, DecodedVideo
-from tests.conftest import REPO
 from tests.pipeline.aic.corpus import decode_after, reseal, valid_stream
+from tests.support.paths import REPO
 
 FRAMES = valid_stream()
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,7 +12,7 @@ from engine.frames import AudioFrame, EventFrame, VideoFrame, now_ns
 from engine.harness import run_stage
 from kernels.colour import Planes
 from pipeline.stages.aic import AICSettings, AICStage
-from tests.conftest import audio_frames
+from tests.support.frames import audio_frames
 
 
 def _video(pictures: list[Planes], fps: int = 25) -> list[VideoFrame]:
@@ -65,8 +65,8 @@ async def test_an_uncodable_frame_is_a_stage_error_naming_the_problem() -> None:
 async def test_the_speech_aic_example_records_the_speech_and_reports_usage(in_tmp: Path) -> None:
     from engine.runner import GraphRunner
     from pipeline.config import load_pipeline
-    from tests.conftest import EXAMPLES
-    from tests.pipeline.media import read_audio
+    from tests.support.media import read_audio
+    from tests.support.paths import EXAMPLES
 
     runner = GraphRunner(load_pipeline(EXAMPLES / "speech_aic.yaml").graph)
     events: list[EventFrame] = []

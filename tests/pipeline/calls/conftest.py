@@ -16,7 +16,7 @@ from pipeline.calls.serving import serving
 from pipeline.calls.tokens import Grant, mint_join_token
 from pipeline.webrtc.ice import IcePolicy, apply_host_addresses
 from telemetry.records import MemoryReporter
-from tests.conftest import EXAMPLES
+from tests.support.paths import EXAMPLES
 
 LOOPBACK_ICE = IcePolicy.from_settings([], None, None, ["127.0.0.1"], ["127.0.0.0/8"])
 ROOM_PIPELINE = EXAMPLES / "room_levels.yaml"

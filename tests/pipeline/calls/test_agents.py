@@ -11,7 +11,7 @@ from pipeline.calls.tokens import Grant
 from telemetry.records import CallEvent
 from tests.pipeline.calls.conftest import Engine
 from tests.pipeline.calls.stages import CAPTION_PIPELINE
-from tests.pipeline.calls.test_room_calls import eventually
+from tests.support.waiting import eventually
 
 AGENT = frozenset({Grant.AGENT})
 

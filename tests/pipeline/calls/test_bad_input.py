@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pipeline.calls.client import ToneTrack
 from pipeline.calls.tokens import Grant, mint_join_token
 from tests.pipeline.calls.conftest import Engine
-from tests.pipeline.calls.test_room_calls import eventually
+from tests.support.waiting import eventually
 
 SDP = {"Content-Type": "application/sdp"}
 

@@ -18,7 +18,7 @@ from pipeline.calls.client import ToneTrack
 from pipeline.calls.tokens import Grant, mint_join_token
 from tests.pipeline.calls.conftest import Engine
 from tests.pipeline.calls.stages import CAPTION_PIPELINE
-from tests.pipeline.calls.test_room_calls import eventually
+from tests.support.waiting import eventually
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
-
 from pipeline.calls.client import ToneTrack
 from telemetry.records import CallEvent, QualitySample
 from tests.pipeline.calls.conftest import Engine
-
-
-async def eventually(check: Callable[[], bool], timeout_s: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
+from tests.support.waiting import eventually
 
 
 async def test_two_participants_hear_each_other_and_get_level_events(engine: Engine) -> None:

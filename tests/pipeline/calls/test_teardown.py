@@ -17,9 +17,9 @@ from pipeline.calls.http import create_engine_app
 from pipeline.calls.server import CallServer
 from pipeline.calls.serving import serving
 from telemetry.records import CallEvent, MemoryReporter
-from tests.conftest import REPO
 from tests.pipeline.calls.conftest import Engine, engine_options
-from tests.pipeline.calls.test_room_calls import eventually
+from tests.support.paths import REPO
+from tests.support.waiting import eventually
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pipeline.calls.client import ToneTrack
 from pipeline.calls.tokens import Grant
 from telemetry.records import CallEvent, QualitySample
 from tests.pipeline.calls.conftest import Engine
-from tests.pipeline.calls.test_room_calls import eventually
+from tests.support.waiting import eventually
 
 PUBLISH = frozenset({Grant.PUBLISH})
 SUBSCRIBE = frozenset({Grant.SUBSCRIBE})

@@ -1,0 +1,16 @@
+"""Waiting for something asynchronous to become true, with a deadline that names what was awaited."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+
+async def eventually(check: Callable[[], bool], timeout_s: float = 20.0, what: str = "condition") -> None:
+    """Return once ``check()`` is true; :class:`AssertionError` naming ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
