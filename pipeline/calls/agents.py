@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from engine.bus import Subscriber
 from engine.frames import EventFrame
 from engine.runner import GraphRunner, GraphState
 from pipeline.calls.bindings import load_room_pipeline
@@ -18,9 +19,12 @@ MAX_PIPELINE_BYTES = 256 * 1024
 
 
 async def start_agent_pipeline(
-    text: str, path: Path, room: Room, hears: str | None, speaker: str | None
+    text: str, path: Path, room: Room, hears: str | None, speaker: str | None, on_event: Subscriber | None = None
 ) -> GraphRunner:
-    """Load ``text`` bound to ``room`` and start it; :class:`UnprocessableError` when it does not load or start."""
+    """Load ``text`` bound to ``room`` and start it; :class:`UnprocessableError` when it does not load or start.
+
+    ``on_event`` hears every bus event from before the first frame to the last (the usage of the drain too).
+    """
     if len(text.encode()) > MAX_PIPELINE_BYTES:
         raise UnprocessableError(f"the pipeline is larger than {MAX_PIPELINE_BYTES} bytes")
     try:
@@ -30,6 +34,8 @@ async def start_agent_pipeline(
         raise UnprocessableError(f"the pipeline does not load ({len(problems)} problems)", problems) from None
     runner = GraphRunner(loaded.graph)
     runner.bus.subscribe(lambda event: _log_failure(room, speaker, event))
+    if on_event is not None:
+        runner.bus.subscribe(on_event)
     await runner.start()
     if runner.state is not GraphState.RUNNING:
         result = await runner.stop()

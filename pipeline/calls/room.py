@@ -65,6 +65,8 @@ class Participant:
     monitor: QualityMonitor | None = None
     pipelines: list[GraphRunner] = field(default_factory=list)
     first_media_ns: int | None = None
+    on_call_since: float | None = None
+    """Monotonic time the participant's media connected (an agent: was added); ``None`` before."""
     languages: list[str] = field(default_factory=list)
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
     drains: list[MediaBlackhole] = field(default_factory=list)

@@ -4,6 +4,13 @@ Transport-neutral: the HTTP app (``pipeline.calls.http``) maps requests onto
 these methods and :class:`~pipeline.calls.errors.CallError` onto statuses.
 Every session ends through :meth:`CallServer._end`, whoever asks (a DELETE,
 a failed connection, a connect timeout, the room closing), so nothing leaks.
+
+What a call uses goes to the telemetry reporter, which the control plane bills
+from: each participant's ``call_seconds`` (media connected, or agent added, to
+the end of the session) once when the session ends, under an idempotency key
+made from the session id, and every ``usage`` event the participant's pipeline
+posts on its graph's bus (STT audio seconds, translated characters, AIC bytes
+saved), for room participants, WHIP publishers, WHEP viewers and agents alike.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import asyncio
 import itertools
 import logging
 import re
+import time
 import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -29,11 +37,12 @@ from pipeline.calls.room import Participant, ParticipantKind, Room
 from pipeline.calls.sdp import OfferError, OfferSummary, check_offer
 from pipeline.calls.session import attach_outgoing, check_directions, grants_for, release
 from pipeline.calls.tokens import Grant, JoinClaims, TokenError, verify_join_token
+from pipeline.speech.usage import usage_forwarder
 from pipeline.webrtc.audio import AudioFanout
 from pipeline.webrtc.hub import register_room, unregister_room
 from pipeline.webrtc.ice import IcePolicy
 from pipeline.webrtc.quality import QualityMonitor
-from telemetry.records import CallEvent, CallEventType, QualitySample, TelemetryReporter
+from telemetry.records import CallEvent, CallEventType, QualitySample, TelemetryReporter, UsageEvent
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +243,8 @@ class CallServer:
         if state == "connected" and participant.monitor is None:
             for timer in participant.timers:
                 timer.cancel()
+            if participant.on_call_since is None:
+                participant.on_call_since = time.monotonic()
             participant.monitor = QualityMonitor(
                 room.name, participant.identity, participant.pc, self.options.quality_interval_s, self._on_quality
             )
@@ -264,7 +275,12 @@ class CallServer:
     async def _start_room_pipeline(self, room: Room, participant: Participant) -> None:
         assert self._room_pipeline_text is not None and self.options.room_pipeline is not None
         runner = await start_agent_pipeline(
-            self._room_pipeline_text, self.options.room_pipeline, room, participant.identity, participant.identity
+            self._room_pipeline_text,
+            self.options.room_pipeline,
+            room,
+            participant.identity,
+            participant.identity,
+            on_event=usage_forwarder(self.reporter, room.name, participant.identity),
         )
         if participant.session_id not in self.sessions:
             await runner.stop()
@@ -291,8 +307,12 @@ class CallServer:
             raise BadRequestError("an agent identity is 1 to 64 letters, digits, '_', '.' or '-'")
         if identity in room.participants:
             raise ConflictError(f"'{identity}' is already in room '{room_name}'")
-        runner = await start_agent_pipeline(pipeline_text, Path(f"agent-{identity}.yaml"), room, None, identity)
+        forward_usage = usage_forwarder(self.reporter, room.name, identity)
+        runner = await start_agent_pipeline(
+            pipeline_text, Path(f"agent-{identity}.yaml"), room, None, identity, on_event=forward_usage
+        )
         agent = Participant(identity, uuid.uuid4().hex, ParticipantKind.AGENT, frozenset({Grant.DATA}))
+        agent.on_call_since = time.monotonic()
         agent.languages = list(languages)
         agent.pipelines.append(runner)
         self.sessions[agent.session_id] = (room, agent)
@@ -324,6 +344,7 @@ class CallServer:
         if found is None:
             return
         room, participant = found
+        ended = time.monotonic()
         for timer in participant.timers:
             timer.cancel()
         joined = participant.identity in room.participants and room.participants[participant.identity] is participant
@@ -332,6 +353,7 @@ class CallServer:
         if participant.pc is not None:
             await participant.pc.close()
             self.peers.discard(participant.pc)
+        self._report_call_seconds(room, participant, ended)
         if joined:
             self._report_event("participant-left", room, participant, reason=reason)
         if room.name in self.rooms:
@@ -347,6 +369,23 @@ class CallServer:
         self.reporter.report(
             CallEvent(
                 type=event, room=room.name, participant=participant.identity if participant else None, attributes=attrs
+            )
+        )
+
+    def _report_call_seconds(self, room: Room, participant: Participant, ended: float) -> None:
+        """The session's call seconds, once: its key is the session's, so a replay is not counted twice."""
+        since, participant.on_call_since = participant.on_call_since, None
+        if since is None:  # never connected: nothing to bill
+            return
+        self.reporter.report(
+            UsageEvent(
+                metric="call_seconds",
+                quantity=round(max(0.0, ended - since), 3),
+                room=room.name,
+                participant=participant.identity,
+                feature="call",
+                provider=participant.kind.value,
+                idempotency_key=f"call-seconds-{participant.session_id}",
             )
         )
 

@@ -34,7 +34,7 @@ def usage_record(event: EventFrame, room: str | None = None, participant: str | 
         participant=participant,
         feature=str(event.data.get("feature", "")),
         provider=str(event.data.get("provider", "")),
-        idempotency_key=str(event.data.get("key") or new_idempotency_key()),
+        idempotency_key=str(event.data.get("key") or event.data.get("idempotency_key") or new_idempotency_key()),
     )
 
 

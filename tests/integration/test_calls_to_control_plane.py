@@ -1,4 +1,5 @@
-"""Calls meet the control plane: a real call's telemetry lands in analytics; an agent joins a real room.
+"""Calls meet the control plane: a real call's telemetry lands in analytics and its usage in billing; an agent
+joins a real room.
 
 The engine (real aiortc peers on loopback) reports through the gRPC reporter with its disk journal; the
 control plane runs on SQLite, the embedded default.
@@ -7,7 +8,9 @@ control plane runs on SQLite, the embedded default.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import secrets
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,7 @@ from litestar.testing import TestClient
 from pydantic import SecretStr
 
 from control_plane.app import create_app
+from control_plane.billing.metering import Period
 from control_plane.db.migrate import upgrade
 from control_plane.state import app_state
 from pipeline.calls.client import ToneTrack
@@ -28,8 +32,9 @@ from settings import Settings
 from telemetry.grpc_reporter import GrpcTelemetryReporter
 from telemetry.records import FanOutReporter, MemoryReporter, QualitySample
 from tests.control_plane.helpers import Account, owner
-from tests.pipeline.calls.conftest import Engine, engine_options
+from tests.pipeline.calls.conftest import ROOM_PIPELINE, Engine, engine_options
 from tests.pipeline.calls.stages import CAPTION_PIPELINE
+from tests.support.paths import EXAMPLES, SPEECH_SAMPLE
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
@@ -61,14 +66,21 @@ def control_plane(tmp_path: Path, engine_secret: str) -> Iterator[ControlPlane]:
 
 
 @pytest.fixture
+def room_pipeline() -> Path:
+    """What the engine runs on each publisher's audio (a test may parametrize another)."""
+    return ROOM_PIPELINE
+
+
+@pytest.fixture
 async def reporting_engine(
-    control_plane: ControlPlane, engine_secret: str, tmp_path: Path
+    control_plane: ControlPlane, engine_secret: str, tmp_path: Path, room_pipeline: Path
 ) -> AsyncIterator[tuple[Engine, GrpcTelemetryReporter]]:
     memory = MemoryReporter()
     grpc_reporter = GrpcTelemetryReporter(
         control_plane.telemetry_target, control_plane.acme.key("telemetry"), tmp_path / "journal.sqlite3"
     )
-    server = CallServer(engine_options(engine_secret), FanOutReporter(memory, grpc_reporter))
+    options = engine_options(engine_secret, room_pipeline=room_pipeline)
+    server = CallServer(options, FanOutReporter(memory, grpc_reporter))
     async with serving(create_engine_app(server)) as url:
         engine = Engine(url, server, memory, engine_secret)
         try:
@@ -105,6 +117,36 @@ async def test_a_real_call_shows_up_in_the_organisations_analytics(
     assert quality["summary"]["samples"] == len(
         [s for s in engine.reporter.of_type(QualitySample) if s.participant == "alice"]
     )
+
+
+@pytest.mark.parametrize("room_pipeline", [EXAMPLES / "room_captions.yaml"])
+async def test_a_real_calls_minutes_and_stt_seconds_are_billed(
+    control_plane: ControlPlane, reporting_engine: tuple[Engine, GrpcTelemetryReporter]
+) -> None:
+    """A participant speaks a real recording through the bundled captions pipeline (faster-whisper), leaves,
+    and the organisation's usage shows the call's length and the audio transcribed."""
+    engine, reporter = reporting_engine
+    await engine.create_room("billed")
+    speaker = engine.client("billed", "speaker")
+    assert (await speaker.join("/rooms/billed/join", publish=str(SPEECH_SAMPLE))).status_code == 201
+    await speaker.connected()
+    connected = time.monotonic()
+    await eventually(
+        lambda: any(m["type"] == "transcript" for m in speaker.messages), timeout_s=60, what="captions of the speech"
+    )
+    await asyncio.sleep(max(0.0, connected + 7.5 - time.monotonic()))  # the 7 s recording has played
+    assert await speaker.leave() == 204
+    length = time.monotonic() - connected
+    assert await asyncio.to_thread(reporter.flush, 15), "the engine's journal did not drain"
+
+    period = str(Period.containing(dt.datetime.now(dt.UTC)))
+    acme = control_plane.acme.client
+    used = acme.get("/billing/usage", params={"period": period}).json()
+    assert abs(used["call_minutes"] * 60 - length) <= 1.0, (used, length)
+    assert 3.0 < used["stt_audio_seconds"] <= length + 1.0, (used, length)
+    assert used["ai_calls"] == (2 if used["translation_characters"] else 1)  # recognition, and translation
+    calls = acme.get("/billing/usage/records", params={"period": period, "metric": "call_seconds"}).json()
+    assert [(r["participant"], r["feature"]) for r in calls] == [("speaker", "call")]
 
 
 async def test_an_agent_sent_by_the_control_plane_captions_a_real_room(

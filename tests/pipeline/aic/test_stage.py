@@ -11,6 +11,7 @@ from benchmarks.aic_media import ssim_y
 from engine.frames import AudioFrame, EventFrame, VideoFrame, now_ns
 from engine.harness import run_stage
 from kernels.colour import Planes
+from pipeline.speech.usage import usage_record
 from pipeline.stages.aic import AICSettings, AICStage
 from tests.support.frames import audio_frames
 
@@ -43,6 +44,10 @@ async def test_video_passes_through_as_the_receiver_sees_it_with_events(carphone
     saved = sum(e.data["original_bytes"] - e.data["compressed_bytes"] for e in frame_events)
     assert sum(u["quantity"] for u in usage) == pytest.approx(saved)
     assert len({u["idempotency_key"] for u in usage}) == len(usage)
+    forwarded = [usage_record(e, "room", "caller") for e in collected.events if e.name == "usage"]
+    assert [(r.metric, r.quantity, r.idempotency_key) for r in forwarded if r is not None] == [
+        (u["metric"], u["quantity"], u["idempotency_key"]) for u in usage
+    ]  # billed under the stage's own key, so a replay is not counted twice
 
 
 async def test_audio_is_lossless_through_the_stage() -> None:
