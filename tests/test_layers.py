@@ -83,3 +83,14 @@ def test_no_module_imports_itself_through_others() -> None:
             if module not in seen:
                 seen.add(module)
                 stack.extend(graph[module])
+
+
+def test_tests_share_helpers_through_tests_support_only() -> None:
+    offenders = []
+    for path in (REPO / "tests").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tests."):
+                last = node.module.rsplit(".", 1)[-1]
+                if last.startswith("test_") or (last == "conftest" and path.name != "conftest.py"):
+                    offenders.append(f"{path.relative_to(REPO)} imports {node.module}")
+    assert not offenders, offenders

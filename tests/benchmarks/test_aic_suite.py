@@ -10,7 +10,7 @@ from benchmarks import aic_rd, aic_suite
 from benchmarks.aic_media import clip_path, photo, read_clip, ssim_y
 from benchmarks.anchors import aic_codecs
 from benchmarks.core import BenchOptions
-from tests.pipeline.aic.conftest import MEDIA_CACHE
+from tests.support.paths import AIC_MEDIA_CACHE as MEDIA_CACHE
 
 
 def test_bits_at_equal_ssim_interpolate_log_bpp() -> None:

@@ -11,8 +11,8 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.cli.helpers import invoke, spawn
-from tests.pipeline.speech.conftest import MODELS_CACHE, SAMPLE_TRANSCRIPT, asterisk_clips, wer
 from tests.support.paths import SPEECH_SAMPLE
+from tests.support.recordings import MODELS_CACHE, SAMPLE_TRANSCRIPT, asterisk_clips, wer
 
 
 def env() -> dict[str, str]:
@@ -104,7 +104,7 @@ def test_serve_speech_serves_the_endpoints_on_a_free_port(tmp_path: Path) -> Non
 
 @pytest.mark.slow
 def test_transcribe_translates_spanish_speech_to_english_through_whisper(tmp_path: Path) -> None:
-    from tests.pipeline.speech.conftest import espeak
+    from tests.support.recordings import espeak
 
     spoken = espeak("Buenos días, ¿cómo estás? Hoy hace mucho calor en la ciudad.", "es", tmp_path / "es.wav")
     result = invoke("transcribe", str(spoken), "--model", "base", "--translate-to", "en", env=env())

@@ -1,5 +1,5 @@
-"""Fixtures shared with the calls tests: loopback-only ICE for every test here, the test captioner stage."""
+"""The calls tests' fixtures: loopback-only ICE for every test here, the test captioner stage."""
 
-from tests.pipeline.calls.conftest import captioner, loopback_only
+from tests.support.engine import captioner, loopback_only
 
 __all__ = ["captioner", "loopback_only"]

@@ -22,8 +22,8 @@ from pipeline.calls.http import create_engine_app
 from pipeline.calls.server import CallServer
 from pipeline.calls.serving import serving
 from telemetry.records import MemoryReporter
-from tests.pipeline.calls.conftest import Engine, engine_options
-from tests.pipeline.calls.test_browser_call import CHROMIUM, CHROMIUM_FLAGS
+from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS
+from tests.support.engine import Engine, engine_options
 from tests.support.paths import EXAMPLES, SPEECH_SAMPLE
 from tests.support.waiting import eventually
 

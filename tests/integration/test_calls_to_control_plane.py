@@ -32,8 +32,8 @@ from settings import Settings
 from telemetry.grpc_reporter import GrpcTelemetryReporter
 from telemetry.records import FanOutReporter, MemoryReporter, QualitySample
 from tests.control_plane.helpers import Account, owner
-from tests.pipeline.calls.conftest import ROOM_PIPELINE, Engine, engine_options
 from tests.pipeline.calls.stages import CAPTION_PIPELINE
+from tests.support.engine import ROOM_PIPELINE, Engine, engine_options
 from tests.support.paths import EXAMPLES, SPEECH_SAMPLE
 from tests.support.waiting import eventually
 

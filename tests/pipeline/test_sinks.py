@@ -9,7 +9,7 @@ from engine.harness import run_stage
 from pipeline.sinks.file import FileSink, FileSinkSettings
 from pipeline.sinks.jsonl import JsonlSink, JsonlSinkSettings
 from pipeline.sinks.speaker import SpeakerSink, SpeakerSinkSettings
-from tests.pipeline.test_transforms import frames_of
+from tests.support.frames import frames_of
 from tests.support.media import read_audio, tone
 
 

@@ -2,23 +2,12 @@ import numpy as np
 import pytest
 
 from engine.caps import ANY_AUDIO, Caps, audio
-from engine.frames import AudioFrame, EventFrame, FrameKind, now_ns
+from engine.frames import AudioFrame, EventFrame, FrameKind
 from engine.harness import run_stage
 from pipeline.stages.level_meter import LevelMeter, LevelMeterSettings
 from pipeline.stages.resample import Resample, ResampleSettings
+from tests.support.frames import frames_of
 from tests.support.media import dominant_frequency, tone
-
-
-def frames_of(samples: np.ndarray, rate: int, frame: int) -> list[AudioFrame]:
-    return [
-        AudioFrame(
-            pts_ns=start * 1_000_000_000 // rate,
-            ingest_ns=now_ns(),
-            samples=samples[start : start + frame],
-            sample_rate=rate,
-        )
-        for start in range(0, samples.shape[0], frame)
-    ]
 
 
 async def test_resample_converts_rate_channels_and_keeps_the_pitch() -> None:

@@ -8,9 +8,9 @@ import pytest
 
 from benchmarks.aic_media import MediaUnavailableError, clip_path, read_clip
 from kernels.colour import Planes
-from tests.support.paths import REPO
+from tests.support.paths import AIC_MEDIA_CACHE
 
-MEDIA_CACHE = REPO / ".auralink" / "cache" / "aic-media"
+MEDIA_CACHE = AIC_MEDIA_CACHE
 
 
 def _clip(name: str) -> Path:

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
-
 from pipeline.calls.client import ToneTrack
-from pipeline.calls.tokens import Grant
 from telemetry.records import CallEvent
-from tests.pipeline.calls.conftest import Engine
 from tests.pipeline.calls.stages import CAPTION_PIPELINE
+from tests.support.engine import AGENT, Engine, request
 from tests.support.waiting import eventually
-
-AGENT = frozenset({Grant.AGENT})
-
-
-async def request(
-    engine: Engine, method: str, path: str, token: str, body: dict[str, Any] | None = None
-) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=engine.url) as http:
-        return await http.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
 
 
 async def test_an_agent_captions_the_room_until_it_is_deleted(engine: Engine, captioner: None) -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from pipeline.calls.client import ToneTrack
 from pipeline.calls.tokens import Grant, mint_join_token
-from tests.pipeline.calls.conftest import Engine
+from tests.support.engine import Engine
 from tests.support.waiting import eventually
 
 SDP = {"Content-Type": "application/sdp"}

@@ -16,23 +16,10 @@ from playwright.async_api import BrowserContext, async_playwright
 
 from pipeline.calls.client import ToneTrack
 from pipeline.calls.tokens import Grant, mint_join_token
-from tests.pipeline.calls.conftest import Engine
 from tests.pipeline.calls.stages import CAPTION_PIPELINE
+from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS
+from tests.support.engine import Engine
 from tests.support.waiting import eventually
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-    "--allow-loopback-in-peer-connection",
-]
 
 pytestmark = [
     pytest.mark.slow,

@@ -11,7 +11,7 @@ from pipeline.calls.http import create_engine_app
 from pipeline.calls.server import CallServer, CallServerOptions
 from pipeline.calls.serving import serving
 from telemetry.records import MemoryReporter
-from tests.pipeline.calls.conftest import Engine
+from tests.support.engine import Engine
 
 
 @get("/ping")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipeline.calls.client import ToneTrack
 from telemetry.records import CallEvent, QualitySample
-from tests.pipeline.calls.conftest import Engine
+from tests.support.engine import Engine
 from tests.support.waiting import eventually
 
 

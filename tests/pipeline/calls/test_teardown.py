@@ -17,7 +17,7 @@ from pipeline.calls.http import create_engine_app
 from pipeline.calls.server import CallServer
 from pipeline.calls.serving import serving
 from telemetry.records import CallEvent, MemoryReporter
-from tests.pipeline.calls.conftest import Engine, engine_options
+from tests.support.engine import Engine, engine_options
 from tests.support.paths import REPO
 from tests.support.waiting import eventually
 

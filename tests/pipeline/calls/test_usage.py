@@ -20,9 +20,8 @@ from pipeline.calls.server import CallServer
 from pipeline.calls.serving import serving
 from pipeline.calls.tokens import Grant
 from telemetry.records import MemoryReporter, UsageEvent
-from tests.pipeline.calls.conftest import Engine, engine_options
 from tests.pipeline.calls.stages import METERED_CAPTION_PIPELINE
-from tests.pipeline.calls.test_agents import AGENT, request
+from tests.support.engine import AGENT, Engine, engine_options, request
 from tests.support.waiting import eventually
 
 

@@ -8,7 +8,7 @@ from aiortc.mediastreams import VideoStreamTrack
 from pipeline.calls.client import ToneTrack
 from pipeline.calls.tokens import Grant
 from telemetry.records import CallEvent, QualitySample
-from tests.pipeline.calls.conftest import Engine
+from tests.support.engine import Engine
 from tests.support.waiting import eventually
 
 PUBLISH = frozenset({Grant.PUBLISH})

@@ -11,9 +11,9 @@ from engine.runner import GraphRunner
 from pipeline.config import load_pipeline
 from pipeline.speech.usage import usage_forwarder
 from telemetry.records import MemoryReporter, UsageEvent
-from tests.pipeline.speech.conftest import SAMPLE_TRANSCRIPT as SAMPLE_TEXT
-from tests.pipeline.speech.conftest import wer
 from tests.support.paths import EXAMPLES
+from tests.support.recordings import SAMPLE_TRANSCRIPT as SAMPLE_TEXT
+from tests.support.recordings import wer
 
 
 async def test_live_captions_streams_captions_and_portuguese(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:

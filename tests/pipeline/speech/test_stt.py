@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.frames import AudioFrame, EventFrame, TextFrame, TextRole, now_ns
+from engine.frames import EventFrame, TextFrame, TextRole
 from engine.harness import run_stage
 from engine.runner import GraphRunner
 from pipeline.config import ConfigError, load_pipeline
@@ -15,18 +15,8 @@ from pipeline.speech.streaming import StreamingOptions, StreamingTranscriber
 from pipeline.speech.stt_stage import SpeechToText, SttSettings
 from pipeline.speech.usage import usage_record
 from pipeline.speech.whisper import WhisperEngine
-from tests.pipeline.speech.conftest import asterisk_clips, librivox_clips, read_mono, wer
-
-
-def pcm_frames(audio: np.ndarray, frame_ms: int = 20, rate: int = 16000) -> list[AudioFrame]:
-    step = rate * frame_ms // 1000
-    samples = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
-    return [
-        AudioFrame(
-            pts_ns=i * 1_000_000_000 // rate, ingest_ns=now_ns(), samples=samples[i : i + step, None], sample_rate=rate
-        )
-        for i in range(0, len(samples), step)
-    ]
+from tests.support.frames import pcm_frames
+from tests.support.recordings import asterisk_clips, librivox_clips, read_mono, wer
 
 
 def stream(engine: WhisperEngine, audio: np.ndarray, options: StreamingOptions | None = None) -> StreamingTranscriber:

@@ -13,9 +13,9 @@ from pipeline.speech.stt_stage import SpeechToText, SttSettings
 from pipeline.speech.translate_stage import Translate, TranslateSettings
 from pipeline.speech.translators import CTranslate2Translator, FastTranslateTranslator, make_translator
 from pipeline.speech.usage import usage_record
-from tests.pipeline.speech.conftest import espeak, read_mono
-from tests.pipeline.speech.test_stt import pcm_frames
 from tests.pipeline.speech.tiny_mt import WORDS, write_tiny_nllb
+from tests.support.frames import pcm_frames
+from tests.support.recordings import espeak, read_mono
 
 
 def final(text: str, *, start: float = 0.0, utterance_end: bool = False, language: str = "en") -> TextFrame:

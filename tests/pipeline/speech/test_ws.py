@@ -18,7 +18,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from pipeline.speech.whisper import WhisperEngine
 from pipeline.speech.ws import SpeechServiceConfig, speech_routes
-from tests.pipeline.speech.conftest import MODELS_CACHE, librivox_clips, read_mono, wer
+from tests.support.recordings import MODELS_CACHE, librivox_clips, read_mono, wer
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,85 @@
+"""A call engine on loopback for tests: its URL, server, reporter and secret, and clients that join it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from pipeline.calls.client import CallClient
+from pipeline.calls.server import CallServer, CallServerOptions
+from pipeline.calls.tokens import Grant, mint_join_token
+from pipeline.webrtc.ice import IcePolicy, apply_host_addresses
+from telemetry.records import MemoryReporter
+from tests.pipeline.calls.stages import captioner_registered
+from tests.support.paths import EXAMPLES
+
+LOOPBACK_ICE = IcePolicy.from_settings([], None, None, ["127.0.0.1"], ["127.0.0.0/8"])
+ROOM_PIPELINE = EXAMPLES / "room_levels.yaml"
+ALL_GRANTS = frozenset({Grant.PUBLISH, Grant.SUBSCRIBE, Grant.DATA})
+
+
+@dataclass
+class Engine:
+    url: str
+    server: CallServer
+    reporter: MemoryReporter
+    secret: str
+    clients: list[CallClient] = field(default_factory=list)
+
+    def token(self, room: str, identity: str, grants: frozenset[Grant] = ALL_GRANTS, ttl_s: float = 600) -> str:
+        return mint_join_token(self.secret, room, identity, grants, ttl_s)
+
+    def client(self, room: str, identity: str, grants: frozenset[Grant] = ALL_GRANTS) -> CallClient:
+        client = CallClient(self.url, self.token(room, identity, grants))
+        self.clients.append(client)
+        return client
+
+    async def create_room(self, room: str, max_participants: int | None = None) -> None:
+        async with httpx.AsyncClient(base_url=self.url) as http:
+            response = await http.post(
+                "/rooms",
+                json={"room": room, "max_participants": max_participants},
+                headers={"Authorization": f"Bearer {self.token(room, 'creator')}"},
+            )
+        assert response.status_code in (200, 201), response.text
+
+
+AGENT = frozenset({Grant.AGENT})
+
+
+async def request(
+    engine: Engine, method: str, path: str, token: str, body: dict[str, Any] | None = None
+) -> httpx.Response:
+    """One HTTP request to ``engine`` with ``token`` as its bearer."""
+    async with httpx.AsyncClient(base_url=engine.url) as http:
+        return await http.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
+
+
+def engine_options(secret: str, room_pipeline: Path | None = ROOM_PIPELINE, **changes: float) -> CallServerOptions:
+    return CallServerOptions(
+        secret=secret,
+        ice=LOOPBACK_ICE,
+        room_pipeline=room_pipeline,
+        quality_interval_s=0.5,
+        **changes,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(autouse=True)
+def loopback_only() -> Iterator[None]:
+    """Host candidates on 127.0.0.1 only, for every test here (aioice's hook is process-wide)."""
+    apply_host_addresses(["127.0.0.1"])
+    yield
+    apply_host_addresses([])
+
+
+@pytest.fixture
+def captioner() -> Iterator[None]:
+    """Register the ``test_captioner`` stage for one test."""
+    with captioner_registered():
+        yield
