@@ -124,3 +124,12 @@ async def test_a_whip_publisher_and_an_agent_are_billed_too(metered_engine: Engi
     [whip] = usage(engine, "call_seconds", "encoder")
     assert whip.provider == "whip" and whip.quantity > agent.quantity
     assert all(u.room == "studio" for u in engine.reporter.of_type(UsageEvent))
+
+
+async def test_an_engine_shutting_down_reports_the_calls_still_on(metered_engine: Engine) -> None:
+    engine = metered_engine
+    await engine.create_room("late")
+    await on_call(engine, "late", "night-owl")
+    await engine.server.aclose()  # what the engine app's shutdown runs, before the reporter is closed
+    [call] = usage(engine, "call_seconds", "night-owl")
+    assert call.quantity > 0 and call.idempotency_key.startswith("call-seconds-")
