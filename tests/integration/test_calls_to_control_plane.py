@@ -25,7 +25,7 @@ from control_plane.app import create_app
 from control_plane.billing.metering import Period
 from control_plane.db.migrate import upgrade
 from control_plane.state import app_state
-from engine.telemetry import FanOutReporter, MemoryReporter, QualitySample
+from engine.telemetry import FanOutReporter, MemoryReporter, QualitySample, UsageEvent
 from engine.telemetry_grpc import GrpcTelemetryReporter
 from pipeline.calls.client import ToneTrack
 from pipeline.calls.http import create_engine_app
@@ -121,7 +121,7 @@ async def test_a_real_call_shows_up_in_the_organisations_analytics(
 
 @pytest.mark.parametrize("room_pipeline", [EXAMPLES / "room_captions.yaml"])
 async def test_a_real_calls_minutes_and_stt_seconds_are_billed(
-    control_plane: ControlPlane, reporting_engine: tuple[Engine, GrpcTelemetryReporter]
+    control_plane: ControlPlane, reporting_engine: tuple[Engine, GrpcTelemetryReporter], tmp_path: Path
 ) -> None:
     """A participant speaks a real recording through the bundled captions pipeline (faster-whisper), leaves,
     and the organisation's usage shows the call's length and the audio transcribed."""
@@ -147,6 +147,15 @@ async def test_a_real_calls_minutes_and_stt_seconds_are_billed(
     assert used["ai_calls"] == (2 if used["translation_characters"] else 1)  # recognition, and translation
     calls = acme.get("/billing/usage/records", params={"period": period, "metric": "call_seconds"}).json()
     assert [(r["participant"], r["feature"]) for r in calls] == [("speaker", "call")]
+
+    replay = GrpcTelemetryReporter(
+        control_plane.telemetry_target, control_plane.acme.key("telemetry"), tmp_path / "replay"
+    )
+    for record in engine.reporter.of_type(UsageEvent):  # an engine resending all of it: nothing counts twice
+        replay.report(record)
+    assert await asyncio.to_thread(replay.flush, 15)
+    await replay.aclose()
+    assert acme.get("/billing/usage", params={"period": period}).json() == used
 
 
 async def test_an_agent_sent_by_the_control_plane_captions_a_real_room(
