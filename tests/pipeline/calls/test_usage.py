@@ -63,8 +63,8 @@ async def test_a_participant_who_leaves_is_billed_their_call_seconds_once_and_th
     alice, connected = await on_call(engine, "billed", "alice")
     await eventually(lambda: bool(usage(engine, "stt_audio_seconds", "alice")), what="alice's STT usage")
     await asyncio.sleep(1.0)
-    assert await alice.leave() == 204
     length = time.monotonic() - connected
+    assert await alice.leave() == 204
 
     [call] = usage(engine, "call_seconds", "alice")
     assert call.room == "billed" and call.feature == "call" and call.provider == "room"
@@ -114,8 +114,8 @@ async def test_a_whip_publisher_and_an_agent_are_billed_too(metered_engine: Engi
         lambda: bool(usage(engine, "stt_audio_seconds", "encoder") and usage(engine, "stt_audio_seconds", "scribe")),
         what="STT usage of the publisher's pipeline and of the agent",
     )
-    assert (await request(engine, "DELETE", "/rooms/studio/agents/scribe", token)).status_code == 204
     agent_length = time.monotonic() - started
+    assert (await request(engine, "DELETE", "/rooms/studio/agents/scribe", token)).status_code == 204
     assert await publisher.leave() == 204
 
     [agent] = usage(engine, "call_seconds", "scribe")
@@ -123,3 +123,13 @@ async def test_a_whip_publisher_and_an_agent_are_billed_too(metered_engine: Engi
     [whip] = usage(engine, "call_seconds", "encoder")
     assert whip.provider == "whip" and whip.quantity > agent.quantity
     assert all(u.room == "studio" for u in engine.reporter.of_type(UsageEvent))
+
+
+async def test_an_engine_shutting_down_reports_the_calls_still_on(metered_engine: Engine) -> None:
+    engine = metered_engine
+    await engine.create_room("late")
+    await on_call(engine, "late", "night-owl")
+    await asyncio.sleep(0.5)
+    await engine.server.aclose()  # what the engine app's shutdown runs, before the reporter is closed
+    [call] = usage(engine, "call_seconds", "night-owl")
+    assert call.quantity >= 0.4 and call.idempotency_key.startswith("call-seconds-")
