@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,9 @@ import httpx
 import pytest
 
 from pipeline.calls.client import CallClient
+from pipeline.calls.http import create_engine_app
 from pipeline.calls.server import CallServer, CallServerOptions
+from pipeline.calls.serving import serving
 from pipeline.calls.tokens import Grant, mint_join_token
 from pipeline.webrtc.ice import IcePolicy, apply_host_addresses
 from telemetry.records import MemoryReporter
@@ -83,3 +87,18 @@ def captioner() -> Iterator[None]:
     """Register the ``test_captioner`` stage for one test."""
     with captioner_registered():
         yield
+
+
+@asynccontextmanager
+async def running_engine(room_pipeline: Path | None = ROOM_PIPELINE) -> AsyncIterator[Engine]:
+    """A call engine served on loopback with a fresh secret and a memory reporter; its clients leave at the end."""
+    secret = secrets.token_urlsafe(32)
+    reporter = MemoryReporter()
+    server = CallServer(engine_options(secret, room_pipeline=room_pipeline), reporter)
+    async with serving(create_engine_app(server)) as url:
+        running = Engine(url, server, reporter, secret)
+        try:
+            yield running
+        finally:
+            for client in running.clients:
+                await client.leave(say_goodbye=False)

@@ -7,7 +7,6 @@ graph's bus the way the real ``stt`` stage does, and the call server must forwar
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,13 +14,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.calls.client import CallClient, ToneTrack
-from pipeline.calls.http import create_engine_app
-from pipeline.calls.server import CallServer
-from pipeline.calls.serving import serving
 from pipeline.calls.tokens import Grant
-from telemetry.records import MemoryReporter, UsageEvent
+from telemetry.records import UsageEvent
 from tests.pipeline.calls.stages import METERED_CAPTION_PIPELINE
-from tests.support.engine import AGENT, Engine, engine_options, request
+from tests.support.engine import AGENT, Engine, request, running_engine
 from tests.support.waiting import eventually
 
 
@@ -30,16 +26,8 @@ async def metered_engine(tmp_path: Path, captioner: None) -> AsyncIterator[Engin
     """An engine whose room pipeline reports the audio it hears as STT usage."""
     pipeline = tmp_path / "metered.yaml"
     pipeline.write_text(METERED_CAPTION_PIPELINE)
-    secret = secrets.token_urlsafe(32)
-    reporter = MemoryReporter()
-    server = CallServer(engine_options(secret, room_pipeline=pipeline), reporter)
-    async with serving(create_engine_app(server)) as url:
-        running = Engine(url, server, reporter, secret)
-        try:
-            yield running
-        finally:
-            for client in running.clients:
-                await client.leave(say_goodbye=False)
+    async with running_engine(pipeline) as running:
+        yield running
 
 
 def usage(engine: Engine, metric: str, participant: str) -> list[UsageEvent]:
