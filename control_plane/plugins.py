@@ -113,26 +113,55 @@ class TelemetryPlugin(InitPluginProtocol):
 class PeriodicJobPlugin(InitPluginProtocol):
     """Runs ``job`` in a worker thread every ``interval_s`` while the app runs.
 
-    A run that fails with a database error is logged and the next run tries again;
-    runs never overlap, because the next sleep starts only when a run has finished.
+    A run that fails, with any exception, is logged with the job's name and the
+    job goes on: after ``n`` failures in a row the next run waits
+    ``interval_s * 2**n`` seconds (at most ``max(interval_s, max_backoff_s)``),
+    and the first run that succeeds brings the wait back to ``interval_s``.
+    Runs never overlap, because the next sleep starts only when a run has finished.
     """
 
-    def __init__(self, name: str, interval_s: float, job: Callable[[AppState], object]) -> None:
+    def __init__(
+        self, name: str, interval_s: float, job: Callable[[AppState], object], max_backoff_s: float = 300.0
+    ) -> None:
         self.name = name
         self.interval_s = interval_s
         self.job = job
+        self.max_backoff_s = max_backoff_s
+
+    def delay_after(self, failures: int) -> float:
+        """How long to wait before the next run, after ``failures`` failed runs in a row."""
+        cap = max(self.interval_s, self.max_backoff_s)
+        return min(self.interval_s * 2.0 ** min(failures, 64), cap)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         task_key = f"job_{self.name}"
 
         async def loop(state: AppState) -> None:
+            failures = 0
             while True:
-                await asyncio.sleep(self.interval_s)
+                await asyncio.sleep(self.delay_after(failures))
                 try:
                     outcome = await anyio.to_thread.run_sync(self.job, state)
+                except SQLAlchemyError as error:  # expected now and then: one line is enough
+                    failures += 1
+                    log.error(
+                        "job failed",
+                        job=self.name,
+                        error=str(error).splitlines()[0][:200],
+                        retry_in_s=self.delay_after(failures),
+                    )
+                except Exception as error:  # anything else (Redis down …): log it whole, back off, go on
+                    failures += 1
+                    log.error(
+                        "job failed",
+                        job=self.name,
+                        error=f"{type(error).__name__}: {error}"[:200],
+                        retry_in_s=self.delay_after(failures),
+                        exc_info=True,
+                    )
+                else:
+                    failures = 0
                     log.info("job ran", job=self.name, outcome=outcome)
-                except SQLAlchemyError as error:  # the next run tries again
-                    log.error("job failed", job=self.name, error=str(error).splitlines()[0][:200])
 
         def start(app: Litestar) -> None:
             app.state[task_key] = asyncio.get_running_loop().create_task(loop(app_state(app.state)))

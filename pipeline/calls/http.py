@@ -69,7 +69,7 @@ async def _join(request: Request[Any, Any, Any], kind: ParticipantKind, room: st
 
 @post("/whip/{room:str}", status_code=201)
 async def whip_publish(request: Request[Any, Any, Any], room: FromPath[str]) -> Response[str]:
-    """WHIP ingest (RFC 9725): an SDP offer that publishes into ``room``."""
+    """WHIP ingest (RFC 9725): an SDP offer that publishes into ``room`` (opening it when it does not exist)."""
     return await _join(request, ParticipantKind.WHIP, room, f"/whip/{room}")
 
 

@@ -110,6 +110,11 @@ class CallServer:
         self.authorize(token, name)
         if name in self.rooms:
             return self.rooms[name], False
+        return self._open_room(name, max_participants), True
+
+    def _open_room(self, name: str, max_participants: int | None) -> Room:
+        if not NAME.match(name):
+            raise BadRequestError("a room name is 1 to 64 letters, digits, '_', '.' or '-'")
         limit = max_participants or self.options.max_participants
         if not 1 <= limit <= 1000:
             raise BadRequestError("max_participants must be between 1 and 1000")
@@ -118,7 +123,7 @@ class CallServer:
         self.rooms[name] = room
         self._report_event("room-opened", room, None, max_participants=limit)
         self._arm_idle_timer(room)
-        return room, True
+        return room
 
     async def close_room(self, name: str) -> None:
         room = self.rooms.pop(name, None)
@@ -150,14 +155,21 @@ class CallServer:
     async def join(
         self, kind: ParticipantKind, room_name: str, token: str | None, offer: bytes
     ) -> tuple[str, Participant]:
-        """Answer ``offer`` for a new session in ``room_name``; returns the answer SDP and the session."""
+        """Answer ``offer`` for a new session in ``room_name``; returns the answer SDP and the session.
+
+        A WHIP publish (its token has the publish grant for the room) opens a room that does not exist yet,
+        with ``max_participants`` from the options: WHIP clients (OBS, GStreamer's whipsink) cannot create
+        rooms. Other joins need the room to exist.
+        """
         claims = self.authorize(token, room_name, *grants_for(kind))
-        room = self.room(room_name)
+        room = self.rooms.get(room_name) if kind is ParticipantKind.WHIP else self.room(room_name)
         try:
             text, summary = check_offer(offer)
         except OfferError as error:
             raise BadRequestError(str(error)) from None
         check_directions(kind, claims, summary)
+        if room is None:  # only a valid offer opens the room
+            room = self._open_room(room_name, None)
         previous = room.participants.get(claims.identity)
         if previous is not None and previous.kind is ParticipantKind.AGENT:
             raise ConflictError(f"'{claims.identity}' is an agent in room '{room_name}'")

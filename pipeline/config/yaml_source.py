@@ -4,7 +4,9 @@ PyYAML composes the document into nodes that carry their line and column; we
 turn those into plain Python values and a map from each value's path (such as
 ``("stages", 0, "settings", "rate")``) to its location. Aliases are shared
 nodes, so an alias bomb stays small when composed: the conversion counts every
-value it produces and stops past :data:`MAX_VALUES`.
+value it produces and stops past :data:`MAX_VALUES`. PyYAML composes nodes
+recursively, so the composer itself refuses nesting deeper than
+:data:`MAX_DEPTH` before Python's recursion limit is anywhere near.
 """
 
 from __future__ import annotations
@@ -55,9 +57,13 @@ def parse_yaml(text: str, name: str) -> tuple[Any, Locations]:
     """Parse one YAML document into plain values and their locations."""
     if len(text.encode("utf-8", "ignore")) > MAX_FILE_BYTES:
         raise _whole_file(name, "text is larger than the 1 MiB limit for pipeline files")
-    loader = yaml.SafeLoader(text)
+    loader = _DepthLimitedLoader(text)
     try:
         node = loader.get_single_node()
+    except _NestingTooDeep as error:
+        mark = error.problem_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise ConfigError([ConfigProblem(name, line, column, _too_deep())]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -76,6 +82,32 @@ def parse_yaml(text: str, name: str) -> tuple[Any, Locations]:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise ConfigError([ConfigProblem(name, line, column, f"YAML error: {_yaml_message(error)}")]) from None
     return value, converter.locations
+
+
+def _too_deep() -> str:
+    return f"nesting deeper than {MAX_DEPTH} levels"
+
+
+class _NestingTooDeep(yaml.composer.ComposerError):
+    """A node nested deeper than :data:`MAX_DEPTH`; raised while composing, before any deep recursion."""
+
+
+class _DepthLimitedLoader(yaml.SafeLoader):
+    """A safe loader whose composer counts how deep the node it composes lies (the root is depth 0)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self._depth > MAX_DEPTH:
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise _NestingTooDeep(None, None, _too_deep(), event.start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _yaml_message(error: yaml.MarkedYAMLError) -> str:
@@ -103,7 +135,7 @@ class _Converter:
                 "(an alias bomb?); pipeline files are far smaller",
             )
         if len(path) > MAX_DEPTH:
-            raise self._problem(node, f"nesting deeper than {MAX_DEPTH} levels")
+            raise self._problem(node, _too_deep())  # an alias can still nest a node in itself
         self.locations.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in PLAIN_COLLECTION_TAGS:
             raise self._problem(node, f"unsupported YAML tag '{node.tag}'")

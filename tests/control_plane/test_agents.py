@@ -114,6 +114,9 @@ def test_an_invalid_pipeline_is_refused_with_file_line_and_column(app: Litestar)
     assert refused.json()["detail"].startswith("the pipeline is invalid: broken.yaml:9:5")
     assert "resampel" in refused.json()["extra"]["problems"][0]
     assert acme.client.post("/agents", json={"name": "x", "pipeline": "stages: [unclosed"}).status_code == 422
+    deep = acme.client.post("/agents", json={"name": "deep", "pipeline": "stages: " + "[" * 3000 + "]" * 3000})
+    assert deep.status_code == 422
+    assert deep.json()["extra"]["problems"] == ["deep.yaml:1:73: nesting deeper than 64 levels"]
     assert (
         acme.client.post("/agents", json={"name": "x", "pipeline": PIPELINE, "languages": ["english!"]}).status_code
         == 400

@@ -18,6 +18,11 @@ def alias_bomb() -> str:
     return "\n".join(lines) + "\nstages: [*i]\n"
 
 
+def deeply_nested(levels: int, opening: str, closing: str) -> str:
+    """A value nested ``levels`` times under ``x`` (thousands of levels once crashed the loader)."""
+    return "stages:\n  - {name: src, type: synthetic_source}\nx: " + opening * levels + "1" + closing * levels + "\n"
+
+
 CASES: dict[str, tuple[str, list[str]]] = {
     "syntax": (
         "stages:\n  - name: a\n    type: synthetic_source\n   bad: [\n",
@@ -83,6 +88,9 @@ CASES: dict[str, tuple[str, list[str]]] = {
         alias_bomb(),
         ["1:14: the document expands to more than 100000 values (an alias bomb?); pipeline files are far smaller"],
     ),
+    "deep_lists": (deeply_nested(3000, "[", "]"), ["3:68: nesting deeper than 64 levels"]),
+    "deep_mappings": (deeply_nested(3000, "{a: ", "}"), ["3:257: nesting deeper than 64 levels"]),
+    "deep_block_lists": ("stages:\n  " + "- " * 3000 + "1\n", ["2:131: nesting deeper than 64 levels"]),
     "python_tag": (
         'stages: !!python/object/apply:os.system ["echo pwned"]\n',
         ["1:9: unsupported YAML tag 'tag:yaml.org,2002:python/object/apply:os.system'"],

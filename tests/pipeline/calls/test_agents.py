@@ -49,6 +49,18 @@ async def test_bad_pipeline_yaml_is_422_with_file_line_column_messages(engine: E
     assert "broken" not in engine.server.rooms["agents"].participants
 
 
+async def test_a_deeply_nested_pipeline_is_422_not_a_recursion_error(engine: Engine) -> None:
+    await engine.create_room("agents")
+    token = engine.token("agents", "control-plane", AGENT)
+    deep = "stages:\n  - {name: src, type: webrtc_source}\nx: " + "[" * 3000 + "]" * 3000 + "\n"
+    response = await request(
+        engine, "POST", "/rooms/agents/agents", token, {"identity": "deep", "pipeline": deep, "languages": []}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["problems"] == ["agent-deep.yaml:3:68: nesting deeper than 64 levels"]
+    assert "deep" not in engine.server.rooms["agents"].participants
+
+
 async def test_agents_need_the_agent_grant_for_that_room(engine: Engine) -> None:
     await engine.create_room("agents")
     body = {"identity": "x", "pipeline": CAPTION_PIPELINE, "languages": []}

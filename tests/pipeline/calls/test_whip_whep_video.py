@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import AsyncIterator
+
 import httpx
+import pytest
 from aiortc.mediastreams import VideoStreamTrack
 
 from pipeline.calls.client import ToneTrack
+from pipeline.calls.http import create_engine_app
+from pipeline.calls.server import CallServer
+from pipeline.calls.serving import serving
 from pipeline.calls.tokens import Grant
-from telemetry.records import CallEvent, QualitySample
-from tests.support.engine import Engine
+from telemetry.records import CallEvent, MemoryReporter, QualitySample
+from tests.support.engine import Engine, engine_options
 from tests.support.waiting import eventually
 
 PUBLISH = frozenset({Grant.PUBLISH})
@@ -44,6 +51,52 @@ async def test_whip_publishes_into_the_room_and_delete_ends_the_session(engine: 
     assert again.status_code == 404
     left = [e for e in engine.reporter.of_type(CallEvent) if e.type == "participant-left"]
     assert [e.participant for e in left] == ["encoder"]
+
+
+@pytest.fixture
+async def small_rooms() -> AsyncIterator[Engine]:
+    """An engine whose rooms hold 2 participants unless they say otherwise (``room_max_participants``)."""
+    secret = secrets.token_urlsafe(32)
+    reporter = MemoryReporter()
+    server = CallServer(engine_options(secret, max_participants=2), reporter)
+    async with serving(create_engine_app(server)) as url:
+        running = Engine(url, server, reporter, secret)
+        try:
+            yield running
+        finally:
+            for client in running.clients:
+                await client.leave(say_goodbye=False)
+
+
+async def test_a_whip_publish_opens_a_room_that_does_not_exist_yet(small_rooms: Engine) -> None:
+    engine = small_rooms
+    async with httpx.AsyncClient(base_url=engine.url) as http:
+        offer = "v=0\r\n"
+        headers = {"Content-Type": "application/sdp", "Authorization": f"Bearer {engine.token('obs', 'enc')}"}
+        assert (await http.post("/whip/obs", content=offer, headers=headers)).status_code == 400
+        headers["Authorization"] = f"Bearer {engine.token('obs', 'enc', SUBSCRIBE)}"
+        assert (await http.post("/whip/obs", content=offer, headers=headers)).status_code == 403
+    viewer = engine.client("obs", "viewer", SUBSCRIBE)
+    missing = await viewer.join("/whep/obs", receive_audio=True, data_channel=False)
+    assert missing.status_code == 404 and "does not exist" in missing.json()["detail"]
+    assert "obs" not in engine.server.rooms  # a bad offer, a token without publish, a viewer: none opens it
+
+    publisher = engine.client("obs", "encoder", PUBLISH)
+    response = await publisher.join("/whip/obs", publish=ToneTrack(300), receive_audio=False, data_channel=False)
+    assert response.status_code == 201, response.text
+    assert response.headers["location"].startswith("/whip/obs/")
+    assert engine.server.rooms["obs"].max_participants == 2
+    opened = [e for e in engine.reporter.of_type(CallEvent) if e.type == "room-opened"]
+    assert [(e.room, e.attributes["max_participants"]) for e in opened] == [("obs", 2)]
+
+    listener = engine.client("obs", "listener")
+    assert (await listener.join("/rooms/obs/join", receive_audio=True)).status_code == 201
+    await eventually(lambda: listener.audio.loud_frames > 20, what="the WHIP audio at the listener")
+    third = engine.client("obs", "third", PUBLISH)
+    full = await third.join("/whip/obs", publish=ToneTrack(500), receive_audio=False, data_channel=False)
+    assert full.status_code == 409 and "full (2 participants)" in full.json()["detail"]
+    assert await publisher.leave() == 204
+    assert len([e for e in engine.reporter.of_type(CallEvent) if e.type == "room-opened"]) == 1
 
 
 async def test_whep_plays_the_rooms_audio(engine: Engine) -> None:
