@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from litestar.exceptions import ClientException, ServiceUnavailableException
 from sqlmodel import Session, col, func, select
 
 from auralink.join_secret import join_token_secret
@@ -16,18 +15,10 @@ from control_plane.agents.schemas import AgentCreate, AgentJoin, AgentJoined, Ag
 from control_plane.audit.service import record, snapshot
 from control_plane.context import Tenant
 from control_plane.db.types import utcnow
-from control_plane.organizations.service import ConflictException
+from control_plane.domain_errors import Conflict, NotConfigured, Unprocessable, UpstreamFailed
 from control_plane.organizations.service import get as get_organization
 from control_plane.tenancy import owned
 from pipeline.config import ConfigError, load_pipeline_text
-
-
-class InvalidPipelineException(ClientException):
-    status_code = 422
-
-
-class BadGatewayException(ClientException):
-    status_code = 502
 
 
 def validate_pipeline(text: str, agent_name: str) -> None:
@@ -35,7 +26,7 @@ def validate_pipeline(text: str, agent_name: str) -> None:
     try:
         load_pipeline_text(text, Path(f"{agent_name}.yaml"))
     except ConfigError as error:
-        raise InvalidPipelineException(
+        raise Unprocessable(
             f"the pipeline is invalid: {error.problems[0]}", extra={"problems": [str(p) for p in error.problems]}
         ) from None
 
@@ -46,7 +37,7 @@ def create(db: Session, tenant: Tenant, data: AgentCreate) -> Agent:
         select(func.count()).select_from(Agent).where(Agent.organization_id == tenant.organization_id)
     ).one()
     if count >= organization.max_agents:
-        raise ConflictException(f"the {organization.plan} plan allows {organization.max_agents} agents")
+        raise Conflict(f"the {organization.plan} plan allows {organization.max_agents} agents")
     validate_pipeline(data.pipeline, data.name)
     agent = Agent(organization_id=tenant.organization_id, **data.model_dump())
     db.add(agent)
@@ -91,7 +82,7 @@ def join(db: Session, tenant: Tenant, agent_id: int, data: AgentJoin, settings: 
     try:
         secret = join_token_secret(settings)
     except SettingsError as error:
-        raise ServiceUnavailableException(f"agents cannot join calls: {error}") from None
+        raise NotConfigured(f"agents cannot join calls: {error}") from None
     identity = data.identity or f"agent-{agent.id}"
     try:
         answer = send_agent(
@@ -104,7 +95,7 @@ def join(db: Session, tenant: Tenant, agent_id: int, data: AgentJoin, settings: 
             data.ttl_s,
         )
     except EngineUnavailableError as error:
-        raise BadGatewayException(str(error)) from None
+        raise UpstreamFailed(str(error)) from None
     joined = AgentJoined(
         agent_id=agent_id, room=data.room, identity=identity, engine_url=settings.engine_url, engine_response=answer
     )
