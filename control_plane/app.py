@@ -27,7 +27,7 @@ from control_plane.organizations.controller import InvitationController, Organiz
 from control_plane.plugins import CorePlugin, DomainPlugin, PeriodicJobPlugin, TelemetryPlugin, insights_job
 from control_plane.provider_keys.controller import ProviderKeyController
 from control_plane.secrets.controller import SecretKeyController
-from control_plane.secrets.plugin import SecretsPlugin, rewrap_job
+from control_plane.secrets.plugin import rewrap_job
 from control_plane.users.controller import UserController
 
 
@@ -60,7 +60,6 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Litestar:
             DomainPlugin("agents", [AgentController]),
             TelemetryPlugin(settings),
             insights_job(settings),
-            SecretsPlugin(),
             DomainPlugin("secrets", [SecretKeyController, ProviderKeyController]),
             rewrap_job(settings),
             DomainPlugin("compliance", [ComplianceController, RetentionController, SelfServiceController]),

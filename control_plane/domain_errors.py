@@ -7,6 +7,8 @@ status once (and nothing else does). The tree has two kinds:
   conflict …); the client should change the request. Always a 4xx.
 - :class:`UpstreamError`: something the control plane depends on (Stripe, the engine, a missing
   setting) failed or is unavailable; the same request may work later. Always a 5xx.
+- :class:`Internal`: the control plane's own data failed a check (a ciphertext that does not
+  authenticate); nothing is returned in its place. A 500.
 
 Every error carries a human message (its ``str``), optionally ``retry_after_s`` (answered as
 ``Retry-After``) and ``extra`` (structured detail answered next to the message).
@@ -94,3 +96,7 @@ class NotConfigured(UpstreamUnavailable):
 
 class UpstreamFailed(UpstreamError):
     """A dependency answered, but with a failure (Stripe erroring, the engine refusing)."""
+
+
+class Internal(ControlPlaneError):
+    """The control plane's own data failed a check; nothing was returned in its place."""

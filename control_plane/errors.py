@@ -2,7 +2,8 @@
 
 A :class:`~control_plane.domain_errors.ControlPlaneError` becomes its class's status (see
 :data:`STATUS`) with the body ``{"status_code", "detail"}`` (and ``extra`` when the error has
-some) and its headers (``Retry-After``); a conflict in the database is a 409, a value the
+some) and its headers (``Retry-After``); the secret store's errors answer as the domain errors
+they stand for (:func:`~control_plane.secrets.errors.as_domain_error`); a conflict in the database is a 409, a value the
 database refuses a 400, the database unreachable a 503.
 """
 
@@ -21,6 +22,7 @@ from control_plane.domain_errors import (
     ControlPlaneError,
     Forbidden,
     Gone,
+    Internal,
     InvalidInput,
     NotFound,
     PaymentRequired,
@@ -31,11 +33,20 @@ from control_plane.domain_errors import (
     UpstreamFailed,
     UpstreamUnavailable,
 )
+from control_plane.secrets.errors import (
+    SecretIntegrityError,
+    SecretNotFoundError,
+    SecretRequestRefusedError,
+    SecretStoreError,
+    SecretStoreUnavailableError,
+    as_domain_error,
+)
 
 log = structlog.get_logger(__name__)
 
 STATUS: dict[type[ControlPlaneError], int] = {
     ControlPlaneError: 500,
+    Internal: 500,
     ClientError: 400,
     UpstreamError: 502,
     InvalidInput: 400,
@@ -59,12 +70,26 @@ def status_of(error_class: type[ControlPlaneError]) -> int:
 
 
 def _domain(_: AnyRequest, error: ControlPlaneError) -> Response[dict[str, object]]:
+    if status_of(type(error)) >= 500:
+        log.error("error answered with a 5xx", error_class=type(error).__name__, detail=error.message[:200])
+    return _answer(error)
+
+
+def _secret_store(_: AnyRequest, error: SecretStoreError) -> Response[dict[str, object]]:
+    if isinstance(error, SecretStoreUnavailableError):
+        log.error("secret store unavailable", error=str(error))
+    elif isinstance(error, SecretIntegrityError):
+        log.error("secret failed its integrity check", error=str(error))
+    elif not isinstance(error, SecretNotFoundError | SecretRequestRefusedError):
+        log.error("secret store error", error=str(error))
+    return _answer(as_domain_error(error))
+
+
+def _answer(error: ControlPlaneError) -> Response[dict[str, object]]:
     status = status_of(type(error))
     body: dict[str, object] = {"status_code": status, "detail": error.message}
     if error.extra:
         body["extra"] = error.extra
-    if status >= 500:
-        log.error("upstream error", error_class=type(error).__name__, detail=error.message[:200])
     return Response(body, status_code=status, headers=error.headers or None)
 
 
@@ -87,12 +112,13 @@ def _problem(status: int, detail: str) -> Response[dict[str, object]]:
 
 async def log_unexpected(error: Exception, scope: Scope) -> None:
     """Every error that became a 500, with its traceback (client errors are the client's business)."""
-    if not isinstance(error, HTTPException | ControlPlaneError):
+    if not isinstance(error, HTTPException | ControlPlaneError | SecretStoreError):
         log.error("unexpected error", path=scope.get("path"), exc_info=error)
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ControlPlaneError: _domain,
+    SecretStoreError: _secret_store,
     IntegrityError: _conflict,
     DataError: _bad_value,
     OperationalError: _unavailable,

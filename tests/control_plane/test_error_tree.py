@@ -11,14 +11,21 @@ from litestar.testing import TestClient
 
 import control_plane
 from control_plane import domain_errors
-from control_plane.domain_errors import ClientError, ControlPlaneError, UpstreamError
+from control_plane.domain_errors import ClientError, ControlPlaneError, Internal, UpstreamError
 from control_plane.errors import EXCEPTION_HANDLERS, STATUS, status_of
+from control_plane.secrets.errors import (
+    SecretIntegrityError,
+    SecretNotFoundError,
+    SecretRequestRefusedError,
+    SecretStoreError,
+    SecretStoreUnavailableError,
+    as_domain_error,
+)
 
 PACKAGE = Path(control_plane.__file__).parent
 HTTP_LAYER = {"app.py", "plugins.py", "routing.py", "errors.py", "context.py"} | {
     "auth/guards.py",
     "auth/middleware.py",
-    "secrets/plugin.py",
 }
 """The modules (besides every ``controller.py``) that speak HTTP and so may import Litestar."""
 
@@ -51,11 +58,13 @@ def test_every_client_error_is_a_4xx_and_every_upstream_error_a_5xx() -> None:
     for cls in tree:
         if cls is ControlPlaneError:
             continue
-        assert issubclass(cls, ClientError | UpstreamError), (
-            f"{cls.__qualname__} is neither a client nor upstream error"
+        assert issubclass(cls, ClientError | UpstreamError | Internal), (
+            f"{cls.__qualname__} is neither a client, an upstream nor an internal error"
         )
         status = status_of(cls)
-        if issubclass(cls, ClientError):
+        if issubclass(cls, Internal):
+            assert status == 500
+        elif issubclass(cls, ClientError):
             assert 400 <= status < 500, f"{cls.__qualname__} is a client error but answers {status}"
         else:
             assert 500 <= status < 600, f"{cls.__qualname__} is an upstream error but answers {status}"
@@ -82,6 +91,7 @@ def test_the_tree_holds_no_status_the_mapping_does() -> None:
         (domain_errors.UpstreamFailed("Stripe failed", retry_after_s=30), 502, {"retry-after": "30"}),
         (domain_errors.UpstreamUnavailable("Stripe is rate limiting us", retry_after_s=60), 503, {"retry-after": "60"}),
         (domain_errors.NotConfigured("billing is not configured"), 503, {}),
+        (domain_errors.Internal("the ciphertext does not authenticate; nothing was returned"), 500, {}),
     ],
 )
 def test_each_error_answers_its_status_detail_and_headers(
@@ -128,3 +138,22 @@ def test_the_check_finds_a_litestar_import(tmp_path: Path) -> None:
     module = tmp_path / "service.py"
     module.write_text("def f():\n    from litestar.exceptions import NotFoundException\n")
     assert _imports_litestar(module)
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "detail"),
+    [
+        (SecretStoreUnavailableError("Vault is sealed", retry_after_s=7), 503, "Vault is sealed; nothing was stored"),
+        (SecretNotFoundError("no secret at x"), 404, "no secret at x"),
+        (SecretRequestRefusedError("rotate first"), 409, "rotate first"),
+        (SecretIntegrityError("the ciphertext is truncated"), 500, "the ciphertext is truncated; nothing was returned"),
+        (SecretStoreError("Vault refused"), 502, "the secret store failed: Vault refused"),
+    ],
+)
+def test_the_secret_stores_errors_answer_as_the_domain_errors_they_stand_for(
+    error: SecretStoreError, status: int, detail: str
+) -> None:
+    answer = as_domain_error(error)
+    assert status_of(type(answer)) == status and answer.message.startswith(detail)
+    if isinstance(error, SecretStoreUnavailableError):
+        assert answer.headers == {"Retry-After": "7"}
