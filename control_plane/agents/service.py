@@ -13,10 +13,10 @@ from control_plane.agents.engine_client import EngineUnavailableError, send_agen
 from control_plane.agents.models import Agent
 from control_plane.agents.schemas import AgentCreate, AgentJoin, AgentJoined, AgentUpdate
 from control_plane.audit.service import record, snapshot
-from control_plane.context import Tenant
 from control_plane.db.types import utcnow
 from control_plane.domain_errors import Conflict, NotConfigured, Unprocessable, UpstreamFailed
 from control_plane.organizations.service import get as get_organization
+from control_plane.principals import Tenant
 from control_plane.tenancy import owned
 from pipeline.config import ConfigError, load_pipeline_text
 

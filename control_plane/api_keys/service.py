@@ -13,9 +13,9 @@ from control_plane.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRe
 from control_plane.audit.service import record, snapshot
 from control_plane.auth.permissions import ROLE_RANK, SCOPE_MINIMUM_ROLE, Role
 from control_plane.auth.service import API_KEY_PREFIX_LENGTH
-from control_plane.context import Tenant
 from control_plane.db.types import utcnow
 from control_plane.domain_errors import Forbidden, InvalidInput
+from control_plane.principals import Tenant
 from control_plane.tenancy import owned
 from control_plane.tokens import digest, new_secret
 

@@ -7,8 +7,9 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from control_plane.auth.service import SESSION_COOKIE, find_api_key, key_principal, note_key_use, session_principal
-from control_plane.context import AnyConnection, Principal
+from control_plane.context import AnyConnection
 from control_plane.domain_errors import TooManyRequests
+from control_plane.principals import Principal
 from control_plane.state import AppState, app_state
 
 

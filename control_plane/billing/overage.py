@@ -24,9 +24,9 @@ from control_plane.billing.plans import OVERAGE_CENTS, Metric, PlanName, PlanTer
 from control_plane.billing.schemas import ChargeLine
 from control_plane.billing.service import subscription_of, terms_of
 from control_plane.billing.stripe_gateway import ORGANIZATION_KEY, StripeGateway
-from control_plane.context import AuditContext
 from control_plane.db.types import utcnow
 from control_plane.domain_errors import InvalidInput
+from control_plane.principals import AuditContext
 
 NOT_CONFIGURED = "billing is not configured (stripe_api_key): the charge waits until it is"
 

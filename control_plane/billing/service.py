@@ -20,12 +20,12 @@ from control_plane.billing.models import Subscription
 from control_plane.billing.plans import CATALOGUE, PlanName, PlanTerms, custom_terms
 from control_plane.billing.schemas import SubscriptionRead
 from control_plane.billing.stripe_gateway import StripeGateway
-from control_plane.context import AuditContext, Tenant
 from control_plane.db.types import utcnow
 from control_plane.domain_errors import Conflict, InvalidInput, PaymentRequired
 from control_plane.organizations.models import Organization
 from control_plane.organizations.service import apply_plan
 from control_plane.organizations.service import get as get_organization
+from control_plane.principals import AuditContext, Tenant
 
 CONFIRMED = frozenset({"active", "trialing"})
 

@@ -20,9 +20,9 @@ from control_plane.billing.models import StripeEvent, Subscription
 from control_plane.billing.plans import CATALOGUE, PlanName
 from control_plane.billing.schemas import WebhookAck
 from control_plane.billing.service import ended, keep_organization_in_step, mirror, terms_of
-from control_plane.context import AuditContext
 from control_plane.db.types import utcnow
 from control_plane.domain_errors import InvalidInput
+from control_plane.principals import AuditContext
 
 
 class BadWebhook(InvalidInput):

@@ -20,9 +20,9 @@ from control_plane.compliance import erasure, exports, retention, sealed_files
 from control_plane.compliance.models import ComplianceRequest, RequestKind, RequestStatus
 from control_plane.compliance.pseudonyms import Pseudonymizer, pseudonym_secret
 from control_plane.compliance.subjects import subject_of
-from control_plane.context import AuditContext
 from control_plane.db.types import utcnow
 from control_plane.domain_errors import ControlPlaneError
+from control_plane.principals import AuditContext
 from control_plane.secrets.errors import SecretStoreError
 from control_plane.state import AppState
 

@@ -9,10 +9,10 @@ from sqlmodel import Session, col, select
 from control_plane.audit.service import record, snapshot
 from control_plane.compliance.models import LegalHold, RetentionPolicy
 from control_plane.compliance.schemas import LegalHoldCreate, RetentionPolicyCreate, RetentionPolicyUpdate
-from control_plane.context import Tenant
 from control_plane.db.types import utcnow
 from control_plane.domain_errors import Conflict, NotFound
 from control_plane.organizations.models import Membership
+from control_plane.principals import Tenant
 from control_plane.tenancy import owned
 
 

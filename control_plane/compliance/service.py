@@ -17,11 +17,11 @@ from control_plane.compliance.holds import check_erasable, memberships_of
 from control_plane.compliance.models import ComplianceRequest, RequestKind, RequestStatus
 from control_plane.compliance.schemas import ErasureCreate, ExportCreate, RequestRead
 from control_plane.compliance.subjects import user_identities
-from control_plane.context import AuditContext, Tenant
 from control_plane.db.types import utcnow
 from control_plane.domain_errors import Conflict, Forbidden, Gone, InvalidInput, NotFound, Unauthenticated
 from control_plane.organizations.models import Membership
 from control_plane.organizations.service import find_membership
+from control_plane.principals import AuditContext, Tenant
 from control_plane.secrets.store import SecretStore
 from control_plane.users.models import User
 

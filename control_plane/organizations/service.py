@@ -10,7 +10,6 @@ from sqlmodel import Session, col, func, select
 from control_plane.audit.service import record, snapshot
 from control_plane.auth.permissions import Role, can_grant
 from control_plane.billing.plans import CATALOGUE, PlanName, PlanTerms
-from control_plane.context import AuditContext, Tenant
 from control_plane.db.types import utcnow
 from control_plane.domain_errors import Conflict, Forbidden, InvalidInput, NotFound
 from control_plane.organizations.models import Invitation, Membership, Organization
@@ -23,6 +22,7 @@ from control_plane.organizations.schemas import (
     OrganizationCreate,
     OrganizationUpdate,
 )
+from control_plane.principals import AuditContext, Tenant
 from control_plane.tenancy import owned
 from control_plane.tokens import digest, new_secret
 from control_plane.users.models import User

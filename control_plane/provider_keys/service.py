@@ -13,9 +13,9 @@ import structlog
 from sqlmodel import Session, col, select
 
 from control_plane.audit.service import record, snapshot
-from control_plane.context import AuditContext, Tenant
 from control_plane.db.types import utcnow
 from control_plane.domain_errors import Conflict, NotFound
+from control_plane.principals import AuditContext, Tenant
 from control_plane.provider_keys.masking import mask
 from control_plane.provider_keys.models import ProviderKey
 from control_plane.provider_keys.schemas import ProviderKeyCreate, ProviderKeyRotate

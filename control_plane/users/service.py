@@ -7,9 +7,9 @@ from sqlmodel import Session, col, delete, select
 from control_plane.audit.service import record, snapshot
 from control_plane.auth.models import UserSession
 from control_plane.auth.passwords import hash_password, verify_password
-from control_plane.context import AuditContext
 from control_plane.domain_errors import Conflict, Forbidden, NotFound
 from control_plane.organizations.models import Membership
+from control_plane.principals import AuditContext
 from control_plane.users.models import User
 from control_plane.users.schemas import MembershipRead, Profile, ProfileUpdate, SignUp, UserRead
 

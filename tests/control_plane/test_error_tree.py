@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -157,3 +159,21 @@ def test_the_secret_stores_errors_answer_as_the_domain_errors_they_stand_for(
     assert status_of(type(answer)) == status and answer.message.startswith(detail)
     if isinstance(error, SecretStoreUnavailableError):
         assert answer.headers == {"Retry-After": "7"}
+
+
+PLUGIN_FACTORIES = {"billing/job.py", "secrets/plugin.py"}
+"""Modules that build a ``PeriodicJobPlugin`` for the app (and so load Litestar through ``plugins.py``)."""
+
+
+def test_no_service_job_or_store_loads_litestar_even_indirectly() -> None:
+    modules = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if path.name == "controller.py" or relative in HTTP_LAYER | PLUGIN_FACTORIES or "migrations/" in relative:
+            continue
+        modules.append("control_plane." + relative.removesuffix(".py").replace("/", ".").removesuffix(".__init__"))
+    program = (
+        f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\nprint('litestar' in sys.modules)"
+    )
+    loaded = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=120)
+    assert loaded.stdout.strip() == "False", "a service, job or store imports something that imports litestar"
