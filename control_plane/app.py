@@ -25,7 +25,7 @@ from control_plane.organizations.controller import InvitationController, Organiz
 from control_plane.plugins import CorePlugin, DomainPlugin, PeriodicJobPlugin, TelemetryPlugin, insights_job
 from control_plane.provider_keys.controller import ProviderKeyController
 from control_plane.secrets.controller import SecretKeyController
-from control_plane.secrets.plugin import SecretsPlugin, rewrap_job
+from control_plane.secrets.plugin import rewrap_job
 from control_plane.users.controller import UserController
 from settings import ControlPlaneSettings, package_version
 
@@ -59,7 +59,6 @@ def create_app(settings: ControlPlaneSettings, *, migrate: bool = True) -> Lites
             DomainPlugin("agents", [AgentController]),
             TelemetryPlugin(settings),
             insights_job(settings),
-            SecretsPlugin(),
             DomainPlugin("secrets", [SecretKeyController, ProviderKeyController]),
             rewrap_job(settings),
             DomainPlugin("compliance", [ComplianceController, RetentionController, SelfServiceController]),

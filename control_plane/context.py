@@ -1,10 +1,9 @@
-"""Who is calling and in which organisation: the principal, the tenant and the audit context."""
+"""Who is calling and in which organisation, read from the request (the types: `control_plane.principals`)."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request
@@ -12,50 +11,12 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import PermissionDeniedException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from control_plane.auth.permissions import ROLE_PERMISSIONS, Permission, Role
+from control_plane.principals import AuditContext, Principal, Tenant
 
 AnyConnection = ASGIConnection[Any, Any, Any, Any]
 AnyRequest = Request[Any, Any, Any]
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-
-@dataclass(frozen=True)
-class Principal:
-    """An authenticated caller: a user (session cookie) or an API key."""
-
-    user_id: int | None
-    organization_id: int | None
-    """The organisation the caller acts in unless a route names one."""
-    roles: dict[int, Role] = field(default_factory=dict)
-    """The user's role in each of their organisations."""
-    api_key_id: int | None = None
-    key_permissions: frozenset[Permission] | None = None
-    """An API key's permissions (from its scopes), in its own organisation only."""
-
-    def permissions_in(self, organization_id: int) -> frozenset[Permission]:
-        if self.key_permissions is not None:
-            return self.key_permissions if organization_id == self.organization_id else frozenset()
-        role = self.roles.get(organization_id)
-        return ROLE_PERMISSIONS[role] if role else frozenset()
-
-
-@dataclass(frozen=True)
-class AuditContext:
-    actor_user_id: int | None
-    actor_api_key_id: int | None
-    ip: str
-    user_agent: str
-    request_id: str
-
-
-@dataclass(frozen=True)
-class Tenant:
-    """The organisation a request acts in, established by its route's guard."""
-
-    organization_id: int
-    principal: Principal
-    audit: AuditContext
 
 
 def principal_of(connection: AnyConnection) -> Principal:

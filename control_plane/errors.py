@@ -1,4 +1,11 @@
-"""Database errors as client errors: a conflict is a 409, a value the database refuses a 400."""
+"""Errors as HTTP answers, in one place: the domain error tree and database errors.
+
+A :class:`~control_plane.domain_errors.ControlPlaneError` becomes its class's status (see
+:data:`STATUS`) with the body ``{"status_code", "detail"}`` (and ``extra`` when the error has
+some) and its headers (``Retry-After``); the secret store's errors answer as the domain errors
+they stand for (:func:`~control_plane.secrets.errors.as_domain_error`); a conflict in the database is a 409, a value the
+database refuses a 400, the database unreachable a 503.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,81 @@ from litestar.types import ExceptionHandlersMap, Scope
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from control_plane.context import AnyRequest
+from control_plane.domain_errors import (
+    ClientError,
+    Conflict,
+    ControlPlaneError,
+    Forbidden,
+    Gone,
+    Internal,
+    InvalidInput,
+    NotFound,
+    PaymentRequired,
+    TooManyRequests,
+    Unauthenticated,
+    Unprocessable,
+    UpstreamError,
+    UpstreamFailed,
+    UpstreamUnavailable,
+)
+from control_plane.secrets.errors import (
+    SecretIntegrityError,
+    SecretNotFoundError,
+    SecretRequestRefusedError,
+    SecretStoreError,
+    SecretStoreUnavailableError,
+    as_domain_error,
+)
 
 log = structlog.get_logger(__name__)
+
+STATUS: dict[type[ControlPlaneError], int] = {
+    ControlPlaneError: 500,
+    Internal: 500,
+    ClientError: 400,
+    UpstreamError: 502,
+    InvalidInput: 400,
+    Unprocessable: 422,
+    Unauthenticated: 401,
+    PaymentRequired: 402,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Gone: 410,
+    TooManyRequests: 429,
+    UpstreamFailed: 502,
+    UpstreamUnavailable: 503,
+}
+"""The HTTP status of each class of the tree; a subclass answers as its nearest listed ancestor."""
+
+
+def status_of(error_class: type[ControlPlaneError]) -> int:
+    """The HTTP status an error of ``error_class`` answers with."""
+    return next(STATUS[cls] for cls in error_class.__mro__ if cls in STATUS)
+
+
+def _domain(_: AnyRequest, error: ControlPlaneError) -> Response[dict[str, object]]:
+    if status_of(type(error)) >= 500:
+        log.error("error answered with a 5xx", error_class=type(error).__name__, detail=error.message[:200])
+    return _answer(error)
+
+
+def _secret_store(_: AnyRequest, error: SecretStoreError) -> Response[dict[str, object]]:
+    if isinstance(error, SecretStoreUnavailableError):
+        log.error("secret store unavailable", error=str(error))
+    elif isinstance(error, SecretIntegrityError):
+        log.error("secret failed its integrity check", error=str(error))
+    elif not isinstance(error, SecretNotFoundError | SecretRequestRefusedError):
+        log.error("secret store error", error=str(error))
+    return _answer(as_domain_error(error))
+
+
+def _answer(error: ControlPlaneError) -> Response[dict[str, object]]:
+    status = status_of(type(error))
+    body: dict[str, object] = {"status_code": status, "detail": error.message}
+    if error.extra:
+        body["extra"] = error.extra
+    return Response(body, status_code=status, headers=error.headers or None)
 
 
 def _conflict(_: AnyRequest, error: IntegrityError) -> Response[dict[str, object]]:
@@ -32,11 +112,13 @@ def _problem(status: int, detail: str) -> Response[dict[str, object]]:
 
 async def log_unexpected(error: Exception, scope: Scope) -> None:
     """Every error that became a 500, with its traceback (client errors are the client's business)."""
-    if not isinstance(error, HTTPException):
+    if not isinstance(error, HTTPException | ControlPlaneError | SecretStoreError):
         log.error("unexpected error", path=scope.get("path"), exc_info=error)
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    ControlPlaneError: _domain,
+    SecretStoreError: _secret_store,
     IntegrityError: _conflict,
     DataError: _bad_value,
     OperationalError: _unavailable,

@@ -26,7 +26,7 @@ from control_plane.errors import EXCEPTION_HANDLERS, log_unexpected
 from control_plane.routing import provide_db
 from control_plane.secrets.factory import build_store
 from control_plane.state import AppState, app_state
-from control_plane.stores import Counters, MemoryCounters, RateLimiter, RedisCounters
+from control_plane.stores import RateLimiter, memory_storage, redis_storage
 from control_plane.telemetry.grpc_server import TelemetryServer
 from settings import ControlPlaneSettings
 
@@ -41,13 +41,13 @@ class CorePlugin(InitPluginProtocol):
 
     def build_state(self) -> AppState:
         client = redis.Redis.from_url(self.settings.redis_url) if self.settings.redis_url else None
-        counters: Counters = RedisCounters(client, self.settings.redis_key_prefix) if client else MemoryCounters()
+        limits = redis_storage(client, self.settings.redis_key_prefix) if client else memory_storage()
         realtime: RealtimeStore = (
             RedisRealtimeStore(client, self.settings.redis_key_prefix) if client else MemoryRealtimeStore()
         )
         engine = make_engine(database_url(self.settings))
         secrets = build_store(self.settings, engine)
-        return AppState(self.settings, engine, RateLimiter(counters), realtime, secrets, client)
+        return AppState(self.settings, engine, RateLimiter(limits), realtime, secrets, client)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         state = self.build_state()

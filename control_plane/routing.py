@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
 from sqlmodel import Session
 
-from control_plane.context import Tenant
+from control_plane.principals import Tenant
 from control_plane.state import app_state
 
 get = partial(litestar.get, sync_to_thread=True)

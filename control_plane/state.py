@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from litestar.datastructures import State
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -29,7 +28,8 @@ class AppState:
         return Session(self.engine, expire_on_commit=False)
 
 
-def app_state(state: State | Any) -> AppState:
+def app_state(state: Any) -> AppState:
+    """The shared state kept in the app's ``state`` (any object with a ``control_plane`` attribute)."""
     found = state.control_plane
     assert isinstance(found, AppState)
     return found

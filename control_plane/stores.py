@@ -1,69 +1,46 @@
-"""Small shared stores: counters for rate limits, on Redis or in process.
+"""Rate limits, on Redis (shared by every replica) or in process, through the ``limits`` library.
 
-Redis keys carry the configured prefix so that several deployments (or test runs)
-share one Redis without touching each other's keys.
+The strategy is ``limits``' sliding window counter: a key may make ``limit`` hits in any
+``window_s`` (the previous window's hits weighted by how much of it still overlaps), so a caller
+cannot burst twice the budget across a window boundary as with a fixed window, while each key
+costs two counters (a moving window keeps a timestamp per hit). Refused hits are not counted.
+
+Redis keys carry the configured prefix so that several deployments (or test runs) share one
+Redis without touching each other's keys.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from typing import Protocol
 
 import redis
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 
-class Counters(Protocol):
-    """Fixed-window counters."""
-
-    def hit(self, key: str, window_s: int) -> tuple[int, float]:
-        """Count one hit in the current window; returns the count so far and seconds until the window ends."""
-        ...
+def memory_storage() -> MemoryStorage:
+    """Limits kept in this process (the embedded default: one replica)."""
+    return MemoryStorage()
 
 
-class MemoryCounters:
-    """Counters in this process (the embedded default: one replica)."""
-
-    def __init__(self) -> None:
-        self._windows: dict[str, tuple[float, int]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, key: str, window_s: int) -> tuple[int, float]:
-        now = time.monotonic()
-        with self._lock:
-            ends, count = self._windows.get(key, (0.0, 0))
-            if now >= ends:
-                ends, count = now + window_s, 0
-                if len(self._windows) > 100_000:  # forget finished windows now and then
-                    self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
-            self._windows[key] = (ends, count + 1)
-            return count + 1, ends - now
-
-
-class RedisCounters:
-    """Counters shared by every replica through Redis."""
-
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
-        self.client = client
-        self.prefix = prefix
-
-    def hit(self, key: str, window_s: int) -> tuple[int, float]:
-        name = f"{self.prefix}rate:{key}"
-        pipe = self.client.pipeline()
-        pipe.incr(name)
-        pipe.expire(name, window_s, nx=True)
-        pipe.pttl(name)
-        count, _, ttl_ms = pipe.execute()
-        return int(count), max(int(ttl_ms), 0) / 1000
+def redis_storage(client: redis.Redis, prefix: str) -> RedisStorage:
+    """Limits shared by every replica through ``client``'s Redis, under ``{prefix}rate:``."""
+    pool = client.connection_pool
+    return RedisStorage("redis://", connection_pool=pool, key_prefix=f"{prefix}rate")
 
 
 class RateLimiter:
     """``limit`` hits per ``window_s`` for each key."""
 
-    def __init__(self, counters: Counters) -> None:
-        self.counters = counters
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.strategy = SlidingWindowCounterRateLimiter(storage)
 
     def retry_after(self, key: str, limit: int, window_s: int = 60) -> float | None:
-        """None while ``key`` is within its budget, else the seconds to wait."""
-        count, remaining = self.counters.hit(key, window_s)
-        return None if count <= limit else max(remaining, 1.0)
+        """Count one hit for ``key``: None while it is within its budget, else the seconds to wait."""
+        item = RateLimitItemPerSecond(limit, window_s)
+        if self.strategy.hit(item, key):
+            return None
+        reset_at = self.strategy.get_window_stats(item, key).reset_time
+        return max(reset_at - time.time(), 1.0)

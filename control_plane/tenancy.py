@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
-from litestar.exceptions import NotFoundException
 from sqlmodel import Session
+
+from control_plane.domain_errors import NotFound
 
 
 class Owned(Protocol):
@@ -19,5 +20,5 @@ def owned(db: Session, model: type[OwnedT], row_id: int, organization_id: int, w
     """The ``model`` row ``row_id`` if it belongs to ``organization_id``; 404 naming ``what`` otherwise."""
     row = db.get(model, row_id)
     if row is None or row.organization_id != organization_id:
-        raise NotFoundException(f"{what} {row_id} not found")
+        raise NotFound(f"{what} {row_id} not found")
     return row

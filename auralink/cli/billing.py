@@ -46,17 +46,16 @@ def _session(settings: Settings) -> Iterator[Session]:
 @click.pass_obj
 def custom_terms(settings: Settings, organization_id: int, price_cents: int, call_minutes: int, ai_calls: int) -> None:
     """Agree custom plan terms with ORGANIZATION_ID; it can then subscribe to the ``custom`` plan."""
-    from litestar.exceptions import NotFoundException
-
     from control_plane.billing.job import SYSTEM
     from control_plane.billing.plans import custom_terms as terms
     from control_plane.billing.service import set_custom_terms
+    from control_plane.domain_errors import NotFound
 
     with _session(settings) as db:
         try:
             set_custom_terms(db, SYSTEM, organization_id, terms(price_cents, call_minutes, ai_calls))
-        except NotFoundException as error:
-            raise click.ClickException(str(error.detail)) from None
+        except NotFound as error:
+            raise click.ClickException(error.message) from None
     click.echo(f"organisation {organization_id}: custom plan at {price_cents} cents a month agreed")
 
 
@@ -65,17 +64,16 @@ def custom_terms(settings: Settings, organization_id: int, price_cents: int, cal
 @click.pass_obj
 def close_period(settings: Settings, period: str) -> None:
     """Close PERIOD (YYYY-MM) for every organisation that used something: overage pushed to Stripe once."""
-    from litestar.exceptions import ValidationException
-
     from control_plane.billing.job import SYSTEM
     from control_plane.billing.metering import Period, organizations_with_usage
     from control_plane.billing.overage import close_period as close
     from control_plane.billing.stripe_gateway import gateway_for
+    from control_plane.domain_errors import InvalidInput
 
     try:
         month = Period.parse(period)
-    except ValidationException as error:
-        raise click.BadParameter(str(error.detail), param_hint="PERIOD") from None
+    except InvalidInput as error:
+        raise click.BadParameter(error.message, param_hint="PERIOD") from None
     gateway = gateway_for(settings)
     failed = 0
     with _session(settings) as db:
@@ -85,8 +83,8 @@ def close_period(settings: Settings, period: str) -> None:
         for organization_id in organizations:
             try:
                 charges, errors = close(db, SYSTEM, gateway, organization_id, month)
-            except ValidationException as error:
-                raise click.ClickException(str(error.detail)) from None
+            except InvalidInput as error:
+                raise click.ClickException(error.message) from None
             failed += len(errors)
             due = sum(c.amount_cents for c in charges if c.state in ("pending", "pushed"))
             states = ", ".join(f"{c.metric} {c.state}" for c in charges)

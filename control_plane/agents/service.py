@@ -5,28 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from litestar.exceptions import ClientException, ServiceUnavailableException
 from sqlmodel import Session, col, func, select
 
 from control_plane.agents.engine_client import EngineUnavailableError, send_agent
 from control_plane.agents.models import Agent
 from control_plane.agents.schemas import AgentCreate, AgentJoin, AgentJoined, AgentUpdate
 from control_plane.audit.service import record, snapshot
-from control_plane.context import Tenant
 from control_plane.db.types import utcnow
-from control_plane.organizations.service import ConflictException
+from control_plane.domain_errors import Conflict, NotConfigured, Unprocessable, UpstreamFailed
 from control_plane.organizations.service import get as get_organization
+from control_plane.principals import Tenant
 from control_plane.tenancy import owned
 from pipeline.config import ConfigError, load_pipeline_text
 from settings import ControlPlaneSettings, SettingsError, join_token_secret
-
-
-class InvalidPipelineException(ClientException):
-    status_code = 422
-
-
-class BadGatewayException(ClientException):
-    status_code = 502
 
 
 def validate_pipeline(text: str, agent_name: str) -> None:
@@ -34,7 +25,7 @@ def validate_pipeline(text: str, agent_name: str) -> None:
     try:
         load_pipeline_text(text, Path(f"{agent_name}.yaml"))
     except ConfigError as error:
-        raise InvalidPipelineException(
+        raise Unprocessable(
             f"the pipeline is invalid: {error.problems[0]}", extra={"problems": [str(p) for p in error.problems]}
         ) from None
 
@@ -45,7 +36,7 @@ def create(db: Session, tenant: Tenant, data: AgentCreate) -> Agent:
         select(func.count()).select_from(Agent).where(Agent.organization_id == tenant.organization_id)
     ).one()
     if count >= organization.max_agents:
-        raise ConflictException(f"the {organization.plan} plan allows {organization.max_agents} agents")
+        raise Conflict(f"the {organization.plan} plan allows {organization.max_agents} agents")
     validate_pipeline(data.pipeline, data.name)
     agent = Agent(organization_id=tenant.organization_id, **data.model_dump())
     db.add(agent)
@@ -90,7 +81,7 @@ def join(db: Session, tenant: Tenant, agent_id: int, data: AgentJoin, settings: 
     try:
         secret = join_token_secret(settings)
     except SettingsError as error:
-        raise ServiceUnavailableException(f"agents cannot join calls: {error}") from None
+        raise NotConfigured(f"agents cannot join calls: {error}") from None
     identity = data.identity or f"agent-{agent.id}"
     try:
         answer = send_agent(
@@ -103,7 +94,7 @@ def join(db: Session, tenant: Tenant, agent_id: int, data: AgentJoin, settings: 
             data.ttl_s,
         )
     except EngineUnavailableError as error:
-        raise BadGatewayException(str(error)) from None
+        raise UpstreamFailed(str(error)) from None
     joined = AgentJoined(
         agent_id=agent_id, room=data.room, identity=identity, engine_url=settings.engine_url, engine_response=answer
     )

@@ -29,10 +29,10 @@ from control_plane.analytics.sql import Granularity
 from control_plane.audit.service import record, snapshot
 from control_plane.auth.guards import requires
 from control_plane.auth.permissions import Permission
-from control_plane.context import Tenant
 from control_plane.csv_export import to_csv
 from control_plane.db.types import utcnow
 from control_plane.organizations.service import get as get_organization
+from control_plane.principals import Tenant
 from control_plane.routing import CurrentTenant, Db, IdParam, delete, get, post
 from control_plane.state import app_state
 from control_plane.tenancy import owned

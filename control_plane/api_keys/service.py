@@ -6,7 +6,6 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 
-from litestar.exceptions import PermissionDeniedException, ValidationException
 from sqlmodel import Session, col, select
 
 from control_plane.api_keys.models import ApiKey
@@ -14,8 +13,9 @@ from control_plane.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRe
 from control_plane.audit.service import record, snapshot
 from control_plane.auth.permissions import ROLE_RANK, SCOPE_MINIMUM_ROLE, Role
 from control_plane.auth.service import API_KEY_PREFIX_LENGTH
-from control_plane.context import Tenant
 from control_plane.db.types import utcnow
+from control_plane.domain_errors import Forbidden, InvalidInput
+from control_plane.principals import Tenant
 from control_plane.tenancy import owned
 from control_plane.tokens import digest, new_secret
 
@@ -24,9 +24,9 @@ def create(db: Session, tenant: Tenant, data: ApiKeyCreate, default_rate: int) -
     creator_role = Role.ADMIN if tenant.principal.user_id is None else tenant.principal.roles[tenant.organization_id]
     for scope in data.scopes:
         if ROLE_RANK[creator_role] < ROLE_RANK[SCOPE_MINIMUM_ROLE[scope]]:
-            raise PermissionDeniedException(f"a {creator_role} cannot create a key with the '{scope}' scope")
+            raise Forbidden(f"a {creator_role} cannot create a key with the '{scope}' scope")
     if data.expires_at is not None and _aware(data.expires_at) <= utcnow():
-        raise ValidationException("expires_at must be in the future")
+        raise InvalidInput("expires_at must be in the future")
     prefix = "alk_" + secrets.token_hex((API_KEY_PREFIX_LENGTH - 4) // 2)
     key = f"{prefix}_{new_secret()}"
     row = ApiKey(

@@ -10,8 +10,8 @@ from typing import Any
 from sqlmodel import Session, SQLModel, col, select
 
 from control_plane.audit.models import AuditEntry
-from control_plane.context import AuditContext
 from control_plane.csv_export import to_csv as rows_to_csv
+from control_plane.principals import AuditContext
 
 _NEVER_RECORDED = {"password_hash", "key_hash", "token_hash"}
 

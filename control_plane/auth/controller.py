@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from litestar import Controller, Response
 from litestar.datastructures import Cookie, State
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, TooManyRequestsException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.params import JSONBody
 from sqlmodel import col, delete, select
 
@@ -16,6 +16,7 @@ from control_plane.auth.passwords import verify_password
 from control_plane.auth.schemas import Login, LoginResult, SwitchOrganization
 from control_plane.auth.service import SESSION_COOKIE, first_organization, open_session, roles_of
 from control_plane.context import AnyRequest, audit_context, principal_of
+from control_plane.domain_errors import TooManyRequests
 from control_plane.routing import PUBLIC, Db, post
 from control_plane.state import app_state
 from control_plane.tokens import digest
@@ -104,6 +105,4 @@ def _check_login_budget(state: State, email: str, ip: str) -> None:
     ]
     wait = max((w for w in waits if w is not None), default=None)
     if wait is not None:
-        raise TooManyRequestsException(
-            "too many login attempts: try again later", headers={"Retry-After": str(int(wait + 0.999))}
-        )
+        raise TooManyRequests("too many login attempts: try again later", retry_after_s=wait)

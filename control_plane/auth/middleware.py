@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import anyio.to_thread
-from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
+from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from control_plane.auth.service import SESSION_COOKIE, find_api_key, key_principal, note_key_use, session_principal
-from control_plane.context import AnyConnection, Principal
+from control_plane.context import AnyConnection
+from control_plane.domain_errors import TooManyRequests
+from control_plane.principals import Principal
 from control_plane.state import AppState, app_state
 
 
@@ -42,9 +44,9 @@ def _by_api_key(state: AppState, key: str) -> Principal:
             raise NotAuthorizedException("unknown, revoked or expired API key")
         retry_after = state.limiter.retry_after(f"key:{row.id}", row.requests_per_minute)
         if retry_after is not None:
-            raise TooManyRequestsException(
+            raise TooManyRequests(
                 f"API key {row.prefix} is limited to {row.requests_per_minute} requests a minute",
-                headers={"Retry-After": str(int(retry_after + 0.999))},
+                retry_after_s=retry_after,
             )
         note_key_use(db, row)
         return key_principal(db, row)

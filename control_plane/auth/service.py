@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 from control_plane.api_keys.models import ApiKey
 from control_plane.auth.models import UserSession
 from control_plane.auth.permissions import ROLE_PERMISSIONS, SCOPE_PERMISSIONS, Permission, Role, Scope
-from control_plane.context import Principal
 from control_plane.db.types import utcnow
 from control_plane.organizations.models import Membership
+from control_plane.principals import Principal
 from control_plane.tokens import digest, new_secret
 from control_plane.users.models import User
 

@@ -13,7 +13,7 @@ from litestar.params import JSONBody, QueryParameter
 from control_plane.auth.guards import requires
 from control_plane.auth.permissions import Permission
 from control_plane.billing import invoices, overage, service, webhooks
-from control_plane.billing.faults import BillingNotConfigured, http_error, stripe_call
+from control_plane.billing.faults import BillingNotConfigured, stripe_call, stripe_failure
 from control_plane.billing.metering import Period, records, usage
 from control_plane.billing.models import Invoice
 from control_plane.billing.plans import CATALOGUE, CURRENCY, OVERAGE_CENTS, Metric, PlanName, PlanTerms
@@ -148,7 +148,7 @@ class BillingController(Controller):
         month = Period.parse(data.period)
         rows, errors = overage.close_period(db, tenant.audit, _gateway(state), tenant.organization_id, month)
         if errors:
-            raise http_error(errors[0], f"pushing the overage of {month}")
+            raise stripe_failure(errors[0], f"pushing the overage of {month}")
         return PeriodClosed(period=str(month), charges=[OverageChargeRead.model_validate(r) for r in rows])
 
     @get("/invoices", guards=READ, summary="Invoices as last synced from Stripe, newest first")

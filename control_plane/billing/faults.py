@@ -1,4 +1,4 @@
-"""The one place where Stripe's failures become HTTP answers.
+"""The one place where Stripe's failures become domain errors (answered as HTTP by ``control_plane.errors``).
 
 Stripe unreachable or slow: 503 with ``Retry-After``; Stripe erroring (5xx) or refusing a
 request of ours: 502 with ``Retry-After``; rate limited: 503 with a longer ``Retry-After``; a
@@ -12,63 +12,61 @@ import contextlib
 from collections.abc import Iterator
 
 import stripe
-from litestar.exceptions import ClientException, HTTPException
+
+from control_plane.domain_errors import (
+    ControlPlaneError,
+    NotConfigured,
+    PaymentRequired,
+    UpstreamFailed,
+    UpstreamUnavailable,
+)
 
 RETRY_AFTER_S = 30
 RATE_LIMIT_RETRY_AFTER_S = 60
 _RETRY = "nothing was half-done: retry the same request"
 
 
-class PaymentRequired(ClientException):
-    status_code = 402
-
-
-class BillingNotConfigured(HTTPException):
-    """Paid plans need Stripe: the message names the setting to set."""
-
-    status_code = 503
+class BillingNotConfigured(NotConfigured):
+    """Paid plans need Stripe (503): the message names the setting to set."""
 
     def __init__(self, what: str, setting: str = "stripe_api_key") -> None:
-        super().__init__(
-            detail=f"billing is not configured: {what} needs Stripe; set {setting} (AURALINK_{setting.upper()})"
-        )
+        super().__init__(f"billing is not configured: {what} needs Stripe; set {setting} (AURALINK_{setting.upper()})")
 
 
-class StripeUnavailable(HTTPException):
-    """Stripe could not be used right now; ``Retry-After`` says when to try again."""
+def stripe_failure(error: stripe.StripeError, doing: str) -> ControlPlaneError:
+    """The domain error for ``error``, raised by Stripe while ``doing`` something.
 
-    def __init__(self, status_code: int, detail: str, retry_after_s: int) -> None:
-        super().__init__(status_code=status_code, detail=detail, headers={"Retry-After": str(retry_after_s)})
-
-
-def http_error(error: stripe.StripeError, doing: str) -> HTTPException:
-    """The HTTP answer for ``error``, raised by Stripe while ``doing`` something."""
+    ``retry_after_s`` (``Retry-After``) says when to try again."""
     if isinstance(error, stripe.CardError):
         return PaymentRequired(f"the card was declined while {doing}: {error.user_message or 'no reason given'}")
     if isinstance(error, stripe.RateLimitError):
-        return StripeUnavailable(
-            503, f"Stripe is rate limiting us while {doing}; {_RETRY} later", RATE_LIMIT_RETRY_AFTER_S
+        return UpstreamUnavailable(
+            f"Stripe is rate limiting us while {doing}; {_RETRY} later", retry_after_s=RATE_LIMIT_RETRY_AFTER_S
         )
     if isinstance(error, stripe.APIConnectionError):
-        return StripeUnavailable(
-            503, f"Stripe could not be reached or did not answer in time while {doing}; {_RETRY}", RETRY_AFTER_S
+        return UpstreamUnavailable(
+            f"Stripe could not be reached or did not answer in time while {doing}; {_RETRY}",
+            retry_after_s=RETRY_AFTER_S,
         )
     if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
-        return StripeUnavailable(
-            503, f"Stripe refused our API key while {doing}: check stripe_api_key; {_RETRY} once fixed", RETRY_AFTER_S
+        return UpstreamUnavailable(
+            f"Stripe refused our API key while {doing}: check stripe_api_key; {_RETRY} once fixed",
+            retry_after_s=RETRY_AFTER_S,
         )
     status = error.http_status or 0
     reason = (error.user_message or str(error) or "no message").splitlines()[0][:200]
-    return StripeUnavailable(502, f"Stripe failed (HTTP {status}: {reason}) while {doing}; {_RETRY}", RETRY_AFTER_S)
+    return UpstreamFailed(
+        f"Stripe failed (HTTP {status}: {reason}) while {doing}; {_RETRY}", retry_after_s=RETRY_AFTER_S
+    )
 
 
 @contextlib.contextmanager
 def stripe_call(doing: str) -> Iterator[None]:
-    """Turn any Stripe error raised inside into its HTTP answer (see :func:`http_error`)."""
+    """Turn any Stripe error raised inside into its domain error (see :func:`stripe_failure`)."""
     try:
         yield
     except stripe.StripeError as error:
-        raise http_error(error, doing) from error
+        raise stripe_failure(error, doing) from error
 
 
 def short(error: stripe.StripeError) -> str:

@@ -13,9 +13,9 @@ from control_plane.billing import invoices, overage
 from control_plane.billing.metering import Period, organizations_with_usage
 from control_plane.billing.models import OverageCharge, Subscription
 from control_plane.billing.stripe_gateway import StripeGateway, gateway_for
-from control_plane.context import AuditContext
 from control_plane.db.types import utcnow
 from control_plane.plugins import PeriodicJobPlugin
+from control_plane.principals import AuditContext
 from control_plane.state import AppState
 from settings import ControlPlaneSettings
 

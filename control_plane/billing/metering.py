@@ -18,12 +18,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from litestar.exceptions import ValidationException
 from sqlalchemy import String, case, cast, func, select
 from sqlmodel import Session
 
 from control_plane.billing.plans import Metric
 from control_plane.db.types import columns
+from control_plane.domain_errors import InvalidInput
 from control_plane.telemetry.models import UsageRecord
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
@@ -42,7 +42,7 @@ class Period:
         """``YYYY-MM``; anything else is a 400 that says so."""
         found = _PERIOD.match(text)
         if not found or not 1 <= int(found[2]) <= 12 or not 2000 <= int(found[1]) <= 2999:
-            raise ValidationException(f"period must be a month as YYYY-MM (2000-01 … 2999-12), not {text!r}")
+            raise InvalidInput(f"period must be a month as YYYY-MM (2000-01 … 2999-12), not {text!r}")
         return cls(int(found[1]), int(found[2]))
 
     @classmethod

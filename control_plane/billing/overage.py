@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 
 import stripe
-from litestar.exceptions import ValidationException
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -25,8 +24,9 @@ from control_plane.billing.plans import OVERAGE_CENTS, Metric, PlanName, PlanTer
 from control_plane.billing.schemas import ChargeLine
 from control_plane.billing.service import subscription_of, terms_of
 from control_plane.billing.stripe_gateway import ORGANIZATION_KEY, StripeGateway
-from control_plane.context import AuditContext
 from control_plane.db.types import utcnow
+from control_plane.domain_errors import InvalidInput
+from control_plane.principals import AuditContext
 
 NOT_CONFIGURED = "billing is not configured (stripe_api_key): the charge waits until it is"
 
@@ -74,7 +74,7 @@ def close_period(
     """Record the period's charges (once) and push every pending one; Stripe's errors are returned, not raised."""
     moment = now or utcnow()
     if period.end > moment:
-        raise ValidationException(f"period {period} has not ended yet (it ends {period.end.isoformat()})")
+        raise InvalidInput(f"period {period} has not ended yet (it ends {period.end.isoformat()})")
     record_charges(db, audit, organization_id, period)
     errors = push_pending(db, audit, gateway, organization_id, period)
     return charges(db, organization_id, period), errors

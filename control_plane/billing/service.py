@@ -12,26 +12,22 @@ import datetime as dt
 from typing import Any
 
 import stripe
-from litestar.exceptions import ClientException, ValidationException
 from sqlmodel import Session, select
 
 from control_plane.audit.service import record, snapshot
-from control_plane.billing.faults import BillingNotConfigured, PaymentRequired, http_error, stripe_call
+from control_plane.billing.faults import BillingNotConfigured, stripe_call, stripe_failure
 from control_plane.billing.models import Subscription
 from control_plane.billing.plans import CATALOGUE, PlanName, PlanTerms, custom_terms
 from control_plane.billing.schemas import SubscriptionRead
 from control_plane.billing.stripe_gateway import StripeGateway
-from control_plane.context import AuditContext, Tenant
 from control_plane.db.types import utcnow
+from control_plane.domain_errors import Conflict, InvalidInput, PaymentRequired
 from control_plane.organizations.models import Organization
 from control_plane.organizations.service import apply_plan
 from control_plane.organizations.service import get as get_organization
+from control_plane.principals import AuditContext, Tenant
 
 CONFIRMED = frozenset({"active", "trialing"})
-
-
-class ConflictException(ClientException):
-    status_code = 409
 
 
 def subscription_of(db: Session, organization_id: int) -> Subscription:
@@ -62,9 +58,7 @@ def wanted_terms(row: Subscription, plan: str) -> PlanTerms:
     if plan != PlanName.CUSTOM:
         return CATALOGUE[PlanName(plan)]
     if row.custom_price_cents is None:
-        raise ConflictException(
-            "no custom terms are agreed for this organisation: ask sales (auralink billing custom-terms)"
-        )
+        raise Conflict("no custom terms are agreed for this organisation: ask sales (auralink billing custom-terms)")
     return custom_terms(row.custom_price_cents, row.custom_call_minutes or 0, row.custom_ai_calls or 0)
 
 
@@ -74,7 +68,7 @@ def subscribe(
     """A new subscription (409 when a paid one is already running: change it instead)."""
     row = subscription_of(db, tenant.organization_id)
     if row.stripe_subscription_id is not None:
-        raise ConflictException(f"already subscribed to {row.plan}: change the plan with PUT /billing/subscription")
+        raise Conflict(f"already subscribed to {row.plan}: change the plan with PUT /billing/subscription")
     return _move_to(db, tenant, gateway, row, plan, payment_method, "billing.subscription.create")
 
 
@@ -84,7 +78,7 @@ def change(
     """Another plan; between paid plans Stripe prorates the difference."""
     row = subscription_of(db, tenant.organization_id)
     if plan == PlanName.FREE and row.stripe_subscription_id is not None:
-        raise ConflictException(
+        raise Conflict(
             "to return to the free plan, cancel the paid subscription (DELETE /billing/subscription, "
             "at_period_end=true keeps it until the paid period ends)"
         )
@@ -103,7 +97,7 @@ def _move_to(
     terms = wanted_terms(row, plan)
     if not terms.paid:
         if payment_method is not None:
-            raise ValidationException("the free plan takes no payment_method")
+            raise InvalidInput("the free plan takes no payment_method")
         return _apply(db, tenant.audit, row, terms, None, action)
     if gateway is None:
         raise BillingNotConfigured(f"the {plan} plan")
@@ -139,10 +133,10 @@ def _use_payment_method(gateway: StripeGateway, customer_id: str, payment_method
         gateway.use_payment_method(customer_id, payment_method)
     except stripe.InvalidRequestError as error:
         if error.http_status in (400, 404):
-            raise ValidationException(f"Stripe does not accept payment method {payment_method!r}") from error
-        raise http_error(error, doing) from error
+            raise InvalidInput(f"Stripe does not accept payment method {payment_method!r}") from error
+        raise stripe_failure(error, doing) from error
     except stripe.StripeError as error:
-        raise http_error(error, doing) from error
+        raise stripe_failure(error, doing) from error
 
 
 def _subscribe_in_stripe(gateway: StripeGateway, customer_id: str, terms: PlanTerms, row: Subscription) -> Any:
@@ -206,7 +200,7 @@ def cancel(db: Session, tenant: Tenant, gateway: StripeGateway | None, at_period
     """End the paid subscription now (back to free at once) or at the end of the paid period."""
     row = subscription_of(db, tenant.organization_id)
     if row.stripe_subscription_id is None:
-        raise ConflictException(f"the {row.plan} plan has no paid subscription to cancel")
+        raise Conflict(f"the {row.plan} plan has no paid subscription to cancel")
     if gateway is None:
         raise BillingNotConfigured("cancelling a paid subscription")
     subscription_id = row.stripe_subscription_id

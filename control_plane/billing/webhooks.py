@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 import stripe
-from litestar.exceptions import ClientException
 from sqlmodel import Session, select
 
 from control_plane.audit.service import record, snapshot
@@ -21,11 +20,12 @@ from control_plane.billing.models import StripeEvent, Subscription
 from control_plane.billing.plans import CATALOGUE, PlanName
 from control_plane.billing.schemas import WebhookAck
 from control_plane.billing.service import ended, keep_organization_in_step, mirror, terms_of
-from control_plane.context import AuditContext
 from control_plane.db.types import utcnow
+from control_plane.domain_errors import InvalidInput
+from control_plane.principals import AuditContext
 
 
-class BadWebhook(ClientException):
+class BadWebhook(InvalidInput):
     """400: the request is not a genuine, fresh Stripe event."""
 
 

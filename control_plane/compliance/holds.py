@@ -5,19 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from litestar.exceptions import ClientException
 from sqlmodel import Session, col, or_, select
 
 from control_plane.auth.permissions import Role
 from control_plane.compliance.models import LegalHold, RetentionPolicy
 from control_plane.compliance.subjects import memberships
+from control_plane.domain_errors import Conflict
 from control_plane.organizations.models import Membership
 
 
-class ErasureRefused(ClientException):
-    """409: the erasure may not happen now; the detail says why."""
-
-    status_code = 409
+class ErasureRefused(Conflict):
+    """The erasure may not happen now (a conflict: 409); the message says why."""
 
 
 def check_erasable(db: Session, organization_ids: Iterable[int], user_id: int | None) -> None:

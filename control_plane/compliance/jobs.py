@@ -11,7 +11,6 @@ import datetime as dt
 from typing import Any
 
 import structlog
-from litestar.exceptions import ClientException
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -21,8 +20,9 @@ from control_plane.compliance import erasure, exports, retention, sealed_files
 from control_plane.compliance.models import ComplianceRequest, RequestKind, RequestStatus
 from control_plane.compliance.pseudonyms import Pseudonymizer, pseudonym_secret
 from control_plane.compliance.subjects import subject_of
-from control_plane.context import AuditContext
 from control_plane.db.types import utcnow
+from control_plane.domain_errors import ControlPlaneError
+from control_plane.principals import AuditContext
 from control_plane.secrets.errors import SecretStoreError
 from control_plane.state import AppState
 
@@ -57,7 +57,7 @@ def run_request(state: AppState, request_id: int) -> str:
         db.refresh(request)
         try:
             _carry_out(db, state, request)
-        except (SQLAlchemyError, OSError, ClientException, ValueError, SecretStoreError) as error:
+        except (SQLAlchemyError, OSError, ControlPlaneError, ValueError, SecretStoreError) as error:
             db.rollback()
             _fail(db, request_id, _message(error))
             return RequestStatus.FAILED
@@ -102,8 +102,8 @@ def _fail(db: Session, request_id: int, message: str) -> None:
 
 
 def _message(error: Exception) -> str:
-    if isinstance(error, ClientException):
-        return str(error.detail)
+    if isinstance(error, ControlPlaneError):
+        return error.message
     if isinstance(error, SQLAlchemyError):
         return "database error: " + str(getattr(error, "orig", error)).splitlines()[0][:300]
     return f"{type(error).__name__}: {error}"

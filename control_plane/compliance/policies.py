@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from litestar.exceptions import ClientException, NotFoundException
 from sqlmodel import Session, col, select
 
 from control_plane.audit.service import record, snapshot
 from control_plane.compliance.models import LegalHold, RetentionPolicy
 from control_plane.compliance.schemas import LegalHoldCreate, RetentionPolicyCreate, RetentionPolicyUpdate
-from control_plane.context import Tenant
 from control_plane.db.types import utcnow
+from control_plane.domain_errors import Conflict, NotFound
 from control_plane.organizations.models import Membership
+from control_plane.principals import Tenant
 from control_plane.tenancy import owned
 
 
@@ -24,10 +24,9 @@ def create_policy(db: Session, tenant: Tenant, data: RetentionPolicyCreate) -> R
         )
     ).first()
     if existing is not None:
-        raise ClientException(
+        raise Conflict(
             f"organisation {tenant.organization_id} already has retention policy {existing.id} for "
-            f"{data.resource_type}: change that one (PATCH)",
-            status_code=409,
+            f"{data.resource_type}: change that one (PATCH)"
         )
     policy = RetentionPolicy(organization_id=tenant.organization_id, **data.model_dump())
     db.add(policy)
@@ -78,7 +77,7 @@ def place_hold(db: Session, tenant: Tenant, data: LegalHoldCreate) -> LegalHold:
             )
         ).first()
         if member is None:
-            raise NotFoundException(f"user {data.user_id} is not a member of organisation {tenant.organization_id}")
+            raise NotFound(f"user {data.user_id} is not a member of organisation {tenant.organization_id}")
     hold = LegalHold(
         organization_id=tenant.organization_id,
         user_id=data.user_id,
@@ -101,7 +100,7 @@ def holds(db: Session, organization_id: int) -> Sequence[LegalHold]:
 def release_hold(db: Session, tenant: Tenant, hold_id: int) -> LegalHold:
     hold = owned(db, LegalHold, hold_id, tenant.organization_id, "legal hold")
     if hold.released_at is not None:
-        raise ClientException(f"legal hold {hold_id} was already released", status_code=409)
+        raise Conflict(f"legal hold {hold_id} was already released")
     before = snapshot(hold)
     hold.released_at = utcnow()
     db.add(hold)

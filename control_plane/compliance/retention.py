@@ -17,9 +17,9 @@ from control_plane.auth.models import UserSession
 from control_plane.compliance import exports
 from control_plane.compliance.holds import organization_hold
 from control_plane.compliance.models import ComplianceRequest, RequestKind, ResourceType, RetentionPolicy
-from control_plane.context import AuditContext
 from control_plane.db.types import utcnow
 from control_plane.organizations.models import Invitation
+from control_plane.principals import AuditContext
 from control_plane.telemetry.models import Call, CallEventRecord, CallParticipant, QualitySampleRecord, UsageRecord
 
 JOB_CONTEXT = AuditContext(None, None, "", "retention job", "")

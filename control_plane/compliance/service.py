@@ -6,13 +6,6 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from litestar.exceptions import (
-    ClientException,
-    NotAuthorizedException,
-    NotFoundException,
-    PermissionDeniedException,
-    ValidationException,
-)
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -24,16 +17,13 @@ from control_plane.compliance.holds import check_erasable, memberships_of
 from control_plane.compliance.models import ComplianceRequest, RequestKind, RequestStatus
 from control_plane.compliance.schemas import ErasureCreate, ExportCreate, RequestRead
 from control_plane.compliance.subjects import user_identities
-from control_plane.context import AuditContext, Tenant
 from control_plane.db.types import utcnow
+from control_plane.domain_errors import Conflict, Forbidden, Gone, InvalidInput, NotFound, Unauthenticated
 from control_plane.organizations.models import Membership
 from control_plane.organizations.service import find_membership
+from control_plane.principals import AuditContext, Tenant
 from control_plane.secrets.store import SecretStore
 from control_plane.users.models import User
-
-
-class Gone(ClientException):
-    status_code = 410
 
 
 def read(request: ComplianceRequest, *, own: bool = False) -> RequestRead:
@@ -103,7 +93,7 @@ def request_own_erasure(db: Session, user_id: int, password: str, context: Audit
     """A person's erasure of themselves, everywhere (the password confirms it)."""
     user = db.get(User, user_id)
     if user is None or not verify_password(user.password_hash, password):
-        raise NotAuthorizedException("wrong password")
+        raise Unauthenticated("wrong password")
     check_erasable(db, memberships_of(db, user_id), user_id)
     row = ComplianceRequest(
         kind=RequestKind.ERASURE, scope="user", subject_user_id=user_id, subject_email=user.email, requested_by=user_id
@@ -115,9 +105,9 @@ def _subject_user(db: Session, tenant: Tenant, data: ErasureCreate) -> User | No
     if data.user_id is not None:
         user = db.get(User, data.user_id)
         if user is None or not _is_member(db, tenant.organization_id, data.user_id):
-            raise NotFoundException(f"user {data.user_id} is not a member of organisation {tenant.organization_id}")
+            raise NotFound(f"user {data.user_id} is not a member of organisation {tenant.organization_id}")
         if data.email is not None and data.email != user.email:
-            raise ValidationException(f"user {data.user_id} does not have the e-mail address {data.email}")
+            raise InvalidInput(f"user {data.user_id} does not have the e-mail address {data.email}")
         return user
     user = db.exec(select(User).where(User.email == data.email)).first() if data.email else None
     if user is not None and user.id is not None and _is_member(db, tenant.organization_id, user.id):
@@ -134,7 +124,7 @@ def _is_member(db: Session, organization_id: int, user_id: int) -> bool:
 def _may_erase(tenant: Tenant, role: Role) -> None:
     granter = Role.ADMIN if tenant.principal.user_id is None else tenant.principal.roles.get(tenant.organization_id)
     if granter is None or not can_grant(granter, role):
-        raise PermissionDeniedException(f"a {granter} cannot erase a {role}")
+        raise Forbidden(f"a {granter} cannot erase a {role}")
 
 
 def _store(db: Session, context: AuditContext, row: ComplianceRequest) -> ComplianceRequest:
@@ -173,7 +163,7 @@ def get(db: Session, request_id: int, organization_id: int | None, user_id: int 
         else row.organization_id is None and row.requested_by == user_id
     )
     if row is None or not mine:
-        raise NotFoundException(f"compliance request {request_id} not found")
+        raise NotFound(f"compliance request {request_id} not found")
     return row
 
 
@@ -186,9 +176,7 @@ def cancel(db: Session, row: ComplianceRequest, context: AuditContext) -> Compli
     )
     db.refresh(row)
     if cancelled.rowcount != 1:  # type: ignore[attr-defined]
-        raise ClientException(
-            f"request {row.id} is {row.status}: only a pending request can be cancelled", status_code=409
-        )
+        raise Conflict(f"request {row.id} is {row.status}: only a pending request can be cancelled")
     record(db, context, row.organization_id, f"compliance.{row.kind}.cancel", row, after=snapshot(row))
     db.commit()
     return row
@@ -199,9 +187,9 @@ def download(
 ) -> bytes:
     """The export's content, decrypted, if its link still works (410 Gone once expired); audited."""
     if row.kind != RequestKind.EXPORT:
-        raise NotFoundException(f"request {row.id} is an {row.kind}, which has no download")
+        raise NotFound(f"request {row.id} is an {row.kind}, which has no download")
     if row.status != RequestStatus.COMPLETED:
-        raise ClientException(f"export {row.id} is {row.status}; it can be downloaded once completed", status_code=409)
+        raise Conflict(f"export {row.id} is {row.status}; it can be downloaded once completed")
     moment = now or utcnow()
     if row.expires_at is not None and row.expires_at <= moment:
         raise Gone(

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException, ValidationException
 from sqlmodel import Session, col, func, select
 
 from control_plane.audit.service import record, snapshot
 from control_plane.auth.permissions import Role, can_grant
 from control_plane.billing.plans import CATALOGUE, PlanName, PlanTerms
-from control_plane.context import AuditContext, Tenant
 from control_plane.db.types import utcnow
+from control_plane.domain_errors import Conflict, Forbidden, InvalidInput, NotFound
 from control_plane.organizations.models import Invitation, Membership, Organization
 from control_plane.organizations.schemas import (
     InvitationCreate,
@@ -23,6 +22,7 @@ from control_plane.organizations.schemas import (
     OrganizationCreate,
     OrganizationUpdate,
 )
+from control_plane.principals import AuditContext, Tenant
 from control_plane.tenancy import owned
 from control_plane.tokens import digest, new_secret
 from control_plane.users.models import User
@@ -35,10 +35,6 @@ PLAN_SEATS: dict[str, dict[str, int]] = {
     PlanName.CUSTOM: {"max_members": 10_000, "max_agents": 1_000},
 }
 """The most members and agents each plan allows (its included minutes are in the billing catalogue)."""
-
-
-class ConflictException(ClientException):
-    status_code = 409
 
 
 def create(db: Session, data: OrganizationCreate, user_id: int, context: AuditContext) -> Organization:
@@ -56,7 +52,7 @@ def create(db: Session, data: OrganizationCreate, user_id: int, context: AuditCo
 def get(db: Session, organization_id: int) -> Organization:
     organization = db.get(Organization, organization_id)
     if organization is None:
-        raise NotFoundException(f"organisation {organization_id} not found")
+        raise NotFound(f"organisation {organization_id} not found")
     return organization
 
 
@@ -98,7 +94,7 @@ def set_limits(db: Session, tenant: Tenant, data: LimitsUpdate) -> Organization:
     for name, most in seats.items():
         chosen = getattr(data, name)
         if chosen is not None and chosen > most:
-            raise ValidationException(
+            raise InvalidInput(
                 f"{name} can be at most {most} on the {organization.plan} plan; "
                 "a larger plan (PUT /billing/subscription) allows more"
             )
@@ -138,7 +134,7 @@ def find_membership(db: Session, organization_id: int, user_id: int) -> Membersh
         select(Membership).where(Membership.organization_id == organization_id, Membership.user_id == user_id)
     ).first()
     if found is None:
-        raise NotFoundException(f"user {user_id} is not a member of organisation {organization_id}")
+        raise NotFound(f"user {user_id} is not a member of organisation {organization_id}")
     return found
 
 
@@ -158,14 +154,14 @@ def _keep_an_owner(db: Session, membership: Membership) -> None:
         .where(Membership.organization_id == membership.organization_id, Membership.role == Role.OWNER)
     ).one()
     if owners <= 1:
-        raise ConflictException("an organisation keeps at least one owner: make someone else owner first")
+        raise Conflict("an organisation keeps at least one owner: make someone else owner first")
 
 
 def change_role(db: Session, tenant: Tenant, user_id: int, role: Role) -> MemberRead:
     membership = find_membership(db, tenant.organization_id, user_id)
     granter = _granter_role(tenant)
     if not (can_grant(granter, role) and can_grant(granter, Role(membership.role))):
-        raise PermissionDeniedException(f"a {granter} cannot change a {membership.role} into a {role}")
+        raise Forbidden(f"a {granter} cannot change a {membership.role} into a {role}")
     if role != Role.OWNER:
         _keep_an_owner(db, membership)
     before = snapshot(membership)
@@ -181,7 +177,7 @@ def change_role(db: Session, tenant: Tenant, user_id: int, role: Role) -> Member
 def remove_member(db: Session, tenant: Tenant, user_id: int) -> None:
     membership = find_membership(db, tenant.organization_id, user_id)
     if not can_grant(_granter_role(tenant), Role(membership.role)):
-        raise PermissionDeniedException(f"a {_granter_role(tenant)} cannot remove a {membership.role}")
+        raise Forbidden(f"a {_granter_role(tenant)} cannot remove a {membership.role}")
     _keep_an_owner(db, membership)
     record(db, tenant.audit, tenant.organization_id, "member.remove", membership, before=snapshot(membership))
     db.delete(membership)
@@ -191,9 +187,9 @@ def remove_member(db: Session, tenant: Tenant, user_id: int) -> None:
 def invite(db: Session, tenant: Tenant, data: InvitationCreate) -> InvitationCreated:
     organization = get(db, tenant.organization_id)
     if not can_grant(_granter_role(tenant), data.role):
-        raise PermissionDeniedException(f"a {_granter_role(tenant)} cannot invite a {data.role}")
+        raise Forbidden(f"a {_granter_role(tenant)} cannot invite a {data.role}")
     if len(members(db, tenant.organization_id)) >= organization.max_members:
-        raise ConflictException(f"the {organization.plan} plan allows {organization.max_members} members")
+        raise Conflict(f"the {organization.plan} plan allows {organization.max_members} members")
     token = new_secret()
     invitation = Invitation(
         organization_id=tenant.organization_id,
@@ -236,17 +232,17 @@ def accept(db: Session, token: str, user_id: int, context: AuditContext) -> Memb
     invitation = db.exec(select(Invitation).where(Invitation.token_hash == digest(token))).first()
     user = db.get(User, user_id)
     if invitation is None or user is None:
-        raise NotFoundException("no such invitation")
+        raise NotFound("no such invitation")
     if invitation.accepted_at or invitation.revoked_at or invitation.expires_at <= utcnow():
-        raise ConflictException("this invitation was already used, revoked or has expired")
+        raise Conflict("this invitation was already used, revoked or has expired")
     if invitation.email != user.email:
-        raise PermissionDeniedException(f"this invitation is for {invitation.email}: sign in as that user")
+        raise Forbidden(f"this invitation is for {invitation.email}: sign in as that user")
     if db.exec(
         select(Membership).where(
             Membership.organization_id == invitation.organization_id, Membership.user_id == user_id
         )
     ).first():
-        raise ConflictException("you are already a member of this organisation")
+        raise Conflict("you are already a member of this organisation")
     invitation.accepted_at = utcnow()
     membership = Membership(organization_id=invitation.organization_id, user_id=user_id, role=invitation.role)
     db.add_all([invitation, membership])

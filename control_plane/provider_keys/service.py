@@ -10,12 +10,12 @@ import uuid
 from collections.abc import Sequence
 
 import structlog
-from litestar.exceptions import ClientException, NotFoundException
 from sqlmodel import Session, col, select
 
 from control_plane.audit.service import record, snapshot
-from control_plane.context import AuditContext, Tenant
 from control_plane.db.types import utcnow
+from control_plane.domain_errors import Conflict, NotFound
+from control_plane.principals import AuditContext, Tenant
 from control_plane.provider_keys.masking import mask
 from control_plane.provider_keys.models import ProviderKey
 from control_plane.provider_keys.schemas import ProviderKeyCreate, ProviderKeyRotate
@@ -28,13 +28,9 @@ SERVER_SIDE = AuditContext(actor_user_id=None, actor_api_key_id=None, ip="", use
 """Who reveals a key: the control plane itself, never a caller."""
 
 
-class ConflictError(ClientException):
-    status_code = 409
-
-
 def create(db: Session, store: SecretStore, tenant: Tenant, data: ProviderKeyCreate) -> ProviderKey:
     if _named(db, tenant.organization_id, data.name) is not None:
-        raise ConflictError(f"a provider key named '{data.name}' already exists (revoked keys keep their names)")
+        raise Conflict(f"a provider key named '{data.name}' already exists (revoked keys keep their names)")
     scope, ref = organization_scope(tenant.organization_id), f"provider-keys/{uuid.uuid4().hex}"
     value = data.key.get_secret_value()
     version = store.put(scope, ref, value)
@@ -73,7 +69,7 @@ def get(db: Session, organization_id: int, key_id: int) -> ProviderKey:
 def rotate(db: Session, store: SecretStore, tenant: Tenant, key_id: int, data: ProviderKeyRotate) -> ProviderKey:
     row = get(db, tenant.organization_id, key_id)
     if row.revoked_at is not None:
-        raise ConflictError(f"provider key {key_id} is revoked; create a new one instead")
+        raise Conflict(f"provider key {key_id} is revoked; create a new one instead")
     _same_backend(row, store)
     before = snapshot(row)
     value = data.key.get_secret_value()
@@ -105,11 +101,11 @@ def revoke(db: Session, store: SecretStore, tenant: Tenant, key_id: int) -> Prov
 def reveal(db: Session, store: SecretStore, organization_id: int, name: str, purpose: str) -> str:
     """The whole key named ``name``, for the server's own use (e.g. a stage calling the provider); audited.
 
-    Never exposed over HTTP. Raises ``NotFoundException`` for a missing or revoked key.
+    Never exposed over HTTP. Raises ``NotFound`` for a missing or revoked key.
     """
     row = _named(db, organization_id, name)
     if row is None or row.revoked_at is not None:
-        raise NotFoundException(f"no active provider key named '{name}' in organisation {organization_id}")
+        raise NotFound(f"no active provider key named '{name}' in organisation {organization_id}")
     _same_backend(row, store)
     value = store.get(organization_scope(organization_id), row.secret_ref, row.version)
     record(db, SERVER_SIDE, organization_id, "provider_key.reveal", row, after={"purpose": purpose[:200]})
@@ -139,7 +135,7 @@ def _named(db: Session, organization_id: int, name: str) -> ProviderKey | None:
 
 def _same_backend(row: ProviderKey, store: SecretStore) -> None:
     if row.backend != store.backend:
-        raise ConflictError(
+        raise Conflict(
             f"provider key {row.id} is kept in the {row.backend} secret backend, but this server uses"
             f" {store.backend}: move it, or switch secret_backend back"
         )

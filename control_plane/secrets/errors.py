@@ -1,6 +1,15 @@
-"""The secret store's errors: one typed family, mapped to HTTP by :mod:`control_plane.secrets.plugin`."""
+"""The secret store's errors: one typed family, answered as the domain error :func:`as_domain_error` gives."""
 
 from __future__ import annotations
+
+from control_plane.domain_errors import (
+    Conflict,
+    ControlPlaneError,
+    Internal,
+    NotFound,
+    UpstreamFailed,
+    UpstreamUnavailable,
+)
 
 
 class SecretStoreError(Exception):
@@ -27,3 +36,19 @@ class SecretIntegrityError(SecretStoreError):
 
 class SecretRequestRefusedError(SecretStoreError):
     """The request is not possible in the store's present state (e.g. retiring the current key version)."""
+
+
+def as_domain_error(error: SecretStoreError) -> ControlPlaneError:
+    """What the API answers for ``error``: 503 + ``Retry-After`` when unavailable, 404, 409, 500 or 502."""
+    if isinstance(error, SecretStoreUnavailableError):
+        return UpstreamUnavailable(
+            f"{error}; nothing was stored or returned in its place, try again in {error.retry_after_s} s",
+            retry_after_s=error.retry_after_s,
+        )
+    if isinstance(error, SecretNotFoundError):
+        return NotFound(str(error))
+    if isinstance(error, SecretRequestRefusedError):
+        return Conflict(str(error))
+    if isinstance(error, SecretIntegrityError):
+        return Internal(f"{error}; nothing was returned")
+    return UpstreamFailed(f"the secret store failed: {error}")

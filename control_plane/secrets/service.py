@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from control_plane.audit.service import record
-from control_plane.context import Tenant
+from control_plane.principals import Tenant
 from control_plane.secrets.schemas import KeyVersions, Rewrapped, Rotated
 from control_plane.secrets.store import SecretStore, organization_scope
 

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 from sqlmodel import Session, col, delete, select
 
 from control_plane.audit.service import record, snapshot
 from control_plane.auth.models import UserSession
 from control_plane.auth.passwords import hash_password, verify_password
-from control_plane.context import AuditContext
+from control_plane.domain_errors import Conflict, Forbidden, NotFound
 from control_plane.organizations.models import Membership
+from control_plane.principals import AuditContext
 from control_plane.users.models import User
 from control_plane.users.schemas import MembershipRead, Profile, ProfileUpdate, SignUp, UserRead
 
 
-class EmailTakenException(ClientException):
-    status_code = 409
-
-
 def sign_up(db: Session, data: SignUp, context: AuditContext) -> User:
     if db.exec(select(User.id).where(User.email == data.email)).first() is not None:
-        raise EmailTakenException(f"an account with e-mail {data.email} already exists")
+        raise Conflict(f"an account with e-mail {data.email} already exists")
     user = User(email=data.email, name=data.name, password_hash=hash_password(data.password))
     db.add(user)
     db.flush()
@@ -32,7 +28,7 @@ def sign_up(db: Session, data: SignUp, context: AuditContext) -> User:
 def get_user(db: Session, user_id: int) -> User:
     user = db.get(User, user_id)
     if user is None:
-        raise NotFoundException(f"user {user_id} not found")
+        raise NotFound(f"user {user_id} not found")
     return user
 
 
@@ -48,7 +44,7 @@ def update_profile(db: Session, user: User, data: ProfileUpdate, context: AuditC
     before = snapshot(user)
     if data.password is not None:
         if not verify_password(user.password_hash, data.current_password or ""):
-            raise PermissionDeniedException("current_password is wrong")
+            raise Forbidden("current_password is wrong")
         user.password_hash = hash_password(data.password)
     if data.name is not None:
         user.name = data.name
@@ -61,7 +57,7 @@ def update_profile(db: Session, user: User, data: ProfileUpdate, context: AuditC
 
 def deactivate(db: Session, user: User, password: str, context: AuditContext) -> None:
     if not verify_password(user.password_hash, password):
-        raise PermissionDeniedException("password is wrong")
+        raise Forbidden("password is wrong")
     before = snapshot(user)
     user.is_active = False
     db.add(user)

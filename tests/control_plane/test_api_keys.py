@@ -73,4 +73,8 @@ def test_each_key_has_its_own_rate_limit(app: Litestar) -> None:
     client = TestClient(app)
     statuses = [client.get("/organizations", headers=bearer(limited)).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
+    refused = client.get("/organizations", headers=bearer(limited))
+    assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 60
+    assert refused.json() == {"status_code": 429, "detail": refused.json()["detail"]}
+    assert "3 requests a minute" in refused.json()["detail"]
     assert client.get("/organizations", headers=bearer(other)).status_code == 200

@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterator
 import pytest
 import structlog
 from litestar import Litestar
-from litestar.exceptions import NotFoundException
 from litestar.testing import TestClient
 from pydantic import SecretStr
 
 from control_plane.app import create_app
+from control_plane.domain_errors import NotFound
 from control_plane.provider_keys import service
 from control_plane.provider_keys.masking import mask
 from control_plane.secrets.local import LocalKeystore
@@ -96,7 +96,7 @@ def test_create_list_rotate_revoke_show_only_the_masked_form(secret_app: Litesta
 
     revoked = acme.client.delete(f"/provider-keys/{key_id}")
     assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
-    with pytest.raises(NotFoundException, match="no active provider key named 'openai-prod'"):
+    with pytest.raises(NotFound, match="no active provider key named 'openai-prod'"):
         reveal(secret_app, acme.organization_id, "openai-prod")
     again = acme.client.post(f"/provider-keys/{key_id}/rotate", json={"key": a_key()})
     assert again.status_code == 409 and "revoked" in again.json()["detail"]
