@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 import structlog
+from redis.exceptions import RedisError
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -57,6 +58,10 @@ def run_request(state: AppState, request_id: int) -> str:
         db.refresh(request)
         try:
             _carry_out(db, state, request)
+        except RedisError:
+            db.rollback()
+            _requeue(db, request_id)
+            raise
         except (SQLAlchemyError, OSError, ControlPlaneError, ValueError, SecretStoreError) as error:
             db.rollback()
             _fail(db, request_id, _message(error))
@@ -84,9 +89,19 @@ def _carry_out(db: Session, state: AppState, request: ComplianceRequest) -> None
     db.add(request)
     after = {"id": request.id, "kind": request.kind, "status": request.status, "summary": request.summary}
     record(db, JOB_CONTEXT, request.organization_id, f"compliance.{request.kind}.complete", request, after=after)
-    db.commit()
     if identities:
-        state.realtime.forget(identities)  # live metrics too (Redis or in process), once the erasure is committed
+        # before the commit: an erasure that cannot reach the live metrics (Redis) is rolled back and runs
+        # again, rather than completed with the person still shown live
+        state.realtime.forget(identities)
+    db.commit()
+
+
+def _requeue(db: Session, request_id: int) -> None:
+    db.execute(
+        update(ComplianceRequest).where(col(ComplianceRequest.id) == request_id).values(status=RequestStatus.PENDING)
+    )
+    db.commit()
+    log.warning("compliance request rolled back: the live metrics store is unreachable", request_id=request_id)
 
 
 def _fail(db: Session, request_id: int, message: str) -> None:

@@ -133,7 +133,10 @@ def test_the_compliance_job_survives_redis_going_away_and_its_next_run_succeeds(
             "the next run of the compliance job to carry out the export",
         )
         after = job_events(events, "compliance")[job_events(events, "compliance").index(failure) + 1 :]
-        assert any(e["event"] == "job ran" and e["outcome"]["requests"] == 1 for e in after)
+        assert any(e["event"] == "job ran" and e["outcome"]["requests"] >= 1 for e in after)
+        # the erasure that met no Redis was rolled back, not lost: it ran again and is complete now
+        erased = acme.client.get(f"/compliance/requests/{erasure.json()['id']}").json()
+        assert erased["status"] == "completed", erased
 
 
 def test_failures_in_a_row_back_off_exponentially_up_to_a_cap_and_a_success_resets_it(settings: Settings) -> None:
