@@ -132,8 +132,13 @@ def test_the_compliance_job_survives_redis_going_away_and_its_next_run_succeeds(
             lambda: acme.client.get(f"/compliance/requests/{export['id']}").json()["status"] == "completed",
             "the next run of the compliance job to carry out the export",
         )
-        after = job_events(events, "compliance")[job_events(events, "compliance").index(failure) + 1 :]
-        assert any(e["event"] == "job ran" and e["outcome"]["requests"] >= 1 for e in after)
+
+        def ran_after_the_failure() -> bool:
+            after = job_events(events, "compliance")[job_events(events, "compliance").index(failure) + 1 :]
+            return any(e["event"] == "job ran" and e["outcome"]["requests"] >= 1 for e in after)
+
+        # the job logs its run after the run's requests are committed
+        wait_for(ran_after_the_failure, "the job's log of the run that carried out the export")
         # the erasure that met no Redis was rolled back, not lost: it ran again and is complete now
         erased = acme.client.get(f"/compliance/requests/{erasure.json()['id']}").json()
         assert erased["status"] == "completed", erased
@@ -153,7 +158,7 @@ def test_failures_in_a_row_back_off_exponentially_up_to_a_cap_and_a_success_rese
     assert PeriodicJobPlugin("hourly", 3600, flaky).delay_after(3) == 3600  # never slower than its interval
     app = Litestar(plugins=[CorePlugin(settings), job])
     with structlog.testing.capture_logs() as events, TestClient(app):
-        wait_for(lambda: len(calls) >= 6, "six runs")
+        wait_for(lambda: len(job_events(events, "flaky")) >= 6, "six runs, each logged")  # a run logs after it returns
     outcomes = job_events(events, "flaky")[:6]
     assert [e["event"] for e in outcomes] == ["job failed"] * 3 + ["job ran", "job failed", "job ran"]
     assert [e.get("retry_in_s") for e in outcomes] == [0.2, 0.3, 0.3, None, 0.2, None]
