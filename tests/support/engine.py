@@ -90,11 +90,11 @@ def captioner() -> Iterator[None]:
 
 
 @asynccontextmanager
-async def running_engine(room_pipeline: Path | None = ROOM_PIPELINE) -> AsyncIterator[Engine]:
+async def running_engine(room_pipeline: Path | None = ROOM_PIPELINE, **changes: float) -> AsyncIterator[Engine]:
     """A call engine served on loopback with a fresh secret and a memory reporter; its clients leave at the end."""
     secret = secrets.token_urlsafe(32)
     reporter = MemoryReporter()
-    server = CallServer(engine_options(secret, room_pipeline=room_pipeline), reporter)
+    server = CallServer(engine_options(secret, room_pipeline=room_pipeline, **changes), reporter)
     async with serving(create_engine_app(server)) as url:
         running = Engine(url, server, reporter, secret)
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 
 import httpx
@@ -10,12 +9,9 @@ import pytest
 from aiortc.mediastreams import VideoStreamTrack
 
 from pipeline.calls.client import ToneTrack
-from pipeline.calls.http import create_engine_app
-from pipeline.calls.server import CallServer
-from pipeline.calls.serving import serving
 from pipeline.calls.tokens import Grant
-from telemetry.records import CallEvent, MemoryReporter, QualitySample
-from tests.support.engine import Engine, engine_options
+from telemetry.records import CallEvent, QualitySample
+from tests.support.engine import Engine, running_engine
 from tests.support.waiting import eventually
 
 PUBLISH = frozenset({Grant.PUBLISH})
@@ -56,16 +52,8 @@ async def test_whip_publishes_into_the_room_and_delete_ends_the_session(engine: 
 @pytest.fixture
 async def small_rooms() -> AsyncIterator[Engine]:
     """An engine whose rooms hold 2 participants unless they say otherwise (``room_max_participants``)."""
-    secret = secrets.token_urlsafe(32)
-    reporter = MemoryReporter()
-    server = CallServer(engine_options(secret, max_participants=2), reporter)
-    async with serving(create_engine_app(server)) as url:
-        running = Engine(url, server, reporter, secret)
-        try:
-            yield running
-        finally:
-            for client in running.clients:
-                await client.leave(say_goodbye=False)
+    async with running_engine(max_participants=2) as running:
+        yield running
 
 
 async def test_a_whip_publish_opens_a_room_that_does_not_exist_yet(small_rooms: Engine) -> None:
