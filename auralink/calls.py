@@ -61,6 +61,7 @@ def call_server_options(settings: Settings, room_pipeline: Path | None = None) -
         room_pipeline=room_pipeline or settings.room_pipeline or bundled_room_pipeline(),
         max_participants=settings.room_max_participants,
         quality_interval_s=settings.quality_interval_s,
+        usage_checkpoint_s=settings.usage_checkpoint_s,
         connect_timeout_s=settings.call_connect_timeout_s,
         room_idle_timeout_s=settings.room_idle_timeout_s,
     )
@@ -106,5 +107,5 @@ def engine_app(server: CallServer, settings: Settings) -> Litestar:
     from pipeline.calls.http import create_engine_app
     from pipeline.speech.ws import speech_routes
 
-    speech = speech_routes(speech_config(settings))
+    speech = speech_routes(speech_config(settings), server.reporter)
     return create_engine_app(server, extra_routes=[speech], cors_origins=settings.engine_cors_origins)

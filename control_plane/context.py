@@ -8,9 +8,9 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.exceptions import PermissionDeniedException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from control_plane.domain_errors import Forbidden
 from control_plane.principals import AuditContext, Principal, Tenant
 
 AnyConnection = ASGIConnection[Any, Any, Any, Any]
@@ -22,7 +22,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 def principal_of(connection: AnyConnection) -> Principal:
     user = connection.scope.get("user")
     if not isinstance(user, Principal):
-        raise PermissionDeniedException("this route needs a signed-in user or an API key")
+        raise Forbidden("this route needs a signed-in user or an API key")
     return user
 
 
@@ -31,7 +31,7 @@ def acting_organization(connection: AnyConnection) -> int:
     named = connection.path_params.get("organization_id")
     organization_id = named if isinstance(named, int) else principal.organization_id
     if organization_id is None:
-        raise PermissionDeniedException("create or join an organisation first (POST /organizations)")
+        raise Forbidden("create or join an organisation first (POST /organizations)")
     return organization_id
 
 

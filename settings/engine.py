@@ -25,6 +25,9 @@ class EngineSettings(CommonSettings):
     room_idle_timeout_s: float = Field(300.0, gt=0, description="an empty room closes after this many seconds")
     call_connect_timeout_s: float = Field(15.0, gt=0, description="a session not connected by then is ended")
     quality_interval_s: float = Field(5.0, gt=0, description="how often each participant's call quality is sampled")
+    usage_checkpoint_s: float = Field(
+        60.0, ge=1, le=3600, description="how often a call's seconds so far are reported (what a crash can lose)"
+    )
     ice_servers: list[str] = Field(default_factory=list, description="STUN/TURN URLs; empty = none (host only)")
     ice_username: str | None = Field(None, description="TURN username")
     ice_credential: SecretStr | None = Field(None, description="TURN credential")

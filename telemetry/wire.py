@@ -6,6 +6,7 @@ service), so a record means the same thing on either side.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -21,47 +22,17 @@ class WireError(ValueError):
 
 def to_proto(record: TelemetryRecord) -> pb.TelemetryRecord:
     if isinstance(record, CallEvent):
-        return pb.TelemetryRecord(
-            call_event=pb.CallEvent(
-                idempotency_key=record.idempotency_key,
-                type=record.type,
-                room=record.room,
-                participant=record.participant or "",
-                at=record.at,
-                attributes_json=json.dumps(record.attributes, default=str),
-            )
-        )
+        attributes_json = json.dumps(record.attributes, default=str)
+        return pb.TelemetryRecord(call_event=pb.CallEvent(**_set_fields(record, attributes_json=attributes_json)))
     if isinstance(record, QualitySample):
-        sample = pb.QualitySample(
-            idempotency_key=record.idempotency_key,
-            room=record.room,
-            participant=record.participant,
-            media=record.media,
-            jitter_ms=record.jitter_ms,
-            packets_lost=record.packets_lost,
-            loss_fraction=record.loss_fraction,
-            bitrate_kbps=record.bitrate_kbps,
-            mos=record.mos,
-            direction=record.direction,
-            connection_type=record.connection_type,
-            at=record.at,
-            frames_per_second=record.frames_per_second,
-        )
-        if record.rtt_ms is not None:
-            sample.rtt_ms = record.rtt_ms
-        return pb.TelemetryRecord(quality_sample=sample)
-    return pb.TelemetryRecord(
-        usage_event=pb.UsageEvent(
-            idempotency_key=record.idempotency_key,
-            metric=record.metric,
-            quantity=record.quantity,
-            room=record.room or "",
-            participant=record.participant or "",
-            feature=record.feature,
-            provider=record.provider,
-            at=record.at,
-        )
-    )
+        return pb.TelemetryRecord(quality_sample=pb.QualitySample(**_set_fields(record)))
+    return pb.TelemetryRecord(usage_event=pb.UsageEvent(**_set_fields(record)))
+
+
+def _set_fields(record: TelemetryRecord, **wire_only: Any) -> dict[str, Any]:
+    """The record's fields under their own names, which the messages share, less those unset (``None``)."""
+    values = {name: getattr(record, name) for name in _FIELD_NAMES[type(record)] if name not in _NOT_ON_WIRE}
+    return {name: value for name, value in (values | wire_only).items() if value is not None}
 
 
 def from_proto(message: pb.TelemetryRecord) -> TelemetryRecord:
@@ -80,6 +51,12 @@ def from_proto(message: pb.TelemetryRecord) -> TelemetryRecord:
     raise WireError("a telemetry record carries none of call_event, quality_sample, usage_event")
 
 
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {
+    kind: tuple(field.name for field in dataclasses.fields(kind)) for kind in (CallEvent, QualitySample, UsageEvent)
+}
+_NOT_ON_WIRE = {"attributes"}
+"""Record fields the messages carry in another form (a call event's attributes as ``attributes_json``)."""
+
 _ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {
     kind: TypeAdapter(kind) for kind in (CallEvent, QualitySample, UsageEvent)
 }
@@ -95,6 +72,11 @@ def _validated(kind: type[RecordT], fields: dict[str, Any], prefix: str) -> Reco
     return record
 
 
+def _record_fields(message: Any, kind: type[RecordT], **differing: Any) -> dict[str, Any]:
+    """``message``'s values for the fields of ``kind`` (the same names), with ``differing`` where they differ."""
+    return {name: differing[name] if name in differing else getattr(message, name) for name in _FIELD_NAMES[kind]}
+
+
 def _call_event(event: pb.CallEvent) -> CallEvent:
     if event.type.startswith("participant") and not event.participant:
         raise WireError(f"call_event.participant must be set for a {event.type} event")
@@ -104,46 +86,28 @@ def _call_event(event: pb.CallEvent) -> CallEvent:
         raise WireError(f"call_event.attributes_json is not JSON: {error}") from None
     if not isinstance(attributes, dict):
         raise WireError("call_event.attributes_json must be a JSON object")
-    fields = {
-        "type": event.type,
-        "room": event.room,
-        "participant": event.participant or None,
-        "at": event.at,
-        "attributes": attributes,
-        "idempotency_key": event.idempotency_key,
-    }
+    fields = _record_fields(event, CallEvent, participant=event.participant or None, attributes=attributes)
     return _validated(CallEvent, fields, "call_event")
 
 
 def _quality_sample(sample: pb.QualitySample) -> QualitySample:
-    fields = {
-        "room": sample.room,
-        "participant": sample.participant,
-        "media": sample.media,
-        "jitter_ms": sample.jitter_ms,
-        "packets_lost": sample.packets_lost,
-        "loss_fraction": sample.loss_fraction,
-        "rtt_ms": sample.rtt_ms if sample.HasField("rtt_ms") else None,
-        "bitrate_kbps": sample.bitrate_kbps,
-        "mos": sample.mos,
-        "direction": sample.direction or "inbound",
-        "connection_type": (sample.connection_type or "unknown")[:32],
-        "at": sample.at,
-        "idempotency_key": sample.idempotency_key,
-        "frames_per_second": sample.frames_per_second,
-    }
+    fields = _record_fields(
+        sample,
+        QualitySample,
+        rtt_ms=sample.rtt_ms if sample.HasField("rtt_ms") else None,
+        direction=sample.direction or "inbound",
+        connection_type=(sample.connection_type or "unknown")[:32],
+    )
     return _validated(QualitySample, fields, "quality_sample")
 
 
 def _usage_event(event: pb.UsageEvent) -> UsageEvent:
-    fields = {
-        "metric": event.metric,
-        "quantity": event.quantity,
-        "room": event.room or None,
-        "participant": event.participant or None,
-        "feature": event.feature[:50],
-        "provider": event.provider[:100],
-        "at": event.at,
-        "idempotency_key": event.idempotency_key,
-    }
+    fields = _record_fields(
+        event,
+        UsageEvent,
+        room=event.room or None,
+        participant=event.participant or None,
+        feature=event.feature[:50],
+        provider=event.provider[:100],
+    )
     return _validated(UsageEvent, fields, "usage_event")

@@ -19,16 +19,25 @@ if TYPE_CHECKING:
 
 
 def speech_app(settings: Settings) -> Litestar:
-    """A Litestar app serving only the speech endpoints (and a liveness check)."""
+    """A Litestar app serving only the speech endpoints (and a liveness check).
+
+    Usage goes where an engine's goes (:func:`~auralink.calls.engine_reporter`), so a speech-only
+    deployment is billed like an engine.
+    """
     from litestar import Litestar, get
 
+    from auralink.calls import engine_reporter
     from pipeline.speech.ws import speech_routes
+
+    reporter = engine_reporter(settings)
 
     @get("/healthz", sync_to_thread=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    return Litestar(route_handlers=[speech_routes(speech_config(settings)), healthz])
+    return Litestar(
+        route_handlers=[speech_routes(speech_config(settings), reporter), healthz], on_shutdown=[reporter.aclose]
+    )
 
 
 @serve.command("speech")

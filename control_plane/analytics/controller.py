@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response
 from litestar.datastructures import State
-from litestar.exceptions import ValidationException
 from litestar.params import JSONBody, QueryParameter
 from sqlmodel import col, select
 
@@ -31,6 +30,7 @@ from control_plane.auth.guards import requires
 from control_plane.auth.permissions import Permission
 from control_plane.csv_export import to_csv
 from control_plane.db.types import utcnow
+from control_plane.domain_errors import InvalidInput
 from control_plane.organizations.service import get as get_organization
 from control_plane.principals import Tenant
 from control_plane.routing import CurrentTenant, Db, IdParam, delete, get, post
@@ -49,7 +49,7 @@ def period(since: dt.datetime | None, until: dt.datetime | None) -> Period:
     end = _aware(until) if until else utcnow()
     start = _aware(since) if since else end - DEFAULT_PERIOD
     if start >= end:
-        raise ValidationException("since must be before until")
+        raise InvalidInput("since must be before until")
     return Period(since=start, until=end)
 
 

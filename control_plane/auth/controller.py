@@ -5,7 +5,6 @@ from __future__ import annotations
 import structlog
 from litestar import Controller, Response
 from litestar.datastructures import Cookie, State
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.params import JSONBody
 from sqlmodel import col, delete, select
 
@@ -16,7 +15,7 @@ from control_plane.auth.passwords import verify_password
 from control_plane.auth.schemas import Login, LoginResult, SwitchOrganization
 from control_plane.auth.service import SESSION_COOKIE, first_organization, open_session, roles_of
 from control_plane.context import AnyRequest, audit_context, principal_of
-from control_plane.domain_errors import TooManyRequests
+from control_plane.domain_errors import Forbidden, TooManyRequests, Unauthenticated
 from control_plane.routing import PUBLIC, Db, post
 from control_plane.state import app_state
 from control_plane.tokens import digest
@@ -38,13 +37,13 @@ class AuthController(Controller):
         user = db.exec(select(User).where(User.email == data.email)).first()
         if not verify_password(user.password_hash if user else None, data.password) or user is None:
             log.warning("login failed", email=data.email, ip=context.ip)
-            raise NotAuthorizedException("wrong e-mail or password")
+            raise Unauthenticated("wrong e-mail or password")
         if not user.is_active:
-            raise NotAuthorizedException("this account is deactivated")
+            raise Unauthenticated("this account is deactivated")
         assert user.id is not None
         organization_id = data.organization_id or first_organization(db, user.id)
         if data.organization_id is not None and data.organization_id not in roles_of(db, user.id):
-            raise PermissionDeniedException(f"you are not a member of organisation {data.organization_id}")
+            raise Forbidden(f"you are not a member of organisation {data.organization_id}")
         token, _ = open_session(db, user, organization_id, settings.session_ttl_s, context.ip, context.user_agent)
         record(db, context, organization_id, "auth.login", resource_type="user", resource_id=str(user.id))
         db.commit()
@@ -85,7 +84,7 @@ class AuthController(Controller):
         principal = principal_of(request)
         token = request.cookies.get(SESSION_COOKIE)
         if data.organization_id not in principal.roles or not token:
-            raise PermissionDeniedException(f"you are not a member of organisation {data.organization_id}")
+            raise Forbidden(f"you are not a member of organisation {data.organization_id}")
         row = db.exec(select(UserSession).where(UserSession.token_hash == digest(token))).one()
         row.organization_id = data.organization_id
         db.add(row)

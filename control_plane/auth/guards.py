@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
 from control_plane.auth.permissions import Permission
 from control_plane.context import AnyConnection, acting_organization, principal_of
+from control_plane.domain_errors import Forbidden
 
 Guard = Callable[[AnyConnection, BaseRouteHandler], None]
 
@@ -19,9 +19,7 @@ def requires(permission: Permission) -> list[Guard]:
     def guard(connection: AnyConnection, _: BaseRouteHandler) -> None:
         organization_id = acting_organization(connection)
         if permission not in principal_of(connection).permissions_in(organization_id):
-            raise PermissionDeniedException(
-                f"this needs the '{permission}' permission in organisation {organization_id}"
-            )
+            raise Forbidden(f"this needs the '{permission}' permission in organisation {organization_id}")
 
     return [guard]
 
@@ -29,4 +27,4 @@ def requires(permission: Permission) -> list[Guard]:
 def signed_in_user(connection: AnyConnection, _: BaseRouteHandler) -> None:
     """For routes about the user themselves: a session or key acting for a user, not an engine's key."""
     if principal_of(connection).user_id is None:
-        raise PermissionDeniedException("this route is for signed-in users")
+        raise Forbidden("this route is for signed-in users")

@@ -66,7 +66,10 @@ class Participant:
     pipelines: list[GraphRunner] = field(default_factory=list)
     first_media_ns: int | None = None
     on_call_since: float | None = None
-    """Monotonic time the participant's media connected (an agent: was added); ``None`` before."""
+    """Monotonic time since when the call seconds are not reported yet; ``None`` before the media connected
+    (an agent: before it was added) and after the last report."""
+    usage_segments: int = 0
+    """How many segments of call seconds were reported."""
     languages: list[str] = field(default_factory=list)
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
     drains: list[MediaBlackhole] = field(default_factory=list)

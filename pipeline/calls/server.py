@@ -7,8 +7,11 @@ a failed connection, a connect timeout, the room closing), so nothing leaks.
 
 What a call uses goes to the telemetry reporter, which the control plane bills
 from: each participant's ``call_seconds`` (media connected, or agent added, to
-the end of the session) once when the session ends, under an idempotency key
-made from the session id, and every ``usage`` event the participant's pipeline
+the end of the session), in segments reported every ``usage_checkpoint_s`` while
+the call lasts and one more when it ends, each under an idempotency key made
+from the session id and the segment's number (so an engine that dies mid-call
+loses at most one checkpoint's worth, and a replay counts nothing twice), and
+every ``usage`` event the participant's pipeline
 posts on its graph's bus (STT audio seconds, translated characters, AIC bytes
 saved), for room participants, WHIP publishers, WHEP viewers and agents alike.
 """
@@ -63,6 +66,8 @@ class CallServerOptions:
     connect_timeout_s: float = 15.0
     room_idle_timeout_s: float = 300.0
     max_video_slots: int = 8
+    usage_checkpoint_s: float = 60.0
+    """Call seconds are reported at least this often while a call lasts."""
 
 
 class CallServer:
@@ -256,7 +261,7 @@ class CallServer:
             for timer in participant.timers:
                 timer.cancel()
             if participant.on_call_since is None:
-                participant.on_call_since = time.monotonic()
+                self._start_billing(room, participant)
             participant.monitor = QualityMonitor(
                 room.name, participant.identity, participant.pc, self.options.quality_interval_s, self._on_quality
             )
@@ -324,7 +329,7 @@ class CallServer:
             pipeline_text, Path(f"agent-{identity}.yaml"), room, None, identity, on_event=forward_usage
         )
         agent = Participant(identity, uuid.uuid4().hex, ParticipantKind.AGENT, frozenset({Grant.DATA}))
-        agent.on_call_since = time.monotonic()
+        self._start_billing(room, agent)
         agent.languages = list(languages)
         agent.pipelines.append(runner)
         self.sessions[agent.session_id] = (room, agent)
@@ -365,7 +370,7 @@ class CallServer:
         if participant.pc is not None:
             await participant.pc.close()
             self.peers.discard(participant.pc)
-        self._report_call_seconds(room, participant, ended)
+        self._report_call_seconds(room, participant, ended, last=True)
         if joined:
             self._report_event("participant-left", room, participant, reason=reason)
         if room.name in self.rooms:
@@ -384,20 +389,36 @@ class CallServer:
             )
         )
 
-    def _report_call_seconds(self, room: Room, participant: Participant, ended: float) -> None:
-        """The session's call seconds, once: its key is the session's, so a replay is not counted twice."""
-        since, participant.on_call_since = participant.on_call_since, None
-        if since is None:  # never connected: nothing to bill
+    def _start_billing(self, room: Room, participant: Participant) -> None:
+        participant.on_call_since = time.monotonic()
+        self._arm_usage_checkpoint(room, participant)
+
+    def _arm_usage_checkpoint(self, room: Room, participant: Participant) -> None:
+        def checkpoint() -> None:
+            participant.timers.remove(handle)
+            if participant.session_id in self.sessions:
+                self._report_call_seconds(room, participant, time.monotonic(), last=False)
+                self._arm_usage_checkpoint(room, participant)
+
+        handle = asyncio.get_running_loop().call_later(self.options.usage_checkpoint_s, checkpoint)
+        participant.timers.append(handle)
+
+    def _report_call_seconds(self, room: Room, participant: Participant, until: float, *, last: bool) -> None:
+        """The session's call seconds since the last report; each segment's key is its own, so none counts twice."""
+        since = participant.on_call_since
+        if since is None:  # never connected (or already reported to the end): nothing to bill
             return
+        participant.on_call_since = None if last else until
+        segment, participant.usage_segments = participant.usage_segments, participant.usage_segments + 1
         self.reporter.report(
             UsageEvent(
                 metric="call_seconds",
-                quantity=round(max(0.0, ended - since), 3),
+                quantity=round(max(0.0, until - since), 3),
                 room=room.name,
                 participant=participant.identity,
                 feature="call",
                 provider=participant.kind.value,
-                idempotency_key=f"call-seconds-{participant.session_id}",
+                idempotency_key=f"call-seconds-{participant.session_id}-{segment}",
             )
         )
 

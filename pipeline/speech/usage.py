@@ -49,3 +49,14 @@ def usage_forwarder(
             reporter.report(record)
 
     return forward
+
+
+def new_usage(metric: UsageMetric, quantity: float, feature: str, provider: str) -> UsageEvent:
+    """A usage record of a stream outside any call (the speech WebSocket endpoints), under a fresh key."""
+    return UsageEvent(
+        metric=metric,
+        quantity=round(quantity, 3),
+        feature=feature,
+        provider=provider,
+        idempotency_key=new_idempotency_key(),
+    )

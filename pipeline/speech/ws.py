@@ -8,6 +8,10 @@ clock). Limits are per connection: message size, and the backlog of audio not
 yet transcribed; a client past either is closed with a reason code while every
 other connection carries on. See :mod:`pipeline.speech.ws_protocol` for the
 messages.
+
+What a connection uses goes to the telemetry reporter like a call's does: the
+audio seconds transcribed (every ``USAGE_REPORT_S`` of audio and when the
+connection ends, however it ends) and the characters of every translation.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from pipeline.speech.models import ModelError
 from pipeline.speech.sentences import Sentence, SentenceGatherer
 from pipeline.speech.streaming import StreamingOptions, StreamingTranscriber, TranscriptUpdate
 from pipeline.speech.translators import TextTranslator, TranslationError, translator_for
+from pipeline.speech.usage import new_usage
 from pipeline.speech.whisper import SAMPLE_RATE, Device, Word, load_whisper
 from pipeline.speech.ws_protocol import (
     CLOSE_POLICY,
@@ -42,8 +47,12 @@ from pipeline.speech.ws_protocol import (
     parse_control,
     parse_start,
 )
+from telemetry.records import TelemetryReporter
 
 log = logging.getLogger(__name__)
+
+USAGE_REPORT_S = 30.0
+"""Transcribed audio is reported every this many seconds of it, so a long stream is not billed at its end only."""
 
 
 @dataclass(frozen=True)
@@ -63,16 +72,19 @@ class SpeechServiceConfig:
     translation_model: Path | None = None
 
 
-def speech_routes(config: SpeechServiceConfig) -> Router:
-    """The ``/ws/stt`` and ``/ws/translate`` endpoints, ready to mount on any Litestar app."""
+def speech_routes(config: SpeechServiceConfig, reporter: TelemetryReporter | None = None) -> Router:
+    """The ``/ws/stt`` and ``/ws/translate`` endpoints, ready to mount on any Litestar app.
+
+    ``reporter`` receives each connection's usage (``None``: not reported, for tests of the protocol alone).
+    """
 
     @websocket("/ws/stt")
     async def stt(socket: WebSocket[Any, Any, Any]) -> None:
-        await SpeechSession(socket, config, translate=False).run()
+        await SpeechSession(socket, config, translate=False, reporter=reporter).run()
 
     @websocket("/ws/translate")
     async def translate(socket: WebSocket[Any, Any, Any]) -> None:
-        await SpeechSession(socket, config, translate=True).run()
+        await SpeechSession(socket, config, translate=True, reporter=reporter).run()
 
     return Router(path="/", route_handlers=[stt, translate])
 
@@ -99,10 +111,20 @@ class _Backlog:
 class SpeechSession:
     """One client's stream, from the start message to the close."""
 
-    def __init__(self, socket: WebSocket[Any, Any, Any], config: SpeechServiceConfig, *, translate: bool) -> None:
+    def __init__(
+        self,
+        socket: WebSocket[Any, Any, Any],
+        config: SpeechServiceConfig,
+        *,
+        translate: bool,
+        reporter: TelemetryReporter | None = None,
+    ) -> None:
         self.socket = socket
         self.config = config
         self.translate = translate
+        self.reporter = reporter
+        self.stream: StreamingTranscriber | None = None
+        self._reported_s = 0.0
         self._backlog = _Backlog()
         self._gatherer = SentenceGatherer()
         self._translators: dict[tuple[str, str], TextTranslator] = {}
@@ -139,6 +161,7 @@ class SpeechSession:
         finally:
             if worker is not None:
                 worker.cancel()
+            self._report_audio()
 
     async def _receive(self) -> dict[str, Any]:
         message: dict[str, Any] = dict(await self.socket.receive())
@@ -187,10 +210,10 @@ class SpeechSession:
         await self.socket.send_json(
             {
                 "type": "ready",
-                "model": self.stream.engine.label,
+                "model": self._stream.engine.label,
                 "format": self.start.format,
                 "sample_rate": self.start.sample_rate,
-                "language": self.stream.language,
+                "language": self._stream.language,
                 "targets": self.start.targets if self.translate else [],
                 "max_message_bytes": self.config.max_message_bytes,
                 "max_backlog_s": self.config.max_backlog_s,
@@ -236,24 +259,43 @@ class SpeechSession:
 
     async def _transcribe(self, audio: npt.NDArray[np.float32]) -> None:
         loop = asyncio.get_running_loop()
-        updates = await loop.run_in_executor(work_executor(), self.stream.push, audio)
+        updates = await loop.run_in_executor(work_executor(), self._stream.push, audio)
+        if self._stream.audio_seconds - self._reported_s >= USAGE_REPORT_S:
+            self._report_audio()
         for update in updates:
             await self._publish(update)
+
+    @property
+    def _stream(self) -> StreamingTranscriber:
+        assert self.stream is not None, "the stream opens before any audio is transcribed"
+        return self.stream
+
+    def _report_audio(self) -> None:
+        if self.reporter is None or self.stream is None:
+            return
+        seconds = self.stream.audio_seconds - self._reported_s
+        if seconds > 0:
+            self._reported_s = self.stream.audio_seconds
+            self.reporter.report(new_usage("stt_audio_seconds", seconds, "stt", self.stream.engine.label))
 
     async def _finish(self) -> None:
         await self._transcribe(self._backlog.take())
         loop = asyncio.get_running_loop()
-        for update in await loop.run_in_executor(work_executor(), self.stream.finish):
+        for update in await loop.run_in_executor(work_executor(), self._stream.finish):
             await self._publish(update)
         if self.translate and (sentence := self._gatherer.flush()) is not None:
             await self._translate(sentence)
-        await self.socket.send_json({"type": "end", "audio_seconds": round(self.stream.audio_seconds, 3)})
+        await self.socket.send_json({"type": "end", "audio_seconds": round(self._stream.audio_seconds, 3)})
 
     async def _publish(self, update: TranscriptUpdate) -> None:
-        if not self._language_sent and self.stream.language is not None:
+        if not self._language_sent and self._stream.language is not None:
             self._language_sent = True
             await self.socket.send_json(
-                {"type": "language", "language": self.stream.language, "probability": self.stream.language_probability}
+                {
+                    "type": "language",
+                    "language": self._stream.language,
+                    "probability": self._stream.language_probability,
+                }
             )
         if update.committed:
             await self.socket.send_json(_transcript("final", update.committed, update.language))
@@ -270,7 +312,7 @@ class SpeechSession:
             await self.socket.send_json(_transcript("partial", update.partial, update.language))
 
     async def _translate(self, sentence: Sentence) -> None:
-        source = self.stream.language or "en"
+        source = self._stream.language or "en"
         loop = asyncio.get_running_loop()
         for target in self.start.targets:
             if target == source:
@@ -281,6 +323,10 @@ class SpeechSession:
                 await self.socket.send_json({"type": "error", "message": error.reason})
                 continue
             texts = await loop.run_in_executor(work_executor(), translator.translate, [sentence.text], source, target)
+            if self.reporter is not None:
+                self.reporter.report(
+                    new_usage("translation_characters", len(sentence.text), "translate", translator.name)
+                )
             await self.socket.send_json(
                 {
                     "type": "translation",

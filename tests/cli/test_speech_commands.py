@@ -111,7 +111,11 @@ def test_transcribe_translates_spanish_speech_to_english_through_whisper(tmp_pat
     assert result.exit_code == 0, result.output
     transcript = next(line for line in result.output.splitlines() if line.startswith("["))
     english = next(line for line in result.output.splitlines() if line.startswith("    en (whisper): "))
-    # the robotic voice's first word is often misheard; the rest of the sentence is reliable
-    assert "días" in transcript.lower() and "ciudad" in transcript.lower() and "how are you" in english.lower()
+    # The robotic voice's opening words come out differently on different CPUs ("Buenos días" was heard as
+    # "Bueno, Sías" on CI's), so the test holds the sentence's second half and the sense of the translation.
+    assert "calor" in transcript.lower() and "ciudad" in transcript.lower(), transcript
+    phrases = ("good morning", "how are you", "today", "hot", "warm", "heat", "city")
+    understood = [phrase for phrase in phrases if phrase in english.lower()]
+    assert len(understood) >= 2, english
     refused = invoke("transcribe", str(spoken), "--model", "base", "--translate-to", "pt", env=env())
     assert refused.exit_code == 1 and "no translator for es->pt" in refused.output

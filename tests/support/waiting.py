@@ -14,3 +14,12 @@ async def eventually(check: Callable[[], bool], timeout_s: float = 20.0, what: s
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+def eventually_sync(check: Callable[[], bool], timeout_s: float = 20.0, what: str = "condition") -> None:
+    """:func:`eventually` for a test without an event loop (a thread serving what is awaited)."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)

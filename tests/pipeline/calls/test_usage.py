@@ -121,3 +121,24 @@ async def test_an_engine_shutting_down_reports_the_calls_still_on(metered_engine
     await engine.server.aclose()  # what the engine app's shutdown runs, before the reporter is closed
     [call] = usage(engine, "call_seconds", "night-owl")
     assert call.quantity >= 0.4 and call.idempotency_key.startswith("call-seconds-")
+
+
+async def test_a_long_call_is_reported_in_checkpoints_so_a_crash_loses_at_most_one(
+    tmp_path: Path, captioner: None
+) -> None:
+    pipeline = tmp_path / "metered.yaml"
+    pipeline.write_text(METERED_CAPTION_PIPELINE)
+    async with running_engine(pipeline, usage_checkpoint_s=0.3) as engine:
+        await engine.create_room("marathon")
+        runner, connected = await on_call(engine, "marathon", "runner")
+        await eventually(lambda: len(usage(engine, "call_seconds", "runner")) >= 3, what="three checkpoints")
+        # what an engine killed now would already have journalled: all but the last 0.3 s
+        so_far = sum(u.quantity for u in usage(engine, "call_seconds", "runner"))
+        assert time.monotonic() - connected - so_far < 0.3 + 0.2
+        assert await runner.leave() == 204
+        length = time.monotonic() - connected
+
+    segments = usage(engine, "call_seconds", "runner")
+    assert len({u.idempotency_key for u in segments}) == len(segments)
+    assert abs(sum(u.quantity for u in segments) - length) < 0.5, (segments, length)
+    assert all(u.quantity <= 0.3 + 0.2 for u in segments)

