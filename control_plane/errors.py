@@ -9,9 +9,11 @@ database refuses a 400, the database unreachable a 503.
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
 from litestar import Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap, Scope
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
@@ -93,6 +95,22 @@ def _answer(error: ControlPlaneError) -> Response[dict[str, object]]:
     return Response(body, status_code=status, headers=error.headers or None)
 
 
+def _invalid_fields(_: AnyRequest, error: ValidationException) -> Response[dict[str, object]]:
+    """Litestar's answer for a body or parameter that does not validate, each field's message in plain words."""
+    body: dict[str, object] = {"status_code": 400, "detail": error.detail}
+    if isinstance(error.extra, list):
+        body["extra"] = [_plain_field_error(item) for item in error.extra]
+    elif error.extra:
+        body["extra"] = error.extra
+    return Response(body, status_code=400)
+
+
+def _plain_field_error(item: Any) -> Any:
+    if isinstance(item, dict) and isinstance(item.get("message"), str):
+        return {**item, "message": item["message"].removeprefix("Value error, ")}
+    return item
+
+
 def _conflict(_: AnyRequest, error: IntegrityError) -> Response[dict[str, object]]:
     return _problem(409, "this conflicts with an existing record (a name or key already in use?)")
 
@@ -119,6 +137,7 @@ async def log_unexpected(error: Exception, scope: Scope) -> None:
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ControlPlaneError: _domain,
     SecretStoreError: _secret_store,
+    ValidationException: _invalid_fields,
     IntegrityError: _conflict,
     DataError: _bad_value,
     OperationalError: _unavailable,

@@ -28,6 +28,7 @@ from control_plane.secrets.factory import build_store
 from control_plane.state import AppState, app_state
 from control_plane.stores import RateLimiter, memory_storage, redis_storage
 from control_plane.telemetry.grpc_server import TelemetryServer
+from pipeline.calls.json_body import BoundedJsonRequest
 from settings import ControlPlaneSettings
 
 log = structlog.get_logger(__name__)
@@ -61,6 +62,8 @@ class CorePlugin(InitPluginProtocol):
         ]
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
         app_config.after_exception.append(log_unexpected)
+        app_config.request_class = BoundedJsonRequest
+        app_config.logging_config = None  # the process's logging is configured by its owner (auralink.logs)
 
         def close() -> None:
             state.engine.dispose()

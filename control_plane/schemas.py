@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -15,18 +16,26 @@ def _printable(value: str) -> str:
     return value
 
 
+def shaped(pattern: str, rule: str) -> AfterValidator:
+    """A check that a text matches ``pattern`` whole; its error states ``rule`` in words, never the pattern."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if compiled.fullmatch(value) is None:
+            raise ValueError(rule)
+        return value
+
+    return AfterValidator(check)
+
+
 Text = Annotated[str, AfterValidator(_printable)]
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_printable)
 ]
 Email = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True,
-        to_lower=True,
-        max_length=320,
-        pattern=r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$",
-    ),
+    StringConstraints(strip_whitespace=True, to_lower=True, max_length=320),
+    shaped(r"[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+", "that is not an e-mail address"),
 ]
 Password = Annotated[str, StringConstraints(min_length=10, max_length=200), AfterValidator(_printable)]
 DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from settings.base import CommonSettings
 
@@ -45,9 +46,7 @@ class ControlPlaneSettings(CommonSettings):
     vault_kv_mount: str = Field("secret", min_length=1, description="mount point of Vault's KV v2 engine")
     vault_kv_prefix: str = Field("auralink", min_length=1, description="path prefix of every KV v2 secret written")
     vault_transit_mount: str = Field("transit", min_length=1, description="mount point of Vault's transit engine")
-    vault_transit_key: str = Field(
-        "auralink", min_length=1, pattern=r"^[A-Za-z0-9_-]+$", description="prefix of the transit keys (one a scope)"
-    )
+    vault_transit_key: str = Field("auralink", min_length=1, description="prefix of the transit keys (one a scope)")
     vault_timeout_s: float = Field(5.0, gt=0, le=120, description="timeout of one request to Vault, seconds")
     compliance_interval_s: float = Field(
         60.0, gt=0, description="how often the compliance job runs requests and enforces retention, seconds"
@@ -72,6 +71,13 @@ class ControlPlaneSettings(CommonSettings):
         6 * 3600.0, ge=0, description="how long after a month ends its usage is closed (late events still count)"
     )
     engine_url: str = Field("http://127.0.0.1:8080", description="engine room API the control plane sends agents to")
+
+    @field_validator("vault_transit_key")
+    @classmethod
+    def _transit_key_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", value):
+            raise ValueError("a transit key's name is letters, digits, '_' and '-' only")
+        return value
 
     @model_validator(mode="after")
     def _vault_needs_its_address(self) -> Self:

@@ -29,7 +29,9 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     try:
         return Settings(**{**from_file, **{k: v for k, v in overrides.items() if v is not None}})
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in error.errors()
+        )
         source = f"{path} or AURALINK_* variables" if path else "AURALINK_* variables"
         raise SettingsError(f"invalid configuration ({source}): {problems}") from None
 

@@ -68,7 +68,9 @@ def _validated(kind: type[RecordT], fields: dict[str, Any], prefix: str) -> Reco
     except ValidationError as error:
         problem = error.errors()[0]
         where = ".".join(str(part) for part in problem["loc"] if not isinstance(part, int))
-        raise WireError(f"{prefix}.{where} is {problem['input']!r}: {problem['msg']}") from None
+        # the only patterns the records declare keep NUL out (PostgreSQL text cannot hold it)
+        said = "contains a NUL character" if problem["type"] == "string_pattern_mismatch" else problem["msg"]
+        raise WireError(f"{prefix}.{where} is {problem['input']!r}: {said}") from None
     return record
 
 

@@ -18,6 +18,11 @@ from pipeline.calls.tokens import Grant, mint_join_token
 class EngineUnavailableError(Exception):
     """The engine could not be reached or refused the agent; the message says which and why."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        """The engine's HTTP status when it answered; ``None`` when it could not be reached."""
+
 
 def send_agent(
     engine_url: str,
@@ -38,7 +43,8 @@ def send_agent(
         raise EngineUnavailableError(f"engine at {engine_url} is unreachable: {type(error).__name__}") from None
     if response.status_code != 201:
         raise EngineUnavailableError(
-            f"engine at {engine_url} refused the agent: HTTP {response.status_code} {_detail(response)}"
+            f"engine at {engine_url} refused the agent: HTTP {response.status_code} {_detail(response)}",
+            response.status_code,
         )
     try:
         answer = response.json()

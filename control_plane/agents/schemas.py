@@ -5,13 +5,33 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from control_plane.schemas import Input, Output, Text
+from control_plane.schemas import Input, Output, Text, shaped
 
-AgentName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")]
-Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")]
+AgentName = Annotated[
+    str,
+    shaped(
+        r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}",
+        "an agent's name is 1 to 100 letters, digits, spaces, '.', '_' or '-', and starts with a letter or digit",
+    ),
+]
+Language = Annotated[
+    str, shaped(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}", "a language is a BCP 47 tag such as 'en' or 'pt-BR'")
+]
 """A BCP 47 language tag such as ``en`` or ``pt-BR``."""
-Room = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")]
-Identity = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,199}$")]
+Room = Annotated[
+    str,
+    shaped(
+        r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}",
+        "a room's name is 1 to 200 letters, digits, '.', '_' or '-', and starts with a letter or digit",
+    ),
+]
+Identity = Annotated[
+    str,
+    shaped(
+        r"[A-Za-z0-9][A-Za-z0-9._@-]{0,199}",
+        "an identity is 1 to 200 letters, digits, '.', '_', '@' or '-', and starts with a letter or digit",
+    ),
+]
 PipelineText = Annotated[Text, StringConstraints(min_length=1, max_length=100_000)]
 
 

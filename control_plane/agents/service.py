@@ -12,7 +12,15 @@ from control_plane.agents.models import Agent
 from control_plane.agents.schemas import AgentCreate, AgentJoin, AgentJoined, AgentUpdate
 from control_plane.audit.service import record, snapshot
 from control_plane.db.types import utcnow
-from control_plane.domain_errors import Conflict, NotConfigured, Unprocessable, UpstreamFailed
+from control_plane.domain_errors import (
+    ClientError,
+    Conflict,
+    ControlPlaneError,
+    NotConfigured,
+    NotFound,
+    Unprocessable,
+    UpstreamFailed,
+)
 from control_plane.organizations.service import get as get_organization
 from control_plane.principals import Tenant
 from control_plane.tenancy import owned
@@ -94,7 +102,7 @@ def join(db: Session, tenant: Tenant, agent_id: int, data: AgentJoin, settings: 
             data.ttl_s,
         )
     except EngineUnavailableError as error:
-        raise UpstreamFailed(str(error)) from None
+        raise _as_domain_error(error) from None
     joined = AgentJoined(
         agent_id=agent_id, room=data.room, identity=identity, engine_url=settings.engine_url, engine_response=answer
     )
@@ -108,3 +116,14 @@ def join(db: Session, tenant: Tenant, agent_id: int, data: AgentJoin, settings: 
     )
     db.commit()
     return joined
+
+
+_ENGINE_REFUSALS: dict[int, type[ClientError]] = {404: NotFound, 409: Conflict, 422: Unprocessable}
+"""What the engine's answer says of the request itself (no such room, the identity taken, a pipeline that does not
+start): the caller's to change, so a 4xx here too. Any other refusal (a token it does not accept, a failure of its
+own) or no answer is the upstream's: a 502."""
+
+
+def _as_domain_error(error: EngineUnavailableError) -> ControlPlaneError:
+    refusal = _ENGINE_REFUSALS.get(error.status or 0)
+    return refusal(str(error)) if refusal is not None else UpstreamFailed(str(error))

@@ -3,12 +3,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, field_validator
 
-from control_plane.schemas import Input, Output
+from control_plane.schemas import Input, Output, shaped
 
 PlanChoice = Literal["free", "pro", "enterprise", "custom"]
-PaymentMethodId = Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,250}$")]
+PaymentMethodId = Annotated[
+    str, shaped(r"pm_[A-Za-z0-9_]{1,250}", "a payment method is Stripe's id for it, such as 'pm_card_visa'")
+]
 
 
 class PlanRead(Output):

@@ -20,6 +20,7 @@ from litestar.types import ControllerRouterHandler
 from pydantic import BaseModel, Field
 
 from pipeline.calls.errors import CallError, UnsupportedMediaTypeError
+from pipeline.calls.json_body import BoundedJsonRequest
 from pipeline.calls.room import ParticipantKind
 from pipeline.calls.server import CallServer
 from pipeline.calls.tokens import Grant
@@ -195,4 +196,5 @@ def create_engine_app(
         request_max_body_size=MAX_BODY_BYTES,
         debug=False,
         logging_config=None,  # the process's logging is configured by its owner (auralink.logs)
+        request_class=BoundedJsonRequest,
     )

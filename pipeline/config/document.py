@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from engine.node import ErrorPolicy
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$"
+NAME_RULE = "a name is 1 to 64 letters, digits, '_' or '-', and starts with a letter or '_'"
+"""What :data:`NAME_PATTERN` asks for, in words (an error message never shows the pattern)."""
 
 
 class _Strict(BaseModel):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from engine.graph import Graph, GraphError, LinkSpec, QueueSpec, StageSpec, did_you_mean
 from engine.queues import QueuePolicy
 from engine.stage import Stage, StageSettings
-from pipeline.config.document import LinkEntry, PipelineDocument, StageEntry
+from pipeline.config.document import NAME_PATTERN, NAME_RULE, LinkEntry, PipelineDocument, StageEntry
 from pipeline.config.errors import ConfigError, ConfigProblem
 from pipeline.config.yaml_source import Locations, PathKey, parse_yaml, read_source
 from pipeline.registry import stage_types
@@ -160,6 +160,9 @@ def _explain(detail: Any, model: type[BaseModel]) -> str:
         return f"unknown field{hint}; expected one of: {', '.join(fields)}" if fields else "unknown field"
     if kind == "missing":
         return "required field is missing"
+    if kind == "string_pattern_mismatch":
+        rule = NAME_RULE if detail.get("ctx", {}).get("pattern") == NAME_PATTERN else "not in the form this field takes"
+        return f"{rule} (got {_shown(detail.get('input'))})"
     if kind in {"model_type", "dict_type"}:
         return f"expected a mapping, got {_shown(detail.get('input'))}"
     if "input" in detail and kind not in {"value_error", "assertion_error"}:

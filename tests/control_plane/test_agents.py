@@ -2,90 +2,45 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from pydantic import SecretStr
 
 from control_plane.app import create_app
-from pipeline.calls.tokens import Grant, TokenError, verify_join_token
+from pipeline.calls.room import ParticipantKind
 from settings import Settings
 from tests.control_plane.helpers import member, owner
 from tests.support.databases import JOIN_SECRET
+from tests.support.engine import Engine, engine_in_a_thread
 from tests.support.paths import EXAMPLES
 
 PIPELINE = (EXAMPLES / "tone_chain.yaml").read_text()
 
 
-class FakeEngine(ThreadingHTTPServer):
-    """A small engine room API: checks the join token and the body as the real engine will."""
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _EngineHandler)
-        self.joined: list[dict[str, Any]] = []
-        self.refuse_with: int | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _EngineHandler(BaseHTTPRequestHandler):
-    server: FakeEngine
-
-    def do_POST(self) -> None:
-        self._answer(*self._join())
-
-    def _join(self) -> tuple[int, dict[str, Any]]:
-        parts = self.path.strip("/").split("/")
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        scheme, _, token = self.headers.get("Authorization", "").partition(" ")
-        if self.server.refuse_with:
-            return self.server.refuse_with, {"detail": "engine is full"}
-        if len(parts) != 3 or parts[0] != "rooms" or parts[2] != "agents" or scheme != "Bearer":
-            return 404, {"detail": "no such route"}
-        try:
-            claims = verify_join_token(JOIN_SECRET, token)
-        except TokenError as error:
-            return 401, {"detail": str(error)}
-        if claims.room != parts[1] or claims.identity != body["identity"] or not claims.allows(Grant.AGENT):
-            return 403, {"detail": "token does not match"}
-        if set(body) != {"identity", "pipeline", "languages"}:
-            return 400, {"detail": f"unexpected fields {sorted(body)}"}
-        self.server.joined.append({"room": claims.room, **body})
-        return 201, {"participant": body["identity"], "room": claims.room}
-
-    def _answer(self, status: int, body: dict[str, Any]) -> None:
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+AGENT_PIPELINE = (EXAMPLES / "room_levels.yaml").read_text()
+"""What the agents sent into rooms run: the room's audio to level meters, on the real engine."""
 
 
 @pytest.fixture
-def engine() -> Iterator[FakeEngine]:
-    server = FakeEngine()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def engine() -> Iterator[Engine]:
+    """A real call engine that trusts the control plane's join-token secret."""
+    with engine_in_a_thread(JOIN_SECRET) as running:
+        yield running
 
 
 @pytest.fixture
-def engine_app(settings: Settings, engine: FakeEngine) -> Litestar:
+def engine_app(settings: Settings, engine: Engine) -> Litestar:
     return create_app(settings.model_copy(update={"engine_url": engine.url}), migrate=False)
+
+
+def open_room(engine: Engine, room: str) -> None:
+    token = engine.token(room, "organiser")
+    answer = httpx.post(f"{engine.url}/rooms", json={"room": room}, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 201, answer.text
 
 
 def test_agents_are_created_listed_updated_and_deleted(app: Litestar) -> None:
@@ -136,31 +91,47 @@ def test_viewers_see_agents_but_cannot_change_them_and_the_plan_caps_them(app: L
     assert viewer.client.post(f"/agents/{agent_id}/join", json={"room": "r"}).status_code == 403
 
 
-def test_join_sends_the_agent_to_the_engine_with_a_join_token(engine_app: Litestar, engine: FakeEngine) -> None:
+def test_join_sends_the_agent_to_the_engine_with_a_join_token(engine_app: Litestar, engine: Engine) -> None:
+    open_room(engine, "standup-42")
     acme = owner(engine_app)
-    agent = acme.client.post("/agents", json={"name": "translator", "pipeline": PIPELINE, "languages": ["fr"]}).json()
+    body = {"name": "translator", "pipeline": AGENT_PIPELINE, "languages": ["fr"]}
+    agent = acme.client.post("/agents", json=body).json()
     joined = acme.client.post(f"/agents/{agent['id']}/join", json={"room": "standup-42"})
     assert joined.status_code == 201, joined.text
-    assert joined.json()["identity"] == f"agent-{agent['id']}"
-    assert joined.json()["engine_response"] == {"participant": f"agent-{agent['id']}", "room": "standup-42"}
-    assert engine.joined == [
-        {"room": "standup-42", "identity": f"agent-{agent['id']}", "pipeline": PIPELINE, "languages": ["fr"]}
-    ]
+    identity = f"agent-{agent['id']}"
+    assert joined.json()["identity"] == identity
+    assert joined.json()["engine_response"] == {"room": "standup-42", "identity": identity}
+    in_room = engine.server.rooms["standup-42"].participants[identity]
+    assert in_room.kind is ParticipantKind.AGENT and in_room.languages == ["fr"] and in_room.pipelines
     entry = acme.client.get("/audit", params={"action": "agent.join"}).json()[0]
     assert entry["after"]["room"] == "standup-42"
 
 
-def test_join_reports_an_engine_that_refuses_or_is_down(engine_app: Litestar, engine: FakeEngine) -> None:
-    acme = owner(engine_app)
-    agent = acme.client.post("/agents", json={"name": "a", "pipeline": PIPELINE}).json()
-    engine.refuse_with = 503
-    refused = acme.client.post(f"/agents/{agent['id']}/join", json={"room": "r1"})
-    assert refused.status_code == 502 and "engine is full" in refused.json()["detail"]
-    engine.shutdown()
-    engine.server_close()
+def test_join_reports_what_the_engine_refused_and_an_engine_that_is_down(settings: Settings) -> None:
+    with engine_in_a_thread(JOIN_SECRET) as engine:
+        app = create_app(settings.model_copy(update={"engine_url": engine.url}), migrate=False)
+        acme = owner(app)
+        agent = acme.client.post("/agents", json={"name": "a", "pipeline": AGENT_PIPELINE}).json()
+        no_room = acme.client.post(f"/agents/{agent['id']}/join", json={"room": "r1"})
+        assert no_room.status_code == 404 and "room 'r1' does not exist" in no_room.json()["detail"]
+        open_room(engine, "r1")
+        assert acme.client.post(f"/agents/{agent['id']}/join", json={"room": "r1"}).status_code == 201
+        again = acme.client.post(f"/agents/{agent['id']}/join", json={"room": "r1"})
+        assert again.status_code == 409 and "already in room 'r1'" in again.json()["detail"]
     down = acme.client.post(f"/agents/{agent['id']}/join", json={"room": "r1"})
     assert down.status_code == 502 and "unreachable" in down.json()["detail"]
     assert acme.client.post(f"/agents/{agent['id']}/join", json={"room": "bad room/.."}).status_code == 400
+
+
+def test_an_engine_with_another_secret_is_an_upstream_failure(settings: Settings) -> None:
+    with engine_in_a_thread() as engine:  # its own secret: the control plane's tokens do not verify
+        open_room(engine, "r1")
+        app = create_app(settings.model_copy(update={"engine_url": engine.url}), migrate=False)
+        acme = owner(app)
+        agent = acme.client.post("/agents", json={"name": "a", "pipeline": AGENT_PIPELINE}).json()
+        refused = acme.client.post(f"/agents/{agent['id']}/join", json={"room": "r1"})
+    assert refused.status_code == 502
+    assert "HTTP 401" in refused.json()["detail"] and "different secret" in refused.json()["detail"]
 
 
 def test_join_needs_a_usable_join_token_secret(settings: Settings) -> None:

@@ -101,6 +101,13 @@ CASES: dict[str, tuple[str, list[str]]] = {
     ),
     "surrogate": ('stages: ["\\ud800"]\n', ["1:10: text holds an unpaired surrogate escape (\\ud800-\\udfff)"]),
     "duplicate_key": ("stages: []\nstages: []\n", ["2:1: duplicate key 'stages'"]),
+    "bad_stage_name": (
+        "stages:\n  - {name: my source, type: synthetic_source}\n",
+        [
+            "2:6: stages[0].name: a name is 1 to 64 letters, digits, '_' or '-', and starts with a letter or '_' "
+            "(got 'my source')"
+        ],
+    ),
     "no_stages": (
         "name: x\nstages: []\n",
         ["2:1: stages: List should have at least 1 item after validation, not 0 (got [])"],

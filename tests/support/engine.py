@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import threading
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,9 +92,12 @@ def captioner() -> Iterator[None]:
 
 
 @asynccontextmanager
-async def running_engine(room_pipeline: Path | None = ROOM_PIPELINE, **changes: float) -> AsyncIterator[Engine]:
-    """A call engine served on loopback with a fresh secret and a memory reporter; its clients leave at the end."""
-    secret = secrets.token_urlsafe(32)
+async def running_engine(
+    room_pipeline: Path | None = ROOM_PIPELINE, secret: str | None = None, **changes: float
+) -> AsyncIterator[Engine]:
+    """A call engine served on loopback with a memory reporter (and a fresh secret unless given); its clients
+    leave at the end."""
+    secret = secret or secrets.token_urlsafe(32)
     reporter = MemoryReporter()
     server = CallServer(engine_options(secret, room_pipeline=room_pipeline, **changes), reporter)
     async with serving(create_engine_app(server)) as url:
@@ -102,3 +107,20 @@ async def running_engine(room_pipeline: Path | None = ROOM_PIPELINE, **changes: 
         finally:
             for client in running.clients:
                 await client.leave(say_goodbye=False)
+
+
+@contextmanager
+def engine_in_a_thread(secret: str | None = None, room_pipeline: Path | None = ROOM_PIPELINE) -> Iterator[Engine]:
+    """:func:`running_engine` on an event loop of its own in a thread, for tests without one (the control
+    plane's, whose test client is synchronous). Read its server's state from the test; change it through HTTP."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="test-engine", daemon=True)
+    thread.start()
+    running = running_engine(room_pipeline, secret=secret)
+    try:
+        yield asyncio.run_coroutine_threadsafe(running.__aenter__(), loop).result(30)
+    finally:
+        asyncio.run_coroutine_threadsafe(running.__aexit__(None, None, None), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
