@@ -22,7 +22,7 @@ from engine.links import DirectLink, ProbeLink, QueueLink
 from engine.metrics import StageStats
 from engine.node import Node, NodeState
 from engine.queues import FrameQueue, QueuePolicy
-from engine.stage import Placement
+from engine.stage import Placement, StageError
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,9 @@ class GraphRunner:
     # -- the supervisor interface used by nodes ----------------------------
     def node_failed(self, node: Node, error: BaseException) -> None:
         if self._error is None:
-            self._error = (node.name, f"stage '{node.name}' failed: {type(error).__name__}: {error}")
+            # a StageError is already said in words; anything else is a bug, and its type helps find it
+            said = str(error) if isinstance(error, StageError) else f"{type(error).__name__}: {error}"
+            self._error = (node.name, f"stage '{node.name}' failed: {said}")
         self.post(self._message("graph-error", stage=node.name, message=str(error)))
         if self._done is not None:
             self._done.set()

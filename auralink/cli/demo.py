@@ -32,7 +32,9 @@ FLOOR_DBFS = -60.0
     show_default=True,
     help="Where the log of what the room's pipeline emitted is written.",
 )
-@click.option("--port", type=int, default=None, help="Engine port (default: engine_port; 0 = any free port).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=None, help="Engine port (default: engine_port; 0 = any free port)."
+)
 @click.option("--stay", is_flag=True, help="Keep the room open after the recording, for a browser, until Ctrl-C.")
 @click.pass_obj
 def demo(settings: Settings, output_dir: Path, port: int | None, stay: bool) -> None:

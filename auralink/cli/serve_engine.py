@@ -13,7 +13,7 @@ from settings import Settings, SettingsError
 
 @serve.command("engine")
 @click.option("--host", default=None, help="Listen address (default: engine_host).")
-@click.option("--port", type=int, default=None, help="Listen port (default: engine_port).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Listen port (default: engine_port).")
 @click.option(
     "--room-pipeline",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),

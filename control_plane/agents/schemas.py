@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from control_plane.schemas import Input, Output, Text, shaped
+from pipeline.calls.tokens import ROOM_NAME, ROOM_NAME_RULE
 
 AgentName = Annotated[
     str,
@@ -18,13 +19,8 @@ Language = Annotated[
     str, shaped(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}", "a language is a BCP 47 tag such as 'en' or 'pt-BR'")
 ]
 """A BCP 47 language tag such as ``en`` or ``pt-BR``."""
-Room = Annotated[
-    str,
-    shaped(
-        r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}",
-        "a room's name is 1 to 200 letters, digits, '.', '_' or '-', and starts with a letter or digit",
-    ),
-]
+Room = Annotated[str, shaped(ROOM_NAME.pattern, ROOM_NAME_RULE)]
+"""A room on the engine: its rule is the engine's."""
 Identity = Annotated[
     str,
     shaped(

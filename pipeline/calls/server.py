@@ -39,7 +39,7 @@ from pipeline.calls.errors import BadRequestError, ConflictError, ForbiddenError
 from pipeline.calls.room import Participant, ParticipantKind, Room
 from pipeline.calls.sdp import OfferError, OfferSummary, check_offer
 from pipeline.calls.session import attach_outgoing, check_directions, grants_for, release
-from pipeline.calls.tokens import Grant, JoinClaims, TokenError, verify_join_token
+from pipeline.calls.tokens import ROOM_NAME, ROOM_NAME_RULE, Grant, JoinClaims, TokenError, verify_join_token
 from pipeline.speech.usage import usage_forwarder
 from pipeline.webrtc.audio import AudioFanout
 from pipeline.webrtc.hub import register_room, unregister_room
@@ -50,6 +50,7 @@ from telemetry.records import CallEvent, CallEventType, QualitySample, Telemetry
 log = logging.getLogger(__name__)
 
 NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+"""An agent's identity (a room's name follows :data:`~pipeline.calls.tokens.ROOM_NAME`)."""
 _server_ids = itertools.count(1)
 
 
@@ -110,16 +111,16 @@ class CallServer:
     # -- rooms ----------------------------------------------------------------------
     def create_room(self, token: str | None, name: str, max_participants: int | None) -> tuple[Room, bool]:
         """The room (created when new) and whether it was created."""
-        if not NAME.match(name):
-            raise BadRequestError("a room name is 1 to 64 letters, digits, '_', '.' or '-'")
+        if not ROOM_NAME.fullmatch(name):
+            raise BadRequestError(ROOM_NAME_RULE)
         self.authorize(token, name)
         if name in self.rooms:
             return self.rooms[name], False
         return self._open_room(name, max_participants), True
 
     def _open_room(self, name: str, max_participants: int | None) -> Room:
-        if not NAME.match(name):
-            raise BadRequestError("a room name is 1 to 64 letters, digits, '_', '.' or '-'")
+        if not ROOM_NAME.fullmatch(name):
+            raise BadRequestError(ROOM_NAME_RULE)
         limit = max_participants or self.options.max_participants
         if not 1 <= limit <= 1000:
             raise BadRequestError("max_participants must be between 1 and 1000")

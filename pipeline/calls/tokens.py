@@ -10,6 +10,7 @@ WHIP (RFC 9725) prescribes.
 from __future__ import annotations
 
 import enum
+import re
 import time
 from dataclasses import dataclass
 
@@ -49,6 +50,11 @@ class JoinClaims:
         return grant in self.grants
 
 
+ROOM_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+ROOM_NAME_RULE = "a room name is 1 to 64 letters, digits, '_', '.' or '-'"
+"""What :data:`ROOM_NAME` asks of a room's name, in words: the engine's rooms and every token minted for one."""
+
+
 def mint_join_token(
     secret: str,
     room: str,
@@ -61,6 +67,8 @@ def mint_join_token(
     _check_secret(secret)
     if not room or not identity:
         raise TokenError("a join token needs a room and an identity")
+    if not ROOM_NAME.fullmatch(room):
+        raise TokenError(f"{ROOM_NAME_RULE}, not {room[:80]!r}")
     if not 0 < ttl_s <= MAX_TTL_S:
         raise TokenError(f"ttl must be between 1 s and {MAX_TTL_S} s, got {ttl_s:g}")
     issued = time.time() if now is None else now

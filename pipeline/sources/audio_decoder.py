@@ -26,7 +26,9 @@ def probe_audio(path: Path) -> tuple[int, int]:
             stream = container.streams.audio[0]
             return int(stream.codec_context.sample_rate), int(stream.codec_context.channels)
     except av.error.FFmpegError as error:
-        raise StageError(f"cannot read '{path}' as media: {error}") from error
+        # FFmpeg's own text carries an errno and the path again ("[Errno 1094995529] Invalid data found …: 'x'")
+        reason = str(getattr(error, "strerror", None) or error).lower()
+        raise StageError(f"cannot read '{path}' as audio: {reason}") from error
 
 
 class AudioDecoder:

@@ -60,3 +60,15 @@ def test_a_token_signed_with_another_secret_says_so() -> None:
     token = mint_join_token("a" * 40, "standup", "alice")
     with pytest.raises(TokenError, match="signed with a different secret than this server's"):
         verify_join_token("b" * 40, token)
+
+
+@pytest.mark.parametrize("room", ["bad room", "r" * 65, "room/../x"])
+def test_a_token_for_a_room_no_engine_can_open_is_refused_in_words(room: str) -> None:
+    refused = invoke("token", "--room", room, "--identity", "alice")
+    assert refused.exit_code == 1
+    assert "a room name is 1 to 64 letters, digits, '_', '.' or '-'" in refused.output
+
+
+def test_the_engine_refuses_a_port_that_does_not_exist() -> None:
+    result = invoke("serve", "engine", "--port", "99999")
+    assert result.exit_code == 2 and "99999 is not in the range 0<=x<=65535" in result.output

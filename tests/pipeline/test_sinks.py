@@ -27,7 +27,7 @@ async def test_file_sink_refuses_a_stream_that_changes_format(tmp_path: Path) ->
     frames = frames_of(tone(0.1, 16000, 1), 16000, 320) + frames_of(tone(0.1, 48000, 1), 48000, 960)
     collected = await run_stage(FileSink("rec", FileSinkSettings(path=tmp_path / "x.wav")), frames)
     assert collected.result.error == (
-        "stage 'rec' failed: StageError: audio changed from (16000, 1, 's16') to (48000, 1, 's16') mid-stream; "
+        "stage 'rec' failed: audio changed from (16000, 1, 's16') to (48000, 1, 's16') mid-stream; "
         "put a resample stage before"
     )
 
@@ -38,7 +38,7 @@ async def test_file_sink_names_a_missing_directory(tmp_path: Path) -> None:
         FileSink("rec", FileSinkSettings(path=target)), frames_of(tone(0.1, 16000, 1), 16000, 320)
     )
     assert collected.result.error == (
-        f"stage 'rec' failed: StageError: cannot write '{target}': directory '{target.parent}' does not exist"
+        f"stage 'rec' failed: cannot write '{target}': directory '{target.parent}' does not exist"
     )
 
 
@@ -58,7 +58,7 @@ async def test_jsonl_sink_writes_one_object_per_frame_with_latency(tmp_path: Pat
 async def test_speaker_without_a_device_fails_with_a_clear_message() -> None:
     collected = await run_stage(SpeakerSink("out", SpeakerSinkSettings()), frames_of(tone(0.1, 16000, 1), 16000, 320))
     assert collected.result.error in {
-        "stage 'out' failed: StageError: no audio output device found on this machine; use file_sink instead",
-        "stage 'out' failed: StageError: the PortAudio library is missing, so no sound device can be opened "
+        "stage 'out' failed: no audio output device found on this machine; use file_sink instead",
+        "stage 'out' failed: the PortAudio library is missing, so no sound device can be opened "
         "(on Debian or Ubuntu: apt-get install libportaudio2)",
     }

@@ -91,7 +91,7 @@ async def test_a_corrupt_file_fails_the_run_with_its_path(tmp_path: Path) -> Non
     path.write_bytes(b"fLaC" + bytes(range(256)) * 10)
     collected = await run_source(FileSource("f", FileSourceSettings(path=path)))
     assert collected.result.error is not None
-    assert collected.result.error.startswith("stage 'f' failed: StageError: cannot ")
+    assert collected.result.error.startswith("stage 'f' failed: cannot ")
     assert str(path) in collected.result.error
 
 
@@ -109,14 +109,13 @@ async def test_a_file_without_audio_says_so(tmp_path: Path) -> None:
         for packet in stream.encode(None):
             container.mux(packet)
     collected = await run_source(FileSource("f", FileSourceSettings(path=path)))
-    assert collected.result.error == f"stage 'f' failed: StageError: '{path}' has no audio stream"
+    assert collected.result.error == f"stage 'f' failed: '{path}' has no audio stream"
 
 
 async def test_microphone_without_a_device_fails_with_a_clear_message() -> None:
     collected = await run_source(MicrophoneSource("mic", MicrophoneSourceSettings()))
     assert collected.result.error in {
-        "stage 'mic' failed: StageError: no audio input device found on this machine; "
-        "use file_source or synthetic_source instead",
-        "stage 'mic' failed: StageError: the PortAudio library is missing, so no sound device can be opened "
+        "stage 'mic' failed: no audio input device found on this machine; use file_source or synthetic_source instead",
+        "stage 'mic' failed: the PortAudio library is missing, so no sound device can be opened "
         "(on Debian or Ubuntu: apt-get install libportaudio2)",
     }
