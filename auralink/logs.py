@@ -16,7 +16,13 @@ def configure_logging(level: str = "info", fmt: str = "console") -> None:
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(),
+            # a traceback's local variables hold what must never reach a log: passwords, their hashes, tokens
+            exception_formatter=structlog.dev.RichTracebackFormatter(
+                color_system="truecolor" if sys.stderr.isatty() else None, show_locals=False, max_frames=20
+            ),
+        )
     )
     shared: list[structlog.types.Processor] = [
         structlog.stdlib.add_log_level,

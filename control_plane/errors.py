@@ -129,8 +129,9 @@ def _problem(status: int, detail: str) -> Response[dict[str, object]]:
 
 
 async def log_unexpected(error: Exception, scope: Scope) -> None:
-    """Every error that became a 500, with its traceback (client errors are the client's business)."""
-    if not isinstance(error, HTTPException | ControlPlaneError | SecretStoreError):
+    """Every error that became a 500, with its traceback (client errors are the client's business; the
+    errors :data:`EXCEPTION_HANDLERS` answers are expected, and those handlers log what needs it)."""
+    if not isinstance(error, (HTTPException, *_ANSWERED)):
         log.error("unexpected error", path=scope.get("path"), exc_info=error)
 
 
@@ -142,3 +143,4 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DataError: _bad_value,
     OperationalError: _unavailable,
 }
+_ANSWERED = tuple(kind for kind in EXCEPTION_HANDLERS if isinstance(kind, type))

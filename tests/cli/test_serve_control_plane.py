@@ -50,14 +50,26 @@ def test_it_serves_until_interrupted(tmp_path: Path) -> None:
             pass
         signup = httpx.post(
             f"http://127.0.0.1:{port}/users",
-            json={"email": "ops@example.com", "name": "Ops", "password": "a long password"},
+            json=_ops(),
         )
         assert signup.status_code == 201
+        again = httpx.post(f"http://127.0.0.1:{port}/users", json=_ops())
+        deep = httpx.post(
+            f"http://127.0.0.1:{port}/users", content=b"[" * 50_000, headers={"Content-Type": "application/json"}
+        )
     finally:
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=20)
     assert process.returncode == 0, stderr
     assert f"control plane on http://127.0.0.1:{port}" in stderr
+    assert again.status_code == 409 and deep.status_code == 400
+    # answered errors are not "unexpected", and every line is in the process's one log format (not Litestar's own)
+    assert "unexpected error" not in stderr and "Traceback" not in stderr, stderr
+    assert "INFO - " not in stderr and "telemetry gRPC listening" in stderr, stderr
+
+
+def _ops() -> dict[str, str]:
+    return {"email": "ops@example.com", "name": "Ops", "password": "a long password"}
 
 
 def _wait_ready(url: str, timeout_s: float = 30.0) -> dict[str, Any]:
