@@ -12,7 +12,7 @@ import click
 
 from auralink.cli.serve import serve
 from auralink.speech import speech_config
-from settings import Settings
+from settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -48,5 +48,9 @@ def serve_speech(settings: Settings, host: str, port: int) -> None:
     """Serve /ws/stt and /ws/translate until Ctrl-C."""
     import uvicorn  # the web stack loads only for this command: every other command starts faster
 
+    try:
+        app = speech_app(settings)
+    except SettingsError as error:  # the telemetry settings its usage reporter needs
+        raise click.ClickException(str(error)) from None
     click.echo(f"speech endpoints: ws://{host}:{port}/ws/stt and ws://{host}:{port}/ws/translate")
-    uvicorn.run(speech_app(settings), host=host, port=port, log_level=settings.log_level, ws_max_size=16 << 20)
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level, ws_max_size=16 << 20)

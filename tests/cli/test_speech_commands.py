@@ -102,6 +102,12 @@ def test_serve_speech_serves_the_endpoints_on_a_free_port(tmp_path: Path) -> Non
         server.wait(10)
 
 
+def test_serve_speech_says_which_telemetry_setting_is_missing() -> None:
+    result = invoke("serve", "speech", "--port", "0", env={"AURALINK_TELEMETRY_TARGET": "127.0.0.1:1"})
+    assert result.exit_code == 1 and "set AURALINK_TELEMETRY_API_KEY" in result.output
+    assert "Traceback" not in result.output
+
+
 @pytest.mark.slow
 def test_transcribe_translates_spanish_speech_to_english_through_whisper(tmp_path: Path) -> None:
     from tests.support.recordings import espeak
