@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import re
 import time
 import uuid
 from collections.abc import Coroutine
@@ -49,8 +48,6 @@ from telemetry.records import CallEvent, CallEventType, QualitySample, Telemetry
 
 log = logging.getLogger(__name__)
 
-NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
-"""An agent's identity (a room's name follows :data:`~pipeline.calls.tokens.ROOM_NAME`)."""
 _server_ids = itertools.count(1)
 
 
@@ -321,7 +318,7 @@ class CallServer:
         """Start a server-side participant running ``pipeline_text`` on the room's audio mix."""
         self.authorize(token, room_name, Grant.AGENT)
         room = self.room(room_name)
-        if not NAME.match(identity):
+        if not ROOM_NAME.fullmatch(identity):  # an agent's identity follows the rule of a room's name
             raise BadRequestError("an agent identity is 1 to 64 letters, digits, '_', '.' or '-'")
         if identity in room.participants:
             raise ConflictError(f"'{identity}' is already in room '{room_name}'")
