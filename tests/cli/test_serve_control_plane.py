@@ -48,10 +48,7 @@ def test_it_serves_until_interrupted(tmp_path: Path) -> None:
         assert ready["checks"]["database"]["status"] == "ok"
         with socket.create_connection(("127.0.0.1", grpc_port), timeout=5):
             pass
-        signup = httpx.post(
-            f"http://127.0.0.1:{port}/users",
-            json=_ops(),
-        )
+        signup = httpx.post(f"http://127.0.0.1:{port}/users", json=_ops())
         assert signup.status_code == 201
         again = httpx.post(f"http://127.0.0.1:{port}/users", json=_ops())
         deep = httpx.post(
