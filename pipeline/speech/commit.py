@@ -73,23 +73,42 @@ class CommitPolicy:
     def update(self, hypothesis: Sequence[Word], audio_end_s: float, *, endpoint: bool = False) -> CommitUpdate:
         """Take the newest hypothesis of the buffer; ``endpoint`` says the speaker paused (or the stream ended)."""
         tail = self._new_words(hypothesis)
-        if endpoint:
-            count = len(tail)
-        else:
-            count = self._agreed(tail)
-            count = self._stable(tail, count, audio_end_s)
+        count = len(tail) if endpoint else self._stable(tail, self._agreed(tail), audio_end_s)
         newly = tail[:count]
         self.committed.extend(newly)
-        rest = tail[count:]
-        if endpoint:
-            self._previous.clear()
-        else:
-            self._previous.append(rest)
-        return CommitUpdate(tuple(newly), tuple(rest))
+        self._remember(tail[count:], endpoint=endpoint)
+        return CommitUpdate(tuple(newly), tuple(tail[count:]))
+
+    def agreed(self, hypothesis: Sequence[Word], audio_end_s: float) -> list[Word]:
+        """The words of ``hypothesis`` this policy would commit now; nothing is committed or remembered."""
+        tail = self._new_words(hypothesis)
+        return tail[: self._stable(tail, self._agreed(tail), audio_end_s)]
+
+    def remember(self, hypothesis: Sequence[Word]) -> list[Word]:
+        """Keep ``hypothesis``'s uncommitted words for the next agreement; returns them."""
+        tail = self._new_words(hypothesis)
+        self._remember(tail, endpoint=False)
+        return tail
+
+    def commit_through(self, final: Sequence[Word], until_s: float) -> list[Word]:
+        """Commit the words of a second-pass hypothesis ``final`` whose middle lies before ``until_s``.
+
+        The first pass decided *when* (its words up to ``until_s`` agreed); the
+        second pass, decoded more carefully, decides *what*.
+        """
+        newly = [word for word in self._new_words(final) if (word.start + word.end) / 2 <= until_s]
+        self.committed.extend(newly)
+        return newly
 
     def forget_hypotheses(self) -> None:
         """Drop the hypotheses remembered for agreement (after the audio buffer was cut)."""
         self._previous.clear()
+
+    def _remember(self, rest: list[Word], *, endpoint: bool) -> None:
+        if endpoint:
+            self._previous.clear()
+        else:
+            self._previous.append(rest)
 
     def _new_words(self, hypothesis: Sequence[Word]) -> list[Word]:
         """The words after what is committed.

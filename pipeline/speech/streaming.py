@@ -14,19 +14,28 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from pipeline.speech.commit import CommitPolicy
+from pipeline.speech.language import LanguagePolicy, SpokenLanguage
 from pipeline.speech.vad import StreamingVad
-from pipeline.speech.whisper import SAMPLE_RATE, Task, WhisperEngine, Word
+from pipeline.speech.whisper import SAMPLE_RATE, Hypothesis, Task, WhisperEngine, Word
 
 SILENCE_KEPT_S = 0.3
 """Audio kept before speech starts, so Whisper hears the onset of the first word."""
-LANGUAGE_LOCK_PROBABILITY = 0.7
-HALLUCINATION_MARGIN_S = 0.25
-"""A word may start this long after the last voiced window (the VAD decides per 32 ms, and onsets are soft)."""
+HALLUCINATION_MARGIN_S = 0.05
+"""Voiced stretches are widened by this much (the VAD decides per 32 ms) before a word must overlap one."""
+MIN_VOICED_S = 0.1
+MIN_VOICED_SHARE = 0.4
+"""A word must lie over voiced audio for MIN_VOICED_SHARE of its length or MIN_VOICED_S, whichever is less: Whisper
+stretches an invented word ("Thank") from the end of the speech into the silence after it."""
+VOICED_GAP_S = 0.1
+"""Voiced windows closer than this are one stretch of speech."""
+
+CommitReason = Literal["agreement", "pause", "buffer", "end"]
 
 
 @dataclass(frozen=True)
@@ -34,9 +43,16 @@ class StreamingOptions:
     """How a stream is transcribed."""
 
     language: str | None = None
-    """``None``: detected (and then kept once confident)."""
+    """``None``: detected from the speaker's first seconds of speech, then kept (:mod:`pipeline.speech.language`)."""
     task: Task = "transcribe"
     beam_size: int = 1
+    """The first pass (partials, and when to commit): greedy by default."""
+    final_beam_size: int = 5
+    """The second pass (what is committed): beam search over the segment being finalised."""
+    final_temperatures: tuple[float, ...] = (0.0, 0.2, 0.4)
+    """The second pass's fallback ladder: a segment failing Whisper's checks is decoded again, hotter."""
+    two_pass: bool = True
+    """False: commit the first pass's words (one decode per step; faster, less accurate)."""
     step_s: float = 0.4
     """Re-read the buffer once this much new audio has arrived."""
     max_compute_share: float = 0.5
@@ -55,6 +71,24 @@ class StreamingOptions:
     stable_after_s: float | None = None
     """The commit policy's stability horizon; off by default: on LibriVox it traded words for little latency."""
     prompt_chars: int = 200
+    language_policy: LanguagePolicy = field(default_factory=LanguagePolicy)
+    redetect_after_silence_s: float = 10.0
+    """A detected language is detected afresh after a silence this long (perhaps someone else speaks)."""
+
+
+@dataclass
+class StageTimes:
+    """Where a stream's compute went (seconds), for the benchmark and for tuning."""
+
+    vad_s: float = 0.0
+    first_pass_s: float = 0.0
+    final_pass_s: float = 0.0
+    language_s: float = 0.0
+    first_passes: int = 0
+    final_passes: int = 0
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: round(float(value), 4) for name, value in vars(self).items()}
 
 
 @dataclass
@@ -69,6 +103,8 @@ class TranscriptUpdate:
     compute_s: float
     endpoint: bool
     """True when a pause (or the end of the stream) closed an utterance."""
+    reason: CommitReason | None = None
+    """Why words were committed (``None``: nothing was)."""
 
 
 @dataclass
@@ -87,22 +123,41 @@ class _Buffer:
 
 
 class StreamingTranscriber:
-    """One audio stream's incremental transcription (not thread-safe: one caller at a time)."""
+    """One audio stream's incremental transcription (not thread-safe: one caller at a time).
+
+    Two passes: every ``step_s`` a fast greedy decode gives the partials and
+    LocalAgreement says which leading words are stable; at that commit
+    boundary, and at every endpoint (a pause, the buffer bound, the end), the
+    segment being finalised is decoded again with beam search, the fallback
+    ladder and the committed text as prompt, and those words are committed.
+    """
 
     def __init__(self, engine: WhisperEngine, options: StreamingOptions | None = None) -> None:
         self.engine = engine
         self.options = options or StreamingOptions()
         self.policy = CommitPolicy(self.options.agreement, self.options.stable_after_s)
+        self.spoken = SpokenLanguage(
+            self.options.language or (None if engine.multilingual else "en"), self.options.language_policy
+        )
+        self.times = StageTimes()
         self._buffer = _Buffer()
         self._vad = StreamingVad() if self.options.vad else None
         self._vad_seen_s = 0.0
+        self._voiced: list[list[float]] = []
         self._last_speech_end_s: float | None = None
+        self._last_voiced_s: float | None = None
         self._decoded_until_s = 0.0
         self._last_compute_s = 0.0
-        self.language = self.options.language or ("en" if not engine.multilingual else None)
-        self.language_probability = 1.0 if self.language else 0.0
         self.audio_seconds = 0.0
         self.decodes = 0
+
+    @property
+    def language(self) -> str | None:
+        return self.spoken.language
+
+    @property
+    def language_probability(self) -> float:
+        return self.spoken.probability
 
     @property
     def buffer_seconds(self) -> float:
@@ -116,16 +171,17 @@ class StreamingTranscriber:
         end = self._buffer.end_s
         if self._last_speech_end_s is None:
             self._buffer.cut_at(end - SILENCE_KEPT_S)
+            self._forget_language_after_silence()
             return []
         if self._paused(end):
-            return [self._decode(endpoint=True)]
+            return [self._decode(endpoint="pause")]
         if self.buffer_seconds >= self.options.max_buffer_s:
-            return [self._decode(endpoint=True)]
+            return [self._decode(endpoint="buffer")]
         step = max(self.options.step_s, self._last_compute_s / self.options.max_compute_share)
         if end - self._decoded_until_s < step or self.buffer_seconds < self.options.first_decode_s:
             return []
-        update = self._decode(endpoint=False)
-        if not update.endpoint and self.buffer_seconds > self.options.trim_after_s and self.policy.committed:
+        update = self._decode(endpoint=None)
+        if self.buffer_seconds > self.options.trim_after_s and self.policy.committed:
             # never past the first uncommitted word: a committed word's end may be stretched over it
             cut = min(self.policy.committed_end, update.partial[0].start if update.partial else float("inf"))
             self._buffer.cut_at(cut)
@@ -136,7 +192,7 @@ class StreamingTranscriber:
         """The stream ended: commit whatever is still heard."""
         if self._last_speech_end_s is None or not len(self._buffer.audio):
             return []
-        return [self._decode(endpoint=True)]
+        return [self._decode(endpoint="end")]
 
     def committed_text(self) -> str:
         return "".join(word.text for word in self.policy.committed).strip()
@@ -145,59 +201,133 @@ class StreamingTranscriber:
         if self._vad is None:
             self._last_speech_end_s = self._buffer.end_s
             return
+        started = time.perf_counter()
         window_s = 512 / SAMPLE_RATE
         for probability in self._vad.feed(audio.astype(np.float32, copy=False)):
             self._vad_seen_s += window_s
             if probability >= self.options.vad_threshold:
-                self._last_speech_end_s = self._vad_seen_s
+                self._voice(self._vad_seen_s - window_s, self._vad_seen_s)
+        self.times.vad_s += time.perf_counter() - started
+
+    def _voice(self, start_s: float, end_s: float) -> None:
+        if self._voiced and start_s - self._voiced[-1][1] <= VOICED_GAP_S:
+            self._voiced[-1][1] = end_s
+        else:
+            self._voiced.append([start_s, end_s])
+        self._last_speech_end_s = self._last_voiced_s = end_s
 
     def _paused(self, end_s: float) -> bool:
         if self._vad is None or self._last_speech_end_s is None:
             return False
         return end_s - self._last_speech_end_s >= self.options.endpoint_silence_s
 
+    def _forget_language_after_silence(self) -> None:
+        silent = self._last_voiced_s is not None and self._vad_seen_s - self._last_voiced_s
+        if silent and silent >= self.options.redetect_after_silence_s and self.spoken.kept:
+            self.spoken.forget()
+
     def _prompt(self) -> str:
         before = [word.text for word in self.policy.committed if word.end <= self._buffer.start_s + 0.01]
         return "".join(before)[-self.options.prompt_chars :].strip()
 
-    def _decode(self, *, endpoint: bool) -> TranscriptUpdate:
+    def _pass(self, *, final: bool) -> Hypothesis:
         started = time.perf_counter()
+        careful = final and self.options.two_pass
         hypothesis = self.engine.transcribe(
             self._buffer.audio,
-            language=self.language,
+            language=self.spoken.current,
             task=self.options.task,
             prompt=self._prompt(),
-            beam_size=self.options.beam_size,
+            beam_size=self.options.final_beam_size if careful else self.options.beam_size,
+            temperatures=self.options.final_temperatures if careful else (0.0,),
             offset_s=self._buffer.start_s,
         )
-        compute_s = time.perf_counter() - started
-        self._last_compute_s = compute_s
+        elapsed = time.perf_counter() - started
+        if careful:
+            self.times.final_pass_s += elapsed
+            self.times.final_passes += 1
+        else:
+            self.times.first_pass_s += elapsed
+            self.times.first_passes += 1
         self.decodes += 1
+        if careful and hypothesis.dropped_segments:
+            # beam search and the hotter retries can still loop ("good bye, good bye, good bye" over one
+            # "Goodbye"); the checks left that segment out, so hear the buffer once more the fast way
+            first = self._pass(final=False)
+            if first.dropped_segments < hypothesis.dropped_segments:
+                return first
+        return hypothesis
+
+    def _settle_language(self, *, final: bool) -> None:
+        if self.spoken.kept:
+            return
+        started = time.perf_counter()
+        self.spoken.settle(self.engine, self._buffer.audio, final=final)
+        self.times.language_s += time.perf_counter() - started
+
+    def _decode(self, *, endpoint: CommitReason | None) -> TranscriptUpdate:
+        started = time.perf_counter()
         end = self._buffer.end_s
         self._decoded_until_s = end
-        self._keep_language(hypothesis.language, hypothesis.language_probability)
-        change = self.policy.update(self._heard(hypothesis.words), end, endpoint=endpoint)
-        if endpoint:
-            self._buffer.cut_at(end - SILENCE_KEPT_S if self._vad else end)
-            self._last_speech_end_s = None
-        return TranscriptUpdate(
-            list(change.committed),
-            list(change.partial),
-            self.language or hypothesis.language,
-            self.language_probability if self.language else hypothesis.language_probability,
-            end,
-            compute_s,
-            endpoint,
-        )
+        self._settle_language(final=endpoint is not None)
+        if endpoint is not None:
+            hypothesis = self._pass(final=True)
+            change = self.policy.update(self._heard(hypothesis.words), end, endpoint=True)
+            committed, partial = list(change.committed), list(change.partial)
+            self._end_utterance(end)
+        else:
+            hypothesis = self._pass(final=False)
+            committed, partial = self._agree(self._heard(hypothesis.words), end)
+        compute_s = time.perf_counter() - started
+        self._last_compute_s = compute_s
+        language = self.spoken.current or hypothesis.language
+        probability = self.spoken.probability if self.spoken.kept else hypothesis.language_probability
+        reason = (endpoint or "agreement") if committed else None
+        return TranscriptUpdate(committed, partial, language, probability, end, compute_s, endpoint is not None, reason)
+
+    def _agree(self, heard: list[Word], end: float) -> tuple[list[Word], list[Word]]:
+        """The first pass's agreement decides when; the final pass (if on) decides what is committed."""
+        if not self.spoken.kept:  # nothing is final before the language is: it would be decoded in the wrong one
+            return [], self.policy.remember(heard)
+        if not self.options.two_pass:
+            change = self.policy.update(heard, end)
+            return list(change.committed), list(change.partial)
+        agreed = self.policy.agreed(heard, end)
+        if not agreed:
+            return [], self.policy.remember(heard)
+        final = self._pass(final=True)
+        committed = self.policy.commit_through(self._heard(final.words), agreed[-1].end)
+        return committed, self.policy.remember(heard)
+
+    def _end_utterance(self, end: float) -> None:
+        if self._vad is None:
+            self._buffer.cut_at(end)
+        else:
+            started = time.perf_counter()
+            self.spoken.utterance_ended(self.engine, self._buffer.audio)
+            self.times.language_s += time.perf_counter() - started
+            self._buffer.cut_at(end - SILENCE_KEPT_S)
+        self._last_speech_end_s = None
 
     def _heard(self, words: list[Word]) -> list[Word]:
-        """Words that start where the VAD heard speech: Whisper invents text ("Thank you.") in trailing silence."""
-        if self._vad is None or self._last_speech_end_s is None:
-            return words
-        limit = self._last_speech_end_s + HALLUCINATION_MARGIN_S
-        return [word for word in words if word.start < limit]
+        """Words over audio the VAD heard as speech.
 
-    def _keep_language(self, language: str, probability: float) -> None:
-        if self.language is None and probability >= LANGUAGE_LOCK_PROBABILITY:
-            self.language = language
-            self.language_probability = probability
+        Whisper invents text over silence and noise ("Thank you." after the
+        last word, stretched from the end of speech to the end of the buffer;
+        a word in the gap between two sentences). A word that lies mostly outside
+        the voiced stretches (widened by ``HALLUCINATION_MARGIN_S``) was not
+        said; in particular nothing that starts after the speech ended.
+        """
+        if self._vad is None:
+            return words
+        self._voiced = [span for span in self._voiced if span[1] >= self._buffer.start_s - 1.0]
+        return [word for word in words if self._said(word)]
+
+    def _said(self, word: Word) -> bool:
+        margin = HALLUCINATION_MARGIN_S
+        if word.end <= word.start:  # Whisper gives some words no duration: keep them where speech was heard
+            return any(start - margin <= word.start <= end + margin for start, end in self._voiced)
+        overlap = sum(
+            max(0.0, min(word.end, end + margin) - max(word.start, start - margin)) for start, end in self._voiced
+        )
+        return overlap >= min(MIN_VOICED_S, MIN_VOICED_SHARE * (word.end - word.start))

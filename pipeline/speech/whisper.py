@@ -12,6 +12,7 @@ import functools
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -58,6 +59,8 @@ class Hypothesis:
     language: str
     language_probability: float
     segment_ends: list[float] = field(default_factory=list)
+    dropped_segments: int = 0
+    """Segments that failed a plausibility check (:func:`plausible`, :func:`anomalous`) and were left out."""
 
 
 def cuda_available() -> bool:
@@ -93,6 +96,12 @@ TOKENS_PER_SECOND = 8
 """A decode stops after this many tokens per second of audio (speech is 3-5): bounds runaway repetition."""
 MAX_COMPRESSION_RATIO = 2.4
 """Segments whose text compresses better than this are repetition loops (Whisper's own test), not speech."""
+MIN_AVG_LOGPROB = -1.0
+"""Whisper's log-probability threshold: below it a final pass retries at the next temperature."""
+NO_SPEECH_PROBABILITY = 0.6
+"""A segment this likely to be non-speech *and* below ``MIN_AVG_LOGPROB`` is dropped (Whisper's no-speech rule)."""
+GARBAGE_AVG_LOGPROB = -2.0
+"""A segment averaging below this (p < 0.14 a token) is a guess over noise, whatever the no-speech head says."""
 
 
 @functools.cache
@@ -158,12 +167,18 @@ class WhisperEngine:
         prompt: str | None = None,
         beam_size: int = 1,
         offset_s: float = 0.0,
+        temperatures: tuple[float, ...] = (0.0,),
     ) -> Hypothesis:
-        """Transcribe (or translate into English) a mono 16 kHz buffer, greedy and without fallback retries.
+        """Transcribe (or translate into English) a mono 16 kHz buffer into timed words.
 
-        A single temperature keeps the worst case bounded: Whisper's fallback
+        The default is one greedy pass without fallback retries: Whisper's
         ladder re-decodes short, low-confidence buffers up to five times, which
-        is what makes naive streaming tail latency explode.
+        is what makes naive streaming tail latency explode. A final pass asks
+        for beam search and a short ladder (``temperatures``): a segment that
+        fails the compression-ratio or log-probability check is decoded again
+        at the next temperature. Whatever still fails is dropped (see
+        :func:`plausible`), so a repetition loop or text invented over noise
+        never reaches a caption.
         """
         if not self.multilingual:
             language = "en"
@@ -172,22 +187,90 @@ class WhisperEngine:
             language=language,
             task=task,
             beam_size=beam_size,
-            temperature=0.0,
+            temperature=list(temperatures),
+            compression_ratio_threshold=MAX_COMPRESSION_RATIO,
+            log_prob_threshold=MIN_AVG_LOGPROB,
+            no_speech_threshold=NO_SPEECH_PROBABILITY,
             initial_prompt=prompt or None,
             word_timestamps=True,
             condition_on_previous_text=False,
             vad_filter=False,
             max_new_tokens=min(440, int(len(audio) / SAMPLE_RATE * TOKENS_PER_SECOND) + 8),
         )
+        spaced = info.language not in UNSPACED_LANGUAGES
         words: list[Word] = []
         ends: list[float] = []
+        dropped = 0
         for segment in segments:
-            if segment.compression_ratio > MAX_COMPRESSION_RATIO:
+            if not plausible(segment.compression_ratio, segment.avg_logprob, segment.no_speech_prob) or anomalous(
+                segment.words or ()
+            ):
+                dropped += 1
                 continue
             ends.append(segment.end + offset_s)
-            for word in segment.words or ():
-                words.append(Word(word.start + offset_s, word.end + offset_s, word.word, word.probability))
-        return Hypothesis(words, info.language, info.language_probability, ends)
+            for index, word in enumerate(segment.words or ()):
+                text = spaced_word(word.word) if spaced and index == 0 else word.word
+                words.append(Word(word.start + offset_s, word.end + offset_s, text, word.probability))
+        return Hypothesis(words, info.language, info.language_probability, ends, dropped)
+
+    def detect_language(self, audio: npt.NDArray[np.float32]) -> list[tuple[str, float]]:
+        """Every language Whisper knows with its probability for ``audio`` (most likely first)."""
+        if not self.multilingual:
+            return [("en", 1.0)]
+        _, _, probabilities = self.model.detect_language(audio=audio)
+        return [(str(language), float(probability)) for language, probability in probabilities]
+
+
+UNSPACED_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "my", "yue"})
+"""Languages written without spaces between words (faster-whisper splits their words by characters)."""
+_PUNCTUATION_MARKS = "\"'“¿([{-\"'.。,，!！?？:：”)]}、 "
+_ATTACHES_TO_PREVIOUS = (",", ".", "!", "?", ";", ":", "…", "'", "-", ")", "]", "%")
+
+
+def spaced_word(text: str) -> str:
+    """``text`` with the leading space Whisper leaves off a segment's first word (``ustedes`` after ``Hola,``).
+
+    Within a segment faster-whisper's words carry their own space; the first
+    word of a segment often does not, and joining it to the previous segment
+    glued words together ("Felicidades,usted"). Punctuation that belongs to the
+    previous word stays attached.
+    """
+    if not text or text[0].isspace() or text.startswith(_ATTACHES_TO_PREVIOUS):
+        return text
+    return f" {text}"
+
+
+def _anomaly(word: Any) -> float:
+    duration = word.end - word.start
+    score = 1.0 if word.probability < 0.15 else 0.0
+    if duration < 0.133:
+        score += (0.133 - duration) * 15
+    if duration > 2.0:
+        score += duration - 2.0
+    return score
+
+
+def anomalous(words: Sequence[Any]) -> bool:
+    """Whisper's word-anomaly test on a segment's first words: improbable, squeezed to nothing or stretched.
+
+    The same scores as openai-whisper's hallucination check: a repetition
+    such as "good bye, good bye, good bye" over one spoken "Goodbye" has words
+    of no duration and low probability, and fails it.
+    """
+    spoken = [word for word in words if word.word.strip(_PUNCTUATION_MARKS)][:8]
+    if not spoken:
+        return False
+    score = sum(_anomaly(word) for word in spoken)
+    return score >= 3 or score + 0.01 >= len(spoken)
+
+
+def plausible(compression_ratio: float, avg_logprob: float, no_speech_probability: float) -> bool:
+    """Whisper's own checks on one decoded segment: not a repetition loop, not text over non-speech."""
+    if compression_ratio > MAX_COMPRESSION_RATIO:
+        return False
+    if avg_logprob < MIN_AVG_LOGPROB and no_speech_probability > NO_SPEECH_PROBABILITY:
+        return False
+    return avg_logprob >= GARBAGE_AVG_LOGPROB
 
 
 def _threads() -> int:
