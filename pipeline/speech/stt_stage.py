@@ -20,7 +20,7 @@ from engine.executors import work_executor
 from engine.frames import AudioFrame, Frame, FrameKind, TextRole, now_ns
 from engine.stage import Placement, Stage, StageError, StageSettings
 from pipeline.registry import register_stage
-from pipeline.speech.frames import transcript_frame
+from pipeline.speech.frames import transcript_frame, words_text
 from pipeline.speech.models import ModelError, models_dir
 from pipeline.speech.streaming import StreamingOptions, StreamingTranscriber, TranscriptUpdate
 from pipeline.speech.usage import STT_LATENCY_EVENT, USAGE_EVENT
@@ -36,7 +36,9 @@ class SttSettings(StageSettings):
     task: Literal["transcribe", "translate"] = Field("transcribe", description="translate: into English")
     device: Device = Field("auto", description="cpu, cuda, or auto (cuda when CTranslate2 sees a GPU)")
     compute_type: str = Field("auto", description="CTranslate2 compute type; auto = int8 on CPU, float16 on GPU")
-    beam_size: int = Field(1, ge=1, le=10, description="1 = greedy (fastest)")
+    beam_size: int = Field(1, ge=1, le=10, description="first pass (partials): 1 = greedy (fastest)")
+    final_beam_size: int = Field(5, ge=1, le=10, description="second pass (what is committed): beam width")
+    two_pass: bool = Field(True, description="re-decode each segment being finalised with beam search")
     step_ms: int = Field(400, ge=100, le=5000, description="re-read the buffer after this much new audio")
     vad: bool = Field(True, description="skip silence with the Silero VAD")
     endpoint_silence_ms: int = Field(500, ge=100, le=5000, description="a pause this long finalises an utterance")
@@ -83,6 +85,8 @@ class SpeechToText(Stage[SttSettings]):
             vad=s.vad,
             endpoint_silence_s=s.endpoint_silence_ms / 1000,
             max_buffer_s=s.max_buffer_s,
+            final_beam_size=s.final_beam_size,
+            two_pass=s.two_pass,
         )
         self._stream = StreamingTranscriber(engine, options)
 
@@ -134,6 +138,7 @@ class SpeechToText(Stage[SttSettings]):
                     model=label,
                     ingest_ns=ingest,
                     role=role,
+                    language_probability=round(update.language_probability, 3),
                     **extra,
                 )
             )
@@ -146,12 +151,18 @@ class SpeechToText(Stage[SttSettings]):
                 model=label,
             )
             self._last_partial = ""
-        text = "".join(word.text for word in update.partial).strip()
+        text = words_text(update.partial)
         if self.settings.partials and update.partial and text != self._last_partial:
             ingest = self._ingest_of(update.partial[-1].end)
             self.emit(
                 transcript_frame(
-                    update.partial, final=False, language=update.language, model=label, ingest_ns=ingest, role=role
+                    update.partial,
+                    final=False,
+                    language=update.language,
+                    model=label,
+                    ingest_ns=ingest,
+                    role=role,
+                    language_probability=round(update.language_probability, 3),
                 )
             )
             self._last_partial = text

@@ -128,7 +128,7 @@ class SpeechSession:
         self._backlog = _Backlog()
         self._gatherer = SentenceGatherer()
         self._translators: dict[tuple[str, str], TextTranslator] = {}
-        self._language_sent = False
+        self._language_sent: str | None = None
         self._last_partial = ""
 
     async def run(self) -> None:
@@ -288,8 +288,8 @@ class SpeechSession:
         await self.socket.send_json({"type": "end", "audio_seconds": round(self._stream.audio_seconds, 3)})
 
     async def _publish(self, update: TranscriptUpdate) -> None:
-        if not self._language_sent and self._stream.language is not None:
-            self._language_sent = True
+        if self._stream.language is not None and self._stream.language != self._language_sent:
+            self._language_sent = self._stream.language  # again if it changes (a long silence, a clear switch)
             await self.socket.send_json(
                 {
                     "type": "language",
@@ -298,7 +298,9 @@ class SpeechSession:
                 }
             )
         if update.committed:
-            await self.socket.send_json(_transcript("final", update.committed, update.language))
+            await self.socket.send_json(
+                _transcript("final", update.committed, update.language, update.language_probability)
+            )
             self._last_partial = ""
             if self.translate:
                 pause = update.endpoint and not update.partial
@@ -309,7 +311,9 @@ class SpeechSession:
         partial = words_text(update.partial)
         if self.start.partials and partial and partial != self._last_partial:
             self._last_partial = partial
-            await self.socket.send_json(_transcript("partial", update.partial, update.language))
+            await self.socket.send_json(
+                _transcript("partial", update.partial, update.language, update.language_probability)
+            )
 
     async def _translate(self, sentence: Sentence) -> None:
         source = self._stream.language or "en"
@@ -345,13 +349,14 @@ class SpeechSession:
             await self.socket.close(code, reason)
 
 
-def _transcript(kind: str, words: list[Word], language: str) -> dict[str, Any]:
+def _transcript(kind: str, words: list[Word], language: str, probability: float) -> dict[str, Any]:
     return {
         "type": kind,
         "text": words_text(words),
         "start": round(words[0].start, 3),
         "end": round(words[-1].end, 3),
         "language": language,
+        "language_probability": round(probability, 3),
         "confidence": confidence(words),
         "words": [word.to_json() for word in words],
     }

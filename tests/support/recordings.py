@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import re
 import subprocess
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,8 +71,9 @@ _NUMBERS = {"mr": "mister", "mrs": "missus"}
 
 
 def words(text: str) -> list[str]:
-    """Lower case, no punctuation, hyphens split, a few spoken forms restored."""
-    tokens = re.sub(r"[^a-z0-9' ]", " ", text.lower().replace("-", " ")).split()
+    """Lower case, accents folded, no punctuation, hyphens split, a few spoken forms restored."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    tokens = re.sub(r"[^a-z0-9' ]", " ", folded.replace("-", " ").replace("ß", "ss")).split()
     return [_NUMBERS.get(token, token) for token in tokens]
 
 

@@ -83,3 +83,15 @@ def test_committed_text_never_changes_and_never_goes_back_in_time(steps: list[tu
         assert list(update.committed) == seen[len(seen) - len(update.committed) :]
         ends = [word.end for word in seen]
         assert ends == sorted(ends)
+
+
+def test_the_first_pass_decides_when_and_the_final_pass_what_is_committed() -> None:
+    policy = CommitPolicy(agreement=2)
+    policy.remember(hyp("he", "was", "not", "an", "old"))
+    agreed = policy.agreed(hyp("he", "was", "not", "an", "old", "sposed"), 3.0)
+    assert texts(agreed) == ["he", "was", "not", "an", "old"] and policy.committed == []  # nothing committed yet
+    final = hyp("he", "was", "not", "an", "ill-disposed", "young")  # the careful pass hears it right
+    committed = policy.commit_through(final, agreed[-1].end)
+    assert texts(committed) == ["he", "was", "not", "an", "ill-disposed"]
+    assert texts(policy.remember(hyp("he", "was", "not", "an", "ill-disposed", "young", "man"))) == ["young", "man"]
+    assert policy.commit_through(final, 10.0) == [hyp("young", start=2.5)[0]]  # never a committed word twice

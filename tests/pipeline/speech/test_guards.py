@@ -46,5 +46,6 @@ def test_a_clip_that_ends_on_a_word_gets_no_word_after_it(tiny: WhisperEngine, t
         heard = [normalise(word.text) for word in committed]
         if not heard or heard[-1] != last_said or any(word.start >= speech_end for word in committed):
             misses.append((clip.path.name, clip.transcript, transcriber.committed_text()))
-        assert wer(clip.transcript, transcriber.committed_text()) <= 0.35, (clip.path.name, transcriber.committed_text())
+        heard_text = transcriber.committed_text()
+        assert wer(clip.transcript, heard_text) <= 0.35, (clip.path.name, heard_text)
     assert not misses, misses
