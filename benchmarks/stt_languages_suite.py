@@ -67,14 +67,17 @@ def espeak_recordings(language: str, quick: bool) -> list[Recording]:
 @dataclass
 class LanguageRun:
     wer: float
-    language: str
-    probability: float
+    kept: list[str]
+    """Per recording: the language kept at its end, with its probability (``-`` when still undecided)."""
     languages_seen: set[str]
+    """The languages its finals were committed in."""
 
 
 def transcribe_all(engine: WhisperEngine, recordings: list[Recording], language: str | None) -> LanguageRun:
     """Each recording as its own stream (its own speaker); WER over all of them together."""
-    heard, seen, kept, probability = [], set(), "", 0.0
+    heard: list[str] = []
+    seen: set[str] = set()
+    kept: list[str] = []
     for recording in recordings:
         stream = StreamingTranscriber(engine, StreamingOptions(language=language))
         silence = np.zeros(16000, np.float32)
@@ -83,9 +86,9 @@ def transcribe_all(engine: WhisperEngine, recordings: list[Recording], language:
         updates += stream.finish()
         seen |= {update.language for update in updates if update.committed}
         heard.append(stream.committed_text())
-        kept, probability = stream.language or "", stream.language_probability
+        kept.append(f"{stream.language}:{stream.language_probability:.2f}" if stream.language else "-")
     reference = " ".join(recording.reference for recording in recordings)
-    return LanguageRun(wer(reference, " ".join(heard)), kept, probability, seen)
+    return LanguageRun(wer(reference, " ".join(heard)), kept, seen)
 
 
 def _set_figures(name: str, language: str, engine: WhisperEngine, recordings: list[Recording]) -> list[Figure]:
@@ -96,11 +99,11 @@ def _set_figures(name: str, language: str, engine: WhisperEngine, recordings: li
         Figure(f"{name}_wer_language_given", given.wer, "ratio", "lower", 0.3),
         Figure(f"{name}_wer_language_detected", detected.wer, "ratio", "lower", 0.3),
         Figure(
-            f"{name}_detected_probability",
-            detected.probability,
-            "p",
+            f"{name}_finals_in_the_spoken_language",
+            float(detected.languages_seen == {language}),
+            "bool",
             "info",
-            note=f"kept {detected.language or '-'}; finals in {seen or '-'}",
+            note=f"finals in {seen or '-'}; kept per recording {' '.join(detected.kept)}",
         ),
     ]
 

@@ -31,7 +31,7 @@ class LanguageDetector(Protocol):
 class LanguagePolicy:
     detect_after_s: float = 3.0
     """Speech heard before the language is first decided."""
-    lock_probability: float = 0.5
+    lock_probability: float = 0.6
     """Decided once the detector is this sure…"""
     force_after_s: float = 8.0
     """…or once this much speech was heard, whatever it says."""
@@ -54,6 +54,7 @@ class SpokenLanguage:
     probability: float = 0.0
     guess: str | None = None
     """The best guess before the language is kept (decodes use it meanwhile)."""
+    guess_probability: float = 0.0
     detections: int = 0
     _heard: list[npt.NDArray[np.float32]] = field(default_factory=list)
     _changes: int = 0
@@ -71,6 +72,10 @@ class SpokenLanguage:
         """What a decode should use now."""
         return self.language or self.guess
 
+    @property
+    def current_probability(self) -> float:
+        return self.probability if self.kept else self.guess_probability
+
     def settle(self, detector: LanguageDetector, speech: npt.NDArray[np.float32], *, final: bool = False) -> None:
         """Score the speech heard so far plus ``speech`` (the current utterance) and keep the language if sure.
 
@@ -84,7 +89,7 @@ class SpokenLanguage:
         if seconds < self.policy.detect_after_s and not final:
             return
         language, probability = self._detect(detector, heard)
-        self.guess = language
+        self.guess, self.guess_probability = language, probability
         sure = probability >= self.policy.lock_probability and seconds >= self.policy.detect_after_s
         if sure or seconds >= self.policy.force_after_s:
             self.language, self.probability = language, probability
@@ -108,7 +113,7 @@ class SpokenLanguage:
         """After a long silence: listen afresh (a fixed language stays)."""
         if self.fixed is not None:
             return
-        self.language, self.probability, self.guess = None, 0.0, None
+        self.language, self.probability, self.guess, self.guess_probability = None, 0.0, None, 0.0
         self._heard, self._changes = [], 0
 
     def _heard_with(self, speech: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

@@ -281,7 +281,7 @@ class StreamingTranscriber:
         compute_s = time.perf_counter() - started
         self._last_compute_s = compute_s
         language = self.spoken.current or hypothesis.language
-        probability = self.spoken.probability if self.spoken.kept else hypothesis.language_probability
+        probability = self.spoken.current_probability if self.spoken.current else hypothesis.language_probability
         reason = (endpoint or "agreement") if committed else None
         return TranscriptUpdate(committed, partial, language, probability, end, compute_s, endpoint is not None, reason)
 
