@@ -36,9 +36,10 @@ class SttSettings(StageSettings):
     task: Literal["transcribe", "translate"] = Field("transcribe", description="translate: into English")
     device: Device = Field("auto", description="cpu, cuda, or auto (cuda when CTranslate2 sees a GPU)")
     compute_type: str = Field("auto", description="CTranslate2 compute type; auto = int8 on CPU, float16 on GPU")
-    beam_size: int = Field(1, ge=1, le=10, description="first pass (partials): 1 = greedy (fastest)")
-    final_beam_size: int = Field(5, ge=1, le=10, description="second pass (what is committed): beam width")
-    two_pass: bool = Field(True, description="re-decode each segment being finalised with beam search")
+    beam_size: int = Field(5, ge=1, le=10, description="streaming decodes (partials, agreed words); 1 = greedy")
+    final_beam_size: int = Field(5, ge=1, le=10, description="final pass at each endpoint: beam width")
+    two_pass: bool = Field(True, description="re-decode each utterance at its endpoint with beam search")
+    final_at_agreement: bool = Field(False, description="run the final pass at each LocalAgreement commit too")
     step_ms: int = Field(400, ge=100, le=5000, description="re-read the buffer after this much new audio")
     vad: bool = Field(True, description="skip silence with the Silero VAD")
     endpoint_silence_ms: int = Field(500, ge=100, le=5000, description="a pause this long finalises an utterance")
@@ -87,6 +88,7 @@ class SpeechToText(Stage[SttSettings]):
             max_buffer_s=s.max_buffer_s,
             final_beam_size=s.final_beam_size,
             two_pass=s.two_pass,
+            final_at_agreement=s.final_at_agreement,
         )
         self._stream = StreamingTranscriber(engine, options)
 
