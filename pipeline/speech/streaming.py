@@ -243,10 +243,10 @@ class StreamingTranscriber:
         before = [word.text for word in self.policy.committed if word.end <= self._buffer.start_s + 0.01]
         return "".join(before)[-self.options.prompt_chars :].strip()
 
-    def _pass(self, *, final: bool, until_s: float | None = None) -> Hypothesis:
+    def _pass(self, *, final: bool, until_s: float | None = None, greedy: bool = False) -> Hypothesis:
         """One decode of the buffer (up to ``until_s`` plus a look-ahead, when only that much is to be committed)."""
         started = time.perf_counter()
-        careful = final and self.options.two_pass
+        careful = final and self.options.two_pass and not greedy
         audio = self._buffer.audio
         if until_s is not None:
             audio = audio[: max(0, round((until_s + FINAL_LOOKAHEAD_S - self._buffer.start_s) * SAMPLE_RATE))]
@@ -255,7 +255,7 @@ class StreamingTranscriber:
             language=self.spoken.current,
             task=self.options.task,
             prompt=self._prompt(),
-            beam_size=self.options.final_beam_size if careful else self.options.beam_size,
+            beam_size=1 if greedy else self.options.final_beam_size if careful else self.options.beam_size,
             temperatures=self.options.final_temperatures if careful else (0.0,),
             offset_s=self._buffer.start_s,
         )
@@ -269,10 +269,10 @@ class StreamingTranscriber:
         self.decodes += 1
         if careful and hypothesis.dropped_segments:
             # beam search and the hotter retries can still loop ("good bye, good bye, good bye" over one
-            # "Goodbye"); the checks left that segment out, so hear the buffer once more the fast way
-            first = self._pass(final=False, until_s=until_s)
-            if first.dropped_segments < hypothesis.dropped_segments:
-                return first
+            # "Goodbye"); the checks left that segment out, so hear the buffer once more greedily
+            retry = self._pass(final=False, until_s=until_s, greedy=True)
+            if retry.dropped_segments < hypothesis.dropped_segments:
+                return retry
         return hypothesis
 
     def _settle_language(self, *, final: bool) -> None:
