@@ -54,7 +54,8 @@ class StreamingOptions:
     final_beam_size: int = 5
     """The final pass at endpoints: beam search over the utterance being finalised."""
     final_temperatures: tuple[float, ...] = (0.0, 0.2, 0.4)
-    """The second pass's fallback ladder: a segment failing Whisper's checks is decoded again, hotter."""
+    """The final pass's fallback ladder: a segment failing Whisper's checks is decoded again, hotter (on the
+    LibriVox stream at a steady cadence it never fired: it costs only where a segment fails)."""
     two_pass: bool = True
     """False: no final pass; endpoints commit a decode with the streaming pass's settings."""
     final_at_agreement: bool = False

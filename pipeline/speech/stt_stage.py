@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import deque
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -24,7 +24,7 @@ from pipeline.speech.frames import transcript_frame, words_text
 from pipeline.speech.models import ModelError, models_dir
 from pipeline.speech.streaming import StreamingOptions, StreamingTranscriber, TranscriptUpdate
 from pipeline.speech.usage import STT_LATENCY_EVENT, USAGE_EVENT
-from pipeline.speech.whisper import SAMPLE_RATE, Device, load_whisper
+from pipeline.speech.whisper import SAMPLE_RATE, Device, Word, load_whisper
 
 USAGE_EVERY_S = 10.0
 """Report audio seconds at least this often (and at the end of the stream)."""
@@ -127,47 +127,37 @@ class SpeechToText(Stage[SttSettings]):
 
     def _publish(self, update: TranscriptUpdate) -> None:
         stream = self._require_stream()
-        role = TextRole.TRANSLATION if self.settings.task == "translate" else TextRole.TRANSCRIPT
-        label = stream.engine.label
         if update.committed:
             ingest = self._ingest_of(update.committed[-1].end)
-            extra = {"utterance_end": update.endpoint and not update.partial}
-            self.emit(
-                transcript_frame(
-                    update.committed,
-                    final=True,
-                    language=update.language,
-                    model=label,
-                    ingest_ns=ingest,
-                    role=role,
-                    language_probability=round(update.language_probability, 3),
-                    **extra,
-                )
-            )
+            utterance_end = update.endpoint and not update.partial
+            self.emit(self._frame(update, update.committed, ingest, final=True, utterance_end=utterance_end))
             self.post(
                 STT_LATENCY_EVENT,
                 pts_ns=int(update.committed[-1].end * 1e9),
                 latency_ms=round((now_ns() - ingest) / 1e6, 1),
                 compute_ms=round(update.compute_s * 1000, 1),
                 words=len(update.committed),
-                model=label,
+                model=stream.engine.label,
+                reason=update.reason,
             )
             self._last_partial = ""
         text = words_text(update.partial)
         if self.settings.partials and update.partial and text != self._last_partial:
             ingest = self._ingest_of(update.partial[-1].end)
-            self.emit(
-                transcript_frame(
-                    update.partial,
-                    final=False,
-                    language=update.language,
-                    model=label,
-                    ingest_ns=ingest,
-                    role=role,
-                    language_probability=round(update.language_probability, 3),
-                )
-            )
+            self.emit(self._frame(update, update.partial, ingest, final=False))
             self._last_partial = text
+
+    def _frame(self, update: TranscriptUpdate, words: list[Word], ingest: int, *, final: bool, **extra: Any) -> Frame:
+        return transcript_frame(
+            words,
+            final=final,
+            language=update.language,
+            model=self._require_stream().engine.label,
+            ingest_ns=ingest,
+            role=TextRole.TRANSLATION if self.settings.task == "translate" else TextRole.TRANSCRIPT,
+            language_probability=round(update.language_probability, 3),
+            **extra,
+        )
 
     def _report_usage(self) -> None:
         stream = self._require_stream()

@@ -58,12 +58,14 @@ async def test_the_stage_emits_partials_and_finals_and_never_changes_what_it_com
     first = finals[0]
     assert first.language == "en" and first.attributes["model"] == "whisper-tiny.en"
     assert 0 < first.attributes["confidence"] <= 1 and first.attributes["type"] == "final"
+    assert first.attributes["language_probability"] == 1.0  # tiny.en: English, not detected
     assert finals[-1].attributes["utterance_end"] is True
     usage = [usage_record(event) for event in collected.events if event.name == "usage"]
     assert sum(record.quantity for record in usage if record) == pytest.approx(len(read_mono(clip.path)) / 16000, 0.01)
     assert {record.provider for record in usage if record} == {"whisper-tiny.en"}
     latency = [event for event in collected.events if event.name == "stt-latency"]
     assert latency and all(isinstance(event, EventFrame) and event.data["latency_ms"] >= 0 for event in latency)
+    assert {event.data["reason"] for event in latency} <= {"agreement", "pause", "buffer", "end"}
 
 
 def test_silence_and_noise_produce_no_text_and_cost_no_decode(tiny: WhisperEngine) -> None:

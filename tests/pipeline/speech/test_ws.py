@@ -129,6 +129,7 @@ def test_pcm16_streams_partials_and_finals_with_language(
     assert wer(clip.transcript, finals_text(messages)) <= 0.35, finals_text(messages)
     final = next(m for m in messages if m["type"] == "final")
     assert final["words"] and 0 < final["confidence"] <= 1 and final["end"] >= final["start"]
+    assert final["language"] == "en" and final["language_probability"] == 1.0
     assert messages[-1]["audio_seconds"] == pytest.approx(len(audio) / 16000, abs=0.01)
     billed = usage_since(reporter, seen, "stt_audio_seconds", messages[-1]["audio_seconds"])
     assert sum(u.quantity for u in billed) == pytest.approx(messages[-1]["audio_seconds"], abs=0.01)
