@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 VENV=.venv
 # what AuraLink itself needs; the tests add real recordings (LibriVox, Asterisk prompts) and a browser
 DEBIAN_PACKAGES=(libportaudio2 espeak-ng)
-TEST_DEBIAN_PACKAGES=(pocketsphinx-testdata asterisk-core-sounds-en-wav asterisk-core-sounds-en chromium)
+TEST_DEBIAN_PACKAGES=(pocketsphinx-testdata asterisk-core-sounds-en-wav asterisk-core-sounds-en asterisk-core-sounds-es-wav asterisk-core-sounds-es chromium)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -41,6 +41,10 @@ def test_stt_suite_reports_latency_wer_rtf_memory_beside_the_anchor(tmp_path: Pa
         assert figures[name]["value"] > 0, name
     assert 0 <= figures["wer"]["value"] < 0.3  # 0 is a perfect transcript of the quick clip
     assert figures["committed_words"]["value"] > 10
+    assert 0 <= figures["offline_wer"]["value"] < 0.3 and figures["offline_rtf"]["value"] > 0
+    assert figures["first_pass_rtf"]["value"] > 0 and figures["vad_rtf"]["value"] > 0
+    stages = [name for name in figures if name.endswith("_p50_committing_decode_s")]
+    assert stages and all(figures[name]["value"] > 0 for name in stages), stages
     if whisperlivekit_la.available():
         assert figures["anchor_committed_words"]["value"] > 0
         assert "p50_latency_vs_anchor" in figures
