@@ -304,17 +304,16 @@ class StreamingTranscriber:
         return TranscriptUpdate(committed, partial, language, probability, end, compute_s, endpoint is not None, reason)
 
     def _agree(self, heard: list[Word], end: float) -> tuple[list[Word], list[Word]]:
-        """The first pass's agreement decides when; the final pass (if on) decides what is committed."""
+        """LocalAgreement on the streaming pass decides when; with ``final_at_agreement`` the final pass what."""
         if not self.spoken.kept:  # nothing is final before the language is: it would be decoded in the wrong one
             return [], self.policy.remember(heard)
-        if not (self.options.two_pass and self.options.final_at_agreement):
-            change = self.policy.update(heard, end)
-            return list(change.committed), list(change.partial)
         agreed = self._with_right_context(self.policy.agreed(heard, end), end)
         if not agreed:
             return [], self.policy.remember(heard)
-        final = self._pass(final=True, until_s=agreed[-1].end)
-        committed = self.policy.commit_through(self._heard(final.words), agreed[-1].end)
+        words = heard
+        if self.options.two_pass and self.options.final_at_agreement:
+            words = self._heard(self._pass(final=True, until_s=agreed[-1].end).words)
+        committed = self.policy.commit_through(words, agreed[-1].end)
         return committed, self.policy.remember(heard)
 
     def _with_right_context(self, agreed: list[Word], end: float) -> list[Word]:
