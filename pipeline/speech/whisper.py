@@ -202,8 +202,11 @@ class WhisperEngine:
         ends: list[float] = []
         dropped = 0
         for segment in segments:
-            if not plausible(segment.compression_ratio, segment.avg_logprob, segment.no_speech_prob) or anomalous(
-                segment.words or ()
+            # word timings of a translation are not the speech's (English words over Spanish audio): only a
+            # transcript's can be judged by them
+            timed = task == "transcribe"
+            if not plausible(segment.compression_ratio, segment.avg_logprob, segment.no_speech_prob) or (
+                timed and anomalous(segment.words or ())
             ):
                 dropped += 1
                 continue

@@ -29,7 +29,7 @@ def spanish_text(name: str) -> str:
     raise KeyError(name)
 
 
-GLUED = re.compile(r"[,.;:!?](?=[^\s\d\"'”»)])|\w\"\w")
+GLUED = re.compile(r"[,.;:!?](?=[^\s\d\"'”»).,;:!?…])|\w\"\w")
 """Punctuation with a letter straight after it ("Felicidades,usted", "dial,answer")."""
 
 
