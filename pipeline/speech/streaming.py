@@ -28,6 +28,9 @@ SILENCE_KEPT_S = 0.3
 """Audio kept before speech starts, so Whisper hears the onset of the first word."""
 HALLUCINATION_MARGIN_S = 0.05
 """Voiced stretches are widened by this much (the VAD decides per 32 ms) before a word must overlap one."""
+ONSET_MARGIN_S = 0.5
+"""Before a voiced stretch the margin is wider: Whisper squeezes the first words of a buffer towards its start
+("Por favor," at 0.0-0.38 s where the VAD heard speech from about 0.4 s), and inventions come after speech."""
 MIN_VOICED_S = 0.1
 MIN_VOICED_SHARE = 0.4
 """A word must lie over voiced audio for MIN_VOICED_SHARE of its length or MIN_VOICED_S, whichever is less: Whisper
@@ -348,10 +351,10 @@ class StreamingTranscriber:
         return [word for word in words if self._said(word)]
 
     def _said(self, word: Word) -> bool:
-        margin = HALLUCINATION_MARGIN_S
+        margin, onset = HALLUCINATION_MARGIN_S, ONSET_MARGIN_S
         if word.end <= word.start:  # Whisper gives some words no duration: keep them where speech was heard
-            return any(start - margin <= word.start <= end + margin for start, end in self._voiced)
+            return any(start - onset <= word.start <= end + margin for start, end in self._voiced)
         overlap = sum(
-            max(0.0, min(word.end, end + margin) - max(word.start, start - margin)) for start, end in self._voiced
+            max(0.0, min(word.end, end + margin) - max(word.start, start - onset)) for start, end in self._voiced
         )
         return overlap >= min(MIN_VOICED_S, MIN_VOICED_SHARE * (word.end - word.start))
