@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -92,11 +92,14 @@ class LatencySink(Stage[StageSettings]):
             self.latencies_ns.append(now_ns() - frame.ingest_ns)
 
 
-def chain_graph(k: int, source: BenchSource, sink: LatencySink) -> Graph:
-    """source -> K pass-through stages -> sink, all plain calls."""
+def chain_graph(
+    k: int, source: BenchSource, sink: LatencySink, make_stage: Callable[[str], Stage[StageSettings]] | None = None
+) -> Graph:
+    """source -> K pass-through stages (``pass0`` …, or what ``make_stage`` makes of each name) -> sink."""
     names = [f"pass{i}" for i in range(k)]
+    make = make_stage or (lambda name: PassThrough(name, StageSettings()))
     stages = [StageSpec("source", lambda: source)]
-    stages += [StageSpec(name, lambda name=name: PassThrough(name, StageSettings())) for name in names]  # type: ignore[misc]
+    stages += [StageSpec(name, lambda name=name: make(name)) for name in names]  # type: ignore[misc]
     stages.append(StageSpec("sink", lambda: sink))
     order = ["source", *names, "sink"]
     links = [LinkSpec(a, b) for a, b in itertools.pairwise(order)]

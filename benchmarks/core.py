@@ -27,7 +27,9 @@ class Figure:
     unit: str
     better: Direction = "lower"
     tolerance: float = 0.25
-    """Relative change past which a comparison calls it a regression."""
+    """Relative change past which ``--compare`` (against a saved baseline) calls it a regression."""
+    factor: float = 1.10
+    """Ratio past which ``bench compare`` (base and head side by side) calls a significant change a regression."""
     target: float | None = None
     """The figure the product promises (``better`` says which side passes)."""
     note: str = ""
@@ -71,6 +73,9 @@ class SuiteResult:
 class BenchOptions:
     quick: bool = False
     """Fewer iterations: for CI smoke runs, not for release numbers."""
+    gate: bool = False
+    """Only the figures a regression gate compares, one round of them (``bench compare --quick``): cheap and
+    steady; a suite without such figures runs as ``quick``."""
 
 
 Suite = Callable[[BenchOptions], SuiteResult]

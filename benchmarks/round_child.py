@@ -1,0 +1,39 @@
+"""One round of ``auralink bench compare``, in its own process, on one side's tree.
+
+Run as ``python round_child.py TREE OUT.json [--quick] [--gate] SUITE…`` from a
+copy outside either tree, with TREE first on ``PYTHONPATH``. It uses only the
+benchmark API that older revisions have too (``load_suites``, ``BenchOptions``,
+``SuiteResult.to_json``), so any revision with ``auralink bench`` can be a base.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+UNKNOWN_SUITE_EXIT = 3
+
+
+def main(argv: list[str]) -> int:
+    tree, out, *rest = argv
+    sys.path.insert(0, tree)
+    from benchmarks.core import BenchOptions, load_suites
+
+    flags = {arg.removeprefix("--") for arg in rest if arg.startswith("--")}
+    names = [arg for arg in rest if not arg.startswith("--")]
+    suites = load_suites()
+    missing = [name for name in names if name not in suites]
+    if missing:
+        print(f"no suite {', '.join(missing)} at this revision; it has {', '.join(suites)}", file=sys.stderr)
+        return UNKNOWN_SUITE_EXIT
+    known = {option.name for option in dataclasses.fields(BenchOptions)}
+    options = BenchOptions(**{flag: True for flag in flags if flag in known})
+    results = [suites[name](options).to_json() for name in names]
+    Path(out).write_text(json.dumps({"format": 1, "results": results}), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
