@@ -244,6 +244,7 @@ def prepare_tree(tree: Tree) -> None:
 def _env(tree: Tree) -> dict[str, str]:
     # the calibration switch is never inherited by a round, only set on purpose (Tree.env)
     env = {key: value for key, value in os.environ.items() if key != INJECT_ENV}
+    env["PYTHONHASHSEED"] = "0"  # the same dict and set layouts in every round
     env["PYTHONPATH"] = os.pathsep.join([str(tree.path), *filter(None, [os.environ.get("PYTHONPATH", "")])])
     env.update(tree.env)
     return env
