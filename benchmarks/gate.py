@@ -45,7 +45,7 @@ class Decision:
     """The ratio turned so that above 1 is worse (ratio for ``lower``, 1/ratio for ``higher``)."""
     method: Method
     p_value: float | None
-    """One-sided p-value of the change past the factor (Mann–Whitney only)."""
+    """One-sided p-value of the change in the direction it went (Mann–Whitney only)."""
 
 
 def decide(
@@ -58,10 +58,7 @@ def decide(
         raise ValueError("each side needs at least one sample")
     ratio = _ratio(statistics.median(base), statistics.median(head))
     worse_by = ratio if better == "lower" else (1 / ratio if ratio else math.inf)
-    if worse_by <= factor and 1 / worse_by <= factor:
-        method: Method = _method(len(base), len(head))
-        return Decision(Verdict.SAME, ratio, worse_by, method, None)
-    head_is_worse = worse_by > factor
+    head_is_worse = worse_by >= 1
     method = _method(len(base), len(head))
     p_value: float | None = None
     if method == "mann-whitney":
@@ -70,9 +67,15 @@ def decide(
     elif method == "confidence-intervals":
         significant = _intervals_apart(base, head)
     else:
-        return Decision(Verdict.UNDECIDED, ratio, worse_by, method, None)
-    verdict = Verdict.SAME
-    if significant:
+        significant = False
+    past_factor = worse_by > factor or 1 / worse_by > factor
+    if not past_factor:
+        verdict = Verdict.SAME
+    elif method == "none":
+        verdict = Verdict.UNDECIDED
+    elif not significant:
+        verdict = Verdict.SAME
+    else:
         verdict = Verdict.REGRESSED if head_is_worse else Verdict.IMPROVED
     return Decision(verdict, ratio, worse_by, method, p_value)
 

@@ -211,7 +211,7 @@ def compare_command(
     says otherwise) and a Mann–Whitney U test says the change is significant (with too few rounds, the 95 %
     confidence intervals do not overlap). Exit 0: no regression; 1: a regression; 2: no comparison could be made.
     """
-    console = Console()
+    console = _wide_console()
     known = load_suites()
     unknown = [name for name in suites if name not in known]
     if unknown:
@@ -248,6 +248,12 @@ def compare_command(
     console.print(f"[green]no regression[/] ({result.wall_s:.0f} s)")
 
 
+def _wide_console() -> Console:
+    """Rich's 80 columns off a terminal would fold the table; CI logs are wide."""
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
 def comparison_table(result: CompareResult) -> Table:
     table = Table(
         "suite",
@@ -265,7 +271,7 @@ def comparison_table(result: CompareResult) -> Table:
         decision = row.decision
         test: str = "" if decision is None else decision.method
         if decision is not None and decision.p_value is not None:
-            test += f" p={decision.p_value:.2g}"
+            test += f", p={decision.p_value:.2g}"
         table.add_row(
             row.suite,
             row.name,
