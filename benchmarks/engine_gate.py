@@ -12,7 +12,7 @@ changes by a factor of two within a minute, and it changes for both alike.
 ``AURALINK_BENCH_INJECT_SLOWDOWN=STAGE:FRACTION`` (e.g. ``pass0:0.10``) is for
 calibrating the gate only: the named stage of the chain then spends an extra
 FRACTION of the chain's own per-frame CPU time (measured first, in the same
-process) on every frame, so the figure is FRACTION worse.
+process) on every frame, in an empty counted loop, so the figure is FRACTION worse.
 """
 
 from __future__ import annotations
@@ -59,17 +59,28 @@ def injected_slowdown(environ: dict[str, str] | None = None) -> Slowdown | None:
 
 
 class SpinningPassThrough(PassThrough):
-    """A pass-through stage that spends ``extra_ns`` of CPU on each frame first."""
+    """A pass-through stage that first spins an empty loop ``loops`` times on each frame.
 
-    def __init__(self, name: str, extra_ns: int) -> None:
+    A counted loop rather than a clock: reading the clock twice a frame would
+    itself cost a few percent of a ten-stage chain and overshoot the slowdown.
+    """
+
+    def __init__(self, name: str, loops: int) -> None:
         super().__init__(name, StageSettings())
-        self.extra_ns = extra_ns
+        self.loops = loops
 
     def process(self, frame: Frame) -> None:
-        until = time.perf_counter_ns() + self.extra_ns
-        while time.perf_counter_ns() < until:
+        for _ in range(self.loops):
             pass
         self.emit(frame)
+
+
+def loops_per_us(loops: int = 200_000) -> float:
+    """How many empty loop turns one CPU microsecond holds right now."""
+    started = time.process_time()
+    for _ in range(loops):
+        pass
+    return loops / ((time.process_time() - started) * 1e6)
 
 
 async def _cpu_us_per_frame(k: int, frames: int, slowed: Stage[StageSettings] | None) -> float:
@@ -126,7 +137,8 @@ async def gate_figures() -> list[Figure]:
         if slowdown.stage not in {f"pass{i}" for i in range(GATE_CHAIN_LENGTH)}:
             raise ValueError(f"{INJECT_ENV}: the gate chain has stages pass0 … pass{GATE_CHAIN_LENGTH - 1}")
         _, plain = await _measure(GATE_REPETITIONS // 4, None)
-        slowed = SpinningPassThrough(slowdown.stage, round(plain * slowdown.fraction * 1e3))
+        turns = statistics.median(loops_per_us() for _ in range(5))
+        slowed = SpinningPassThrough(slowdown.stage, round(plain * slowdown.fraction * turns))
     relative, cost = await _measure(GATE_REPETITIONS, slowed)
     k = GATE_CHAIN_LENGTH
     return [
