@@ -21,6 +21,8 @@ UNKNOWN_SUITE_EXIT = 3
 def main(argv: list[str]) -> int:
     tree, out, *rest = argv
     sys.path.insert(0, tree)
+    # an editable install of another checkout would serve any module this tree lacks from that checkout
+    sys.meta_path[:] = [finder for finder in sys.meta_path if not _editable(finder)]
     from benchmarks.core import SUITES, BenchOptions, load_suites
 
     flags = {arg.removeprefix("--") for arg in rest if arg.startswith("--")}
@@ -31,13 +33,17 @@ def main(argv: list[str]) -> int:
     suites = SUITES if all(name in SUITES for name in names) else load_suites()
     missing = [name for name in names if name not in suites]
     if missing:
-        print(f"no suite {', '.join(missing)} at this revision; it has {', '.join(suites)}", file=sys.stderr)
+        print(f"no suite {', '.join(missing)} at this revision; it has {', '.join(suites) or 'none'}", file=sys.stderr)
         return UNKNOWN_SUITE_EXIT
     known = {option.name for option in dataclasses.fields(BenchOptions)}
     options = BenchOptions(**{flag: True for flag in flags if flag in known})
     results = [suites[name](options).to_json() for name in names]
     Path(out).write_text(json.dumps({"format": 1, "results": results}), encoding="utf-8")
     return 0
+
+
+def _editable(finder: object) -> bool:
+    return str(getattr(finder, "__module__", "")).startswith("__editable__")
 
 
 if __name__ == "__main__":

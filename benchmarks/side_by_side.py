@@ -245,7 +245,7 @@ def _env(tree: Tree) -> dict[str, str]:
     # the calibration switch is never inherited by a round, only set on purpose (Tree.env)
     env = {key: value for key, value in os.environ.items() if key != INJECT_ENV}
     env["PYTHONHASHSEED"] = "0"  # the same dict and set layouts in every round
-    env["PYTHONPATH"] = os.pathsep.join([str(tree.path), *filter(None, [os.environ.get("PYTHONPATH", "")])])
+    env["PYTHONPATH"] = str(tree.path)  # this side's code only, never the other's
     env.update(tree.env)
     return env
 
@@ -337,6 +337,9 @@ def compare_revisions(
     notes = [environment_note, "rounds alternate AB, BA, …, each side's round in a fresh process"]
     if base_commit == head_commit and "uncommitted" not in head_label:
         notes.append("base and head are the same code: an A/A comparison")
-    return CompareResult(
-        base, head, suites, rounds, quick, judge(samples, definitions), time.perf_counter() - started, notes
-    )
+    figures = judge(samples, definitions)
+    if not any(row.decision is not None for row in figures):
+        notes.append(
+            "no figure both sides measure with a direction: nothing was judged (does the base predate these figures?)"
+        )
+    return CompareResult(base, head, suites, rounds, quick, figures, time.perf_counter() - started, notes)
