@@ -36,7 +36,8 @@ def plot_distributions(row: FigureComparison, path: Path) -> None:
     axes.set_xticks([0, 1], [f"base (n={len(row.base)})", f"head (n={len(row.head)})"])
     axes.set_xlim(-0.6, 1.6)
     axes.set_ylabel(f"{row.name} [{row.unit}]" if row.unit else row.name)
-    axes.set_title(f"{row.suite} · {row.name} ({row.better} is better): {row.verdict}", fontsize=10)
+    judged = f"{row.better} is better" if row.better in ("lower", "higher") else "recorded, not judged"
+    axes.set_title(f"{row.suite} · {row.name} ({judged}): {row.verdict}", fontsize=10)
     axes.grid(axis="y", alpha=0.3)
     figure.tight_layout()
     figure.savefig(path)
@@ -57,6 +58,7 @@ def write_report(result: CompareResult, directory: Path) -> Path:
         decision = row.decision
         colour = VERDICT_COLOURS.get(row.verdict, "#555")
         ratio = "–" if decision is None else f"{decision.ratio:.3f}"
+        factor = "–" if decision is None else f"x{row.factor:g}"
         test = (
             "–"
             if decision is None
@@ -66,7 +68,7 @@ def write_report(result: CompareResult, directory: Path) -> Path:
             f"<tr><td>{html.escape(row.suite)}</td><td>{html.escape(row.name)}</td>"
             f"<td>{html.escape(row.unit)}</td><td>{html.escape(row.better)}</td>"
             f"<td class=num>{_median(row.base)}</td><td class=num>{_median(row.head)}</td>"
-            f"<td class=num>{ratio}</td><td class=num>x{row.factor:g}</td><td>{html.escape(test)}</td>"
+            f"<td class=num>{ratio}</td><td class=num>{factor}</td><td>{html.escape(test)}</td>"
             f'<td style="color:{colour};font-weight:bold">{html.escape(row.verdict)}</td></tr>'
         )
     plots = "\n".join(

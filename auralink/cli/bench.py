@@ -278,7 +278,7 @@ def comparison_table(result: CompareResult) -> Table:
             _median_cell(row.base, row.unit),
             _median_cell(row.head, row.unit),
             "" if decision is None else f"{decision.ratio:.3f}",
-            f"{row.factor:g}",
+            "" if decision is None else f"{row.factor:g}",
             test,
             f"[{styles[row.verdict]}]{row.verdict}[/]" if row.verdict in styles else row.verdict,
         )
