@@ -28,11 +28,11 @@ class Figure:
     better: Direction = "lower"
     tolerance: float = 0.25
     """Relative change past which ``--compare`` (against a saved baseline) calls it a regression."""
-    factor: float = 1.10
-    """Ratio past which ``bench compare`` (base and head side by side) calls a significant change a regression."""
     target: float | None = None
     """The figure the product promises (``better`` says which side passes)."""
     note: str = ""
+    factor: float = 1.10
+    """Ratio past which ``bench compare`` (base and head side by side) calls a significant change a regression."""
 
     @property
     def meets_target(self) -> bool | None:

@@ -32,7 +32,7 @@ INJECT_ENV = "AURALINK_BENCH_INJECT_SLOWDOWN"
 GATE_CHAIN_LENGTH = 10
 GATE_FRAMES = 300
 GATE_REPETITIONS = 40
-REFERENCE_CALLS = 6_000
+REFERENCE_CALLS = 40_000
 GATE_FACTOR = 1.05
 """Below the 10 % slowdown the calibration injects, so that a 10 % regression is past the factor."""
 
@@ -75,12 +75,21 @@ class SpinningPassThrough(PassThrough):
         self.emit(frame)
 
 
-def loops_per_us(loops: int = 200_000) -> float:
+def loops_per_us(loops: int = 50_000) -> float:
     """How many empty loop turns one CPU microsecond holds right now."""
     started = time.process_time()
     for _ in range(loops):
         pass
     return loops / ((time.process_time() - started) * 1e6)
+
+
+async def _loops_per_frame(repetitions: int = 11) -> float:
+    """The chain's per-frame CPU time in empty loop turns, each pair measured together so machine speed cancels."""
+    samples = []
+    for _ in range(repetitions):
+        turns = loops_per_us()
+        samples.append(turns * await _cpu_us_per_frame(GATE_CHAIN_LENGTH, GATE_FRAMES, None))
+    return statistics.median(samples)
 
 
 async def _cpu_us_per_frame(k: int, frames: int, slowed: Stage[StageSettings] | None) -> float:
@@ -136,9 +145,7 @@ async def gate_figures() -> list[Figure]:
     if slowdown is not None:
         if slowdown.stage not in {f"pass{i}" for i in range(GATE_CHAIN_LENGTH)}:
             raise ValueError(f"{INJECT_ENV}: the gate chain has stages pass0 … pass{GATE_CHAIN_LENGTH - 1}")
-        _, plain = await _measure(GATE_REPETITIONS // 4, None)
-        turns = statistics.median(loops_per_us() for _ in range(5))
-        slowed = SpinningPassThrough(slowdown.stage, round(plain * slowdown.fraction * turns))
+        slowed = SpinningPassThrough(slowdown.stage, round(await _loops_per_frame() * slowdown.fraction))
     relative, cost = await _measure(GATE_REPETITIONS, slowed)
     k = GATE_CHAIN_LENGTH
     return [
