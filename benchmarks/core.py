@@ -106,6 +106,21 @@ def load_suites() -> dict[str, Suite]:
     return dict(sorted(SUITES.items()))
 
 
+def load_named_suites(names: list[str]) -> dict[str, Suite]:
+    """The suites NAMES, importing only their own modules when they follow the ``NAME_suite.py`` rule
+    (importing every suite costs seconds); every suite when one does not, so that the caller can say which exist."""
+    from importlib import import_module
+
+    for name in names:
+        try:
+            import_module(f"benchmarks.{name.replace('-', '_')}_suite")
+        except ImportError:
+            break
+    if all(name in SUITES for name in names):
+        return {name: SUITES[name] for name in names}
+    return load_suites()
+
+
 def machine_info() -> dict[str, Any]:
     """What the numbers were measured on."""
     info: dict[str, Any] = {

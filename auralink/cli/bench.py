@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.core import BenchOptions, SuiteResult, compare, load_suites
+from benchmarks.core import BenchOptions, SuiteResult, compare, load_named_suites, load_suites
 from benchmarks.history import default_results_dir, load_history, save_run, write_history_report
 from benchmarks.side_by_side import BaseEnvironment, CompareError, CompareResult, compare_revisions
 from settings import Settings
@@ -212,7 +212,7 @@ def compare_command(
     confidence intervals do not overlap). Exit 0: no regression; 1: a regression; 2: no comparison could be made.
     """
     console = _wide_console()
-    known = load_suites()
+    known = load_named_suites(list(suites))
     unknown = [name for name in suites if name not in known]
     if unknown:
         raise click.BadParameter(f"unknown suite '{unknown[0]}'; known: {', '.join(known)}", param_hint="SUITE")
