@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -244,6 +245,9 @@ def prepare_tree(tree: Tree) -> None:
 def _env(tree: Tree) -> dict[str, str]:
     # the calibration switch is never inherited by a round, only set on purpose (Tree.env)
     env = {key: value for key, value in os.environ.items() if key != INJECT_ENV}
+    if tree.python != Path(sys.executable):
+        # a layered environment's own scripts first, then this one's (protoc plugins and the like)
+        env["PATH"] = os.pathsep.join([str(tree.python.parent), sysconfig.get_path("scripts"), env.get("PATH", "")])
     env["PYTHONHASHSEED"] = "0"  # the same dict and set layouts in every round
     env["PYTHONPATH"] = str(tree.path)  # this side's code only, never the other's
     env.update(tree.env)

@@ -225,6 +225,7 @@ def compare_command(
             list(dict.fromkeys(suites)),
             quick=quick,
             rounds=rounds,
+            base_env=base_env,
             progress=lambda line: console.print(f"  {line}"),
         )
     except CompareError as error:

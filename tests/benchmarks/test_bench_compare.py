@@ -91,3 +91,20 @@ def test_history_skips_files_that_are_not_results_and_names_them(tmp_path: Path)
     assert sorted(line.split(":")[0] for line in history.skipped) == ["broken.json", "other.json"]
     result = invoke("bench", "history", "--results-dir", str(tmp_path / "none"))
     assert result.exit_code == 1 and "no results in" in result.output
+
+
+def test_the_base_environment_follows_pyproject(tmp_path: Path) -> None:
+    import sys
+
+    from benchmarks.side_by_side import base_python
+
+    head, base = tmp_path / "head", tmp_path / "base"
+    for tree, text in ((head, "[project]\nname = 'a'\n"), (base, "[project]\nname = 'a'\n")):
+        tree.mkdir()
+        (tree / "pyproject.toml").write_text(text)
+    said: list[str] = []
+    python, note = base_python(head, base, tmp_path, "auto", said.append)
+    assert python == Path(sys.executable) and "reuses this environment" in note and said == []
+    (base / "pyproject.toml").write_text("[project]\nname = 'a'\ndependencies = ['numpy<2']\n")
+    python, note = base_python(head, base, tmp_path, "reuse", said.append)
+    assert python == Path(sys.executable) and "differs" in note and "--base-env reuse" in note
