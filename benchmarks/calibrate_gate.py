@@ -1,6 +1,6 @@
 """Calibrate the quick engine gate: A/A comparisons must pass, an injected slowdown must be caught.
 
-    python -m benchmarks.calibrate_gate [--runs 20] [--slowdown pass0:0.10] [--json calibration.json]
+    python -m benchmarks.calibrate_gate [--runs 20] [--slowdown source:0.10] [--json calibration.json]
 
 Each run is a whole ``bench compare --base HEAD --quick engine`` (worktree,
 interleaved rounds in fresh processes, the gate's decision). The A/A runs
@@ -55,7 +55,7 @@ def summarise(runs: list[dict[str, Any]], kind: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="comparisons of each kind")
-    parser.add_argument("--slowdown", default="pass0:0.10", help=f"{INJECT_ENV} for the injected runs")
+    parser.add_argument("--slowdown", default="source:0.10", help=f"{INJECT_ENV} for the injected runs")
     parser.add_argument("--json", type=Path, default=None, help="write every run and the summary here")
     args = parser.parse_args(argv)
     runs: list[dict[str, Any]] = []

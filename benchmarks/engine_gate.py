@@ -9,10 +9,14 @@ reference, because on a shared (virtual) machine the speed of the core itself
 changes by a factor of two within a minute, and it changes for both alike.
 ``auralink bench compare`` runs many such rounds for base and head, interleaved.
 
-``AURALINK_BENCH_INJECT_SLOWDOWN=STAGE:FRACTION`` (e.g. ``pass0:0.10``) is for
-calibrating the gate only: the named stage of the chain then spends an extra
-FRACTION of the chain's own per-frame CPU time (measured first, in the same
-process) on every frame, in an empty counted loop, so the figure is FRACTION worse.
+``AURALINK_BENCH_INJECT_SLOWDOWN=source:FRACTION`` (e.g. ``source:0.10``) is for
+calibrating the gate only: the chain's source then sends one frame in every
+1/FRACTION through the chain twice, while the figure still divides by the
+frames counted once, so each frame costs FRACTION more of the chain's own work.
+Repeating the chain's own work, rather than spinning for a measured time,
+makes the slowdown FRACTION by construction: a spin's cost depends on how the
+loaded machine runs that loop (a short loop once a frame cost half as much a
+turn as a long one, and a clock read in a virtual machine a microsecond).
 """
 
 from __future__ import annotations
@@ -20,13 +24,13 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from benchmarks.chain import BenchSource, LatencySink, PassThrough, chain_graph
+from benchmarks.chain import SAMPLE_RATE, BenchSource, LatencySink, chain_graph
 from benchmarks.core import Figure
-from engine.frames import Frame
+from engine.frames import AudioFrame, Frame, now_ns
 from engine.runner import GraphRunner
-from engine.stage import Stage, StageSettings
 
 INJECT_ENV = "AURALINK_BENCH_INJECT_SLOWDOWN"
 GATE_CHAIN_LENGTH = 10
@@ -35,12 +39,18 @@ GATE_REPETITIONS = 40
 REFERENCE_CALLS = 40_000
 GATE_FACTOR = 1.05
 """Below the 10 % slowdown the calibration injects, so that a 10 % regression is past the factor."""
+INJECT_EXAMPLE = "source:0.10"
 
 
 @dataclass(frozen=True)
 class Slowdown:
     stage: str
     fraction: float
+
+    @property
+    def every(self) -> int:
+        """One frame in this many goes through twice."""
+        return max(1, round(1 / self.fraction))
 
 
 def injected_slowdown(environ: dict[str, str] | None = None) -> Slowdown | None:
@@ -53,58 +63,47 @@ def injected_slowdown(environ: dict[str, str] | None = None) -> Slowdown | None:
         value = float(fraction)
     except ValueError:
         value = -1.0
-    if not stage or not 0 < value <= 10:
-        raise ValueError(f"{INJECT_ENV}={raw!r}: expected STAGE:FRACTION, e.g. pass0:0.10")
+    if not stage or not 0 < value <= 1:
+        raise ValueError(f"{INJECT_ENV}={raw!r}: expected STAGE:FRACTION, e.g. source:0.10")
+    if stage != "source":
+        raise ValueError(f"{INJECT_ENV}={raw!r}: the gate chain can slow down its stage 'source' only")
     return Slowdown(stage, value)
 
 
-class SpinningPassThrough(PassThrough):
-    """A pass-through stage that first spins an empty loop ``loops`` times on each frame.
+class RepeatingSource(BenchSource):
+    """A :class:`BenchSource` that sends every ``every``-th frame twice."""
 
-    A counted loop rather than a clock: reading the clock twice a frame would
-    itself cost a few percent of a ten-stage chain and overshoot the slowdown.
-    """
+    def __init__(self, count: int, every: int) -> None:
+        super().__init__(count, None)
+        self.every = every
 
-    def __init__(self, name: str, loops: int) -> None:
-        super().__init__(name, StageSettings())
-        self.loops = loops
+    @property
+    def sent(self) -> int:
+        return self.count + self.count // self.every
 
-    def process(self, frame: Frame) -> None:
-        for _ in range(self.loops):
-            pass
-        self.emit(frame)
-
-
-def loops_per_us(loops: int = 50_000) -> float:
-    """How many empty loop turns one CPU microsecond holds right now."""
-    started = time.process_time()
-    for _ in range(loops):
-        pass
-    return loops / ((time.process_time() - started) * 1e6)
+    async def frames(self) -> AsyncIterator[Frame]:
+        # BenchSource's own loop (unpaced), not a wrapper around it: another async generator in between
+        # would cost every frame, not only the repeated ones
+        for index in range(self.count):
+            frame = AudioFrame(
+                pts_ns=index * 20_000_000, ingest_ns=now_ns(), samples=self.samples, sample_rate=SAMPLE_RATE
+            )
+            yield frame
+            if (index + 1) % self.every == 0:
+                yield frame  # the same frame again: the stages downstream only pass it on
 
 
-async def _loops_per_frame(repetitions: int = 11) -> float:
-    """The chain's per-frame CPU time in empty loop turns, each pair measured together so machine speed cancels."""
-    samples = []
-    for _ in range(repetitions):
-        turns = loops_per_us()
-        samples.append(turns * await _cpu_us_per_frame(GATE_CHAIN_LENGTH, GATE_FRAMES, None))
-    return statistics.median(samples)
-
-
-async def _cpu_us_per_frame(k: int, frames: int, slowed: Stage[StageSettings] | None) -> float:
-    source = BenchSource(frames, None)
+async def _cpu_us_per_frame(k: int, frames: int, slowdown: Slowdown | None) -> float:
+    """CPU time per frame counted once (a repeated frame's work is charged to the frames)."""
+    source = BenchSource(frames, None) if slowdown is None else RepeatingSource(frames, slowdown.every)
+    expected = source.sent if isinstance(source, RepeatingSource) else frames
     sink = LatencySink(record=False)
-
-    def make_stage(name: str) -> Stage[StageSettings]:
-        return slowed if slowed is not None and name == slowed.name else PassThrough(name, StageSettings())
-
-    runner = GraphRunner(chain_graph(k, source, sink, make_stage))
+    runner = GraphRunner(chain_graph(k, source, sink))
     started = time.process_time()
     result = await runner.run()
     spent = time.process_time() - started
-    if not result.ok or sink.received != frames:
-        raise RuntimeError(f"gate chain delivered {sink.received}/{frames} frames: {result.error}")
+    if not result.ok or sink.received != expected:
+        raise RuntimeError(f"gate chain delivered {sink.received}/{expected} frames: {result.error}")
     return spent / frames * 1e6
 
 
@@ -126,12 +125,12 @@ def reference_cpu_us(calls: int = REFERENCE_CALLS) -> float:
     return (time.process_time() - started) / calls * 1e6
 
 
-async def _measure(repetitions: int, slowed: Stage[StageSettings] | None) -> tuple[float, float]:
+async def _measure(repetitions: int, slowdown: Slowdown | None) -> tuple[float, float]:
     """(median chain / reference ratio, median CPU µs per frame) over the repetitions."""
     ratios, costs = [], []
     for _ in range(repetitions):
         reference = reference_cpu_us()
-        cost = await _cpu_us_per_frame(GATE_CHAIN_LENGTH, GATE_FRAMES, slowed)
+        cost = await _cpu_us_per_frame(GATE_CHAIN_LENGTH, GATE_FRAMES, slowdown)
         ratios.append(cost / reference)
         costs.append(cost)
     return statistics.median(ratios), statistics.median(costs)
@@ -141,12 +140,7 @@ async def gate_figures() -> list[Figure]:
     """One round of the engine gate."""
     slowdown = injected_slowdown()
     await _cpu_us_per_frame(GATE_CHAIN_LENGTH, GATE_FRAMES, None)  # warm-up
-    slowed = None
-    if slowdown is not None:
-        if slowdown.stage not in {f"pass{i}" for i in range(GATE_CHAIN_LENGTH)}:
-            raise ValueError(f"{INJECT_ENV}: the gate chain has stages pass0 … pass{GATE_CHAIN_LENGTH - 1}")
-        slowed = SpinningPassThrough(slowdown.stage, round(await _loops_per_frame() * slowdown.fraction))
-    relative, cost = await _measure(GATE_REPETITIONS, slowed)
+    relative, cost = await _measure(GATE_REPETITIONS, slowdown)
     k = GATE_CHAIN_LENGTH
     return [
         Figure(

@@ -46,7 +46,7 @@ def test_compare_with_head_passes_and_writes_table_json_report_and_history(tmp_p
 
 @pytest.mark.slow
 def test_an_injected_slowdown_in_head_is_a_regression() -> None:
-    result = compare_revisions("HEAD", ["engine"], quick=True, rounds=4, head_env={INJECT_ENV: "pass0:0.5"})
+    result = compare_revisions("HEAD", ["engine"], quick=True, rounds=4, head_env={INJECT_ENV: "source:0.5"})
     assert [row.name for row in result.regressed] == ["frame_cost_k10"]
     row = result.regressed[0]
     assert row.decision is not None and row.decision.ratio > 1.3

@@ -82,8 +82,21 @@ def test_a_zero_base_is_an_infinite_ratio_not_a_crash() -> None:
 
 def test_the_calibration_switch_is_parsed_strictly() -> None:
     assert injected_slowdown({}) is None
-    slowdown = injected_slowdown({INJECT_ENV: "pass0:0.10"})
-    assert slowdown is not None and slowdown.stage == "pass0" and slowdown.fraction == pytest.approx(0.10)
-    for bad in ("pass0", "pass0:ten", ":0.1", "pass0:-0.1", "pass0:0"):
+    slowdown = injected_slowdown({INJECT_ENV: "source:0.10"})
+    assert slowdown is not None and slowdown.stage == "source" and slowdown.fraction == pytest.approx(0.10)
+    assert slowdown.every == 10
+    for bad in ("source", "source:ten", ":0.1", "source:-0.1", "source:0", "source:2"):
         with pytest.raises(ValueError, match="STAGE:FRACTION"):
             injected_slowdown({INJECT_ENV: bad})
+    with pytest.raises(ValueError, match="'source' only"):
+        injected_slowdown({INJECT_ENV: "pass3:0.1"})
+
+
+async def test_the_injected_slowdown_repeats_the_chains_own_work() -> None:
+    from benchmarks.chain import LatencySink, chain_graph
+    from benchmarks.engine_gate import RepeatingSource
+    from engine.runner import GraphRunner
+
+    source, sink = RepeatingSource(100, 10), LatencySink(record=False)
+    result = await GraphRunner(chain_graph(3, source, sink)).run()
+    assert result.ok and source.sent == sink.received == 110
