@@ -150,7 +150,7 @@ def resolve_base(repo: Path, rev: str) -> str:
 def describe_head(repo: Path) -> tuple[str, str]:
     """(commit, label) of the working tree; the label says when uncommitted changes are part of head."""
     commit = _git(repo, "rev-parse", "HEAD").stdout.strip()
-    status = _git(repo, "status", "--porcelain", "--untracked-files=no")
+    status = _git(repo, "status", "--porcelain")
     if status.returncode != 0:
         raise CompareError(f"cannot read the state of {repo}: {status.stderr.strip()}")
     label = commit[:10] + (" + uncommitted changes" if status.stdout.strip() else "")
