@@ -141,8 +141,8 @@ def resolve_base(repo: Path, rev: str) -> str:
     """The full commit REV names, or a clear error."""
     if _git(repo, "rev-parse", "--is-inside-work-tree").returncode != 0:
         raise CompareError(f"{repo} is not a git checkout: bench compare needs git history to find the base")
-    found = _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
-    if found.returncode != 0:
+    found = _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    if rev.startswith("-") or not rev.strip() or found.returncode != 0:
         raise CompareError(f"unknown revision '{rev}': not a commit, branch or tag in {repo}")
     return found.stdout.strip()
 

@@ -59,6 +59,9 @@ def test_an_unknown_revision_is_said_in_words(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "unknown revision 'no-such-rev': not a commit, branch or tag" in result.output
     assert "Traceback" not in result.output
+    for odd in ("--all", "HEAD\nHEAD", ""):
+        result = invoke("bench", "compare", f"--base={odd}", "--results-dir", str(tmp_path), "engine")
+        assert result.exit_code == 2 and "unknown revision" in result.output, odd
 
 
 def test_an_unknown_suite_is_refused_before_anything_runs(tmp_path: Path) -> None:
