@@ -325,7 +325,7 @@ def compare_revisions(
     repo = head_checkout()
     base_commit = resolve_base(repo, rev)
     head_commit, head_label = describe_head(repo)
-    rounds = rounds if rounds is not None else (16 if quick else 5)
+    rounds = rounds if rounds is not None else (12 if quick else 5)
     if rounds < 1:
         raise CompareError("--rounds must be at least 1")
     with tempfile.TemporaryDirectory(prefix="auralink-bench-compare-") as scratch:

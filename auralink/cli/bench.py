@@ -172,7 +172,7 @@ def compare_with(console: Console, results: list[SuiteResult], baseline_path: Pa
 )
 @click.option("--quick", is_flag=True, help="The suites' gate figures only: cheap and steady (the CI gate).")
 @click.option(
-    "--rounds", type=click.IntRange(1, 1000), default=None, help="Rounds per side [default: 16 quick, 5 full]."
+    "--rounds", type=click.IntRange(1, 1000), default=None, help="Rounds per side [default: 12 quick, 5 full]."
 )
 @click.option(
     "--json",
