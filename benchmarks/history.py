@@ -8,11 +8,13 @@ not results are skipped and named, never fatal: a history survives a stray file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import json
 import re
 import statistics
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,17 +111,35 @@ def _points(data: dict[str, Any]) -> Iterable[Point]:
             )
 
 
-def plot_series(suite: str, figure: str, points: list[Point], path: Path) -> None:
-    """A figure over commits: one column per commit in the order first measured, each run's samples in it."""
+def commit_order(points: list[Point], repo: Path | None) -> list[str]:
+    """The points' commits (short) oldest first by commit date where ``repo`` knows them, else as first measured."""
+    measured: list[str] = []
+    for point in sorted(points, key=lambda point: point.created):
+        if point.commit[:10] not in measured:
+            measured.append(point.commit[:10])
+    if repo is None:
+        return measured
+    dates: dict[str, int] = {}
+    for commit in measured:
+        with contextlib.suppress(OSError, subprocess.SubprocessError, ValueError):
+            shown = subprocess.run(
+                ["git", "show", "-s", "--format=%ct", commit], cwd=repo, capture_output=True, text=True, timeout=10
+            )
+            if shown.returncode == 0:
+                dates[commit] = int(shown.stdout.strip())
+    known = sorted((commit for commit in measured if commit in dates), key=lambda commit: dates[commit])
+    return known + [commit for commit in measured if commit not in dates]
+
+
+def plot_series(suite: str, figure: str, points: list[Point], path: Path, order: list[str] | None = None) -> None:
+    """A figure over commits (``order``: oldest first), each run's samples in its commit's column."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    commits: list[str] = []
-    for point in points:
-        if point.commit[:10] not in commits:
-            commits.append(point.commit[:10])
+    present = {point.commit[:10] for point in points}
+    commits = [commit for commit in (order or commit_order(points, None)) if commit in present]
     chart, axes = plt.subplots(figsize=(max(6.4, 0.6 * len(commits)), 3.6), dpi=100)
     colours = {"bench": "#2ca02c", "compare base": "#1f77b4", "compare head": "#ff7f0e"}
     for kind, colour in colours.items():
@@ -142,13 +162,14 @@ def plot_series(suite: str, figure: str, points: list[Point], path: Path) -> Non
     plt.close(chart)
 
 
-def write_history_report(history: History, directory: Path) -> Path:
-    """index.html with one plot per figure over commits."""
+def write_history_report(history: History, directory: Path, repo: Path | None = None) -> Path:
+    """index.html with one plot per figure over commits (in commit order where ``repo`` knows them)."""
     directory.mkdir(parents=True, exist_ok=True)
     sections = []
+    order = commit_order(history.points, repo)
     for (suite, figure), points in history.series().items():
         image = plot_name(suite, figure)
-        plot_series(suite, figure, points, directory / image)
+        plot_series(suite, figure, points, directory / image, order)
         sections.append(
             f'<figure><img src="{image}" alt="{html.escape(suite)} {html.escape(figure)}">'
             f"<figcaption>{html.escape(suite)} · {html.escape(figure)}: {len(points)} runs</figcaption></figure>"

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from benchmarks.core import BenchOptions, SuiteResult, compare, load_named_suites, load_suites
 from benchmarks.history import default_results_dir, load_history, save_run, write_history_report
-from benchmarks.side_by_side import BaseEnvironment, CompareError, CompareResult, compare_revisions
+from benchmarks.side_by_side import BaseEnvironment, CompareError, CompareResult, compare_revisions, head_checkout
 from settings import Settings
 
 FILE_FORMAT = 1
@@ -330,4 +330,4 @@ def history_command(
             table.add_row(point.created, point.commit[:10], point.kind, f"{point.value:.4g}", str(len(point.samples)))
         console.print(table)
     if report_dir is not None:
-        console.print(f"report: {write_history_report(history, report_dir)}")
+        console.print(f"report: {write_history_report(history, report_dir, head_checkout())}")

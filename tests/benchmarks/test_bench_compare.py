@@ -113,3 +113,21 @@ def test_the_base_environment_follows_pyproject(tmp_path: Path) -> None:
     (base / "pyproject.toml").write_text("[project]\nname = 'a'\ndependencies = ['numpy<2']\n")
     python, note = base_python(head, base, tmp_path, "reuse", said.append)
     assert python == Path(sys.executable) and "differs" in note and "--base-env reuse" in note
+
+
+def test_history_orders_commits_by_commit_date_where_git_knows_them() -> None:
+    import subprocess
+
+    from benchmarks.history import Point, commit_order
+
+    found = subprocess.run(["git", "rev-parse", "HEAD", "HEAD~3"], cwd=REPO, capture_output=True, text=True)
+    if found.returncode != 0:
+        pytest.skip("this checkout has no history to order (a shallow clone)")
+    newer, older = found.stdout.split()
+    points = [  # the older commit measured last, as a comparison's base would be
+        Point("s", "f", "us", newer, "2026-01-01T00:00:00", "compare head", [1.0]),
+        Point("s", "f", "us", older, "2026-01-02T00:00:00", "compare base", [1.0]),
+        Point("s", "f", "us", "not-a-commit", "2026-01-03T00:00:00", "bench", [1.0]),
+    ]
+    assert commit_order(points, REPO) == [older[:10], newer[:10], "not-a-comm"]
+    assert commit_order(points, None) == [newer[:10], older[:10], "not-a-comm"]
