@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 
 UNKNOWN_SUITE_EXIT = 3
+NO_GATE_EXIT = 4
+"""Gate figures were asked for, and this revision predates them (its ``BenchOptions`` has no ``gate``)."""
 
 
 def main(argv: list[str]) -> int:
@@ -36,6 +38,9 @@ def main(argv: list[str]) -> int:
         print(f"no suite {', '.join(missing)} at this revision; it has {', '.join(suites) or 'none'}", file=sys.stderr)
         return UNKNOWN_SUITE_EXIT
     known = {option.name for option in dataclasses.fields(BenchOptions)}
+    if "gate" in flags and "gate" not in known:
+        print("this revision predates the gate figures (bench compare --quick)", file=sys.stderr)
+        return NO_GATE_EXIT
     options = BenchOptions(**{flag: True for flag in flags if flag in known})
     results = [suites[name](options).to_json() for name in names]
     Path(out).write_text(json.dumps({"format": 1, "results": results}), encoding="utf-8")

@@ -41,6 +41,10 @@ class CompareError(Exception):
     """What stops a comparison, said in words for whoever ran it."""
 
 
+class BasePredatesGateError(CompareError):
+    """The base has no gate figures: a quick comparison has nothing to hold head against."""
+
+
 @dataclass(frozen=True)
 class Tree:
     """One side: where its code is, which interpreter runs it, what it is."""
@@ -263,6 +267,8 @@ def run_round(tree: Tree, suites: list[str], flags: list[str], child: Path, out:
         )
     except subprocess.TimeoutExpired:
         raise CompareError(f"a {tree.side} round ({tree.label}) ran past {ROUND_TIMEOUT_S} s") from None
+    if done.returncode == round_child.NO_GATE_EXIT:
+        raise BasePredatesGateError(f"{tree.side} ({tree.label}): {done.stderr.strip()}")
     if done.returncode == round_child.UNKNOWN_SUITE_EXIT:
         raise CompareError(f"{tree.side} ({tree.label}): {done.stderr.strip()}")
     if done.returncode != 0:
@@ -284,11 +290,17 @@ def interleave(
     flags = ["--quick", "--gate"] if quick else []
     samples: dict[Side, Samples] = {"base": {}, "head": {}}
     definitions: dict[tuple[str, str], dict[str, Any]] = {}
+    sides = [base, head]
     for number in range(rounds):
-        order = (base, head) if number % 2 == 0 else (head, base)
-        for tree in order:
+        for tree in list(sides) if number % 2 == 0 else sides[::-1]:
             started = time.perf_counter()
-            results = run_round(tree, suites, flags, child, workdir / f"round-{number}-{tree.side}.json")
+            try:
+                results = run_round(tree, suites, flags, child, workdir / f"round-{number}-{tree.side}.json")
+            except BasePredatesGateError as error:
+                # nothing to compare with: head's figures are still shown, as "only in head"
+                progress(f"{error}: head's figures are measured alone")
+                sides.remove(tree)
+                continue
             progress(f"round {number + 1}/{rounds} {tree.side}: {time.perf_counter() - started:.1f} s")
             for result in results:
                 for figure in result["figures"]:

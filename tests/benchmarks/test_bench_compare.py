@@ -9,7 +9,7 @@ import pytest
 from benchmarks.engine_gate import INJECT_ENV
 from benchmarks.history import load_history, save_run
 from benchmarks.round_child import __file__ as round_child_file
-from benchmarks.side_by_side import CompareError, Tree, compare_revisions, run_round
+from benchmarks.side_by_side import BasePredatesGateError, CompareError, Tree, compare_revisions, run_round
 from tests.cli.helpers import invoke
 from tests.support.paths import REPO
 
@@ -131,3 +131,22 @@ def test_history_orders_commits_by_commit_date_where_git_knows_them() -> None:
     ]
     assert commit_order(points, REPO) == [older[:10], newer[:10], "not-a-comm"]
     assert commit_order(points, None) == [newer[:10], older[:10], "not-a-comm"]
+
+
+def test_a_base_that_predates_the_gate_figures_says_so(tmp_path: Path) -> None:
+    import sys
+
+    tree = tmp_path / "old"
+    (tree / "benchmarks").mkdir(parents=True)
+    (tree / "benchmarks" / "__init__.py").write_text("")
+    core = (REPO / "benchmarks" / "core.py").read_text()
+    assert "    gate: bool = False\n" in core
+    (tree / "benchmarks" / "core.py").write_text(core.replace("    gate: bool = False\n", ""))
+    (tree / "benchmarks" / "engine_suite.py").write_text(
+        "from benchmarks.core import register_suite\n\n@register_suite('engine')\ndef engine(options): ...\n"
+    )
+    child = tmp_path / "round_child.py"
+    shutil.copyfile(round_child_file, child)
+    old = Tree("base", tree, Path(sys.executable), "0" * 40, "old")
+    with pytest.raises(BasePredatesGateError, match="predates the gate figures"):
+        run_round(old, ["engine"], ["--quick", "--gate"], child, tmp_path / "out.json")
