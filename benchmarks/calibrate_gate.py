@@ -1,6 +1,6 @@
 """Calibrate the quick engine gate: A/A comparisons must pass, an injected slowdown must be caught.
 
-    python -m benchmarks.calibrate_gate [--runs 20] [--slowdown source:0.10] [--only a/a|slowdown] [--json calibration.json]
+    python -m benchmarks.calibrate_gate [--runs 20] [--slowdown source:0.10] [--only a/a|slowdown] [--json FILE]
 
 Each run is a whole ``bench compare --base HEAD --quick engine`` (worktree,
 interleaved rounds in fresh processes, the gate's decision). The A/A runs

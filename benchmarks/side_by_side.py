@@ -14,10 +14,12 @@ import datetime as dt
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -333,6 +335,32 @@ def compare_revisions(
     progress: Progress = lambda _: None,
 ) -> CompareResult:
     """Measure REV and the working tree side by side and judge every figure."""
+    with _exit_on_terminate():
+        return _compare_revisions(rev, suites, quick, rounds, head_env, base_env, progress)
+
+
+@contextmanager
+def _exit_on_terminate() -> Iterator[None]:
+    """SIGTERM as SystemExit while a comparison runs, so that its worktree is removed all the same."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _compare_revisions(
+    rev: str,
+    suites: list[str],
+    quick: bool,
+    rounds: int | None,
+    head_env: dict[str, str] | None,
+    base_env: BaseEnvironment,
+    progress: Progress,
+) -> CompareResult:
     started = time.perf_counter()
     repo = head_checkout()
     base_commit = resolve_base(repo, rev)
