@@ -106,14 +106,21 @@ def chain_graph(
     return Graph.build(f"chain{k}", stages, links)
 
 
+async def timed_chain(
+    k: int, source: BenchSource, sink: LatencySink, expected: int, clock: Callable[[], float] = time.perf_counter
+) -> float:
+    """Run source -> K stages -> sink on AuraLink's engine; seconds on ``clock``, once every frame arrived."""
+    runner = GraphRunner(chain_graph(k, source, sink))
+    started = clock()
+    result = await runner.run()
+    seconds = clock() - started
+    if not result.ok or sink.received != expected:
+        raise RuntimeError(f"chain K={k} delivered {sink.received}/{expected} frames: {result.error}")
+    return seconds
+
+
 async def run_auralink_chain(k: int, frames: int, interval_s: float | None) -> ChainRun:
     """Run the chain on AuraLink's engine; latency is recorded only when paced."""
-    source = BenchSource(frames, interval_s)
     sink = LatencySink(record=interval_s is not None)
-    runner = GraphRunner(chain_graph(k, source, sink))
-    started = time.perf_counter()
-    result = await runner.run()
-    seconds = time.perf_counter() - started
-    if not result.ok or sink.received != frames:
-        raise RuntimeError(f"chain K={k} delivered {sink.received}/{frames} frames: {result.error}")
+    seconds = await timed_chain(k, BenchSource(frames, interval_s), sink, frames)
     return ChainRun(frames, seconds, sink.latencies_ns)

@@ -27,10 +27,9 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from benchmarks.chain import SAMPLE_RATE, BenchSource, LatencySink, chain_graph
+from benchmarks.chain import SAMPLE_RATE, BenchSource, LatencySink, timed_chain
 from benchmarks.core import Figure
 from engine.frames import AudioFrame, Frame, now_ns
-from engine.runner import GraphRunner
 
 INJECT_ENV = "AURALINK_BENCH_INJECT_SLOWDOWN"
 GATE_CHAIN_LENGTH = 10
@@ -97,13 +96,7 @@ async def _cpu_us_per_frame(k: int, frames: int, slowdown: Slowdown | None) -> f
     """CPU time per frame counted once (a repeated frame's work is charged to the frames)."""
     source = BenchSource(frames, None) if slowdown is None else RepeatingSource(frames, slowdown.every)
     expected = source.sent if isinstance(source, RepeatingSource) else frames
-    sink = LatencySink(record=False)
-    runner = GraphRunner(chain_graph(k, source, sink))
-    started = time.process_time()
-    result = await runner.run()
-    spent = time.process_time() - started
-    if not result.ok or sink.received != expected:
-        raise RuntimeError(f"gate chain delivered {sink.received}/{expected} frames: {result.error}")
+    spent = await timed_chain(k, source, LatencySink(record=False), expected, time.process_time)
     return spent / frames * 1e6
 
 
