@@ -69,6 +69,23 @@ run_tests() {
     "$VENV/bin/mypy"
     say "pytest"
     "$VENV/bin/pytest" "$@"
+    # the whole suite (no pytest arguments, as CI runs it) ends with the benchmark gate
+    if [ $# -eq 0 ]; then run_bench_gate; fi
+}
+
+# The quick engine figures of the previous commit and of this tree, side by side: fails on a regression.
+# AURALINK_BENCH_GATE=0 skips it; its report goes to bench-report/.
+run_bench_gate() {
+    if [ "${AURALINK_BENCH_GATE:-1}" = "0" ]; then
+        say "bench gate skipped: AURALINK_BENCH_GATE=0"
+        return
+    fi
+    if ! git rev-parse --verify --quiet 'HEAD~1^{commit}' >/dev/null 2>&1; then
+        say "bench gate skipped: this checkout has no previous commit (HEAD~1) to compare with (a shallow clone?)"
+        return
+    fi
+    say "bench gate: quick engine figures, HEAD~1 against this tree"
+    "$VENV/bin/auralink" bench compare --base HEAD~1 --quick --base-env reuse --report bench-report engine
 }
 
 case "${1:-}" in

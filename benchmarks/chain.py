@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -92,25 +92,35 @@ class LatencySink(Stage[StageSettings]):
             self.latencies_ns.append(now_ns() - frame.ingest_ns)
 
 
-def chain_graph(k: int, source: BenchSource, sink: LatencySink) -> Graph:
-    """source -> K pass-through stages -> sink, all plain calls."""
+def chain_graph(
+    k: int, source: BenchSource, sink: LatencySink, make_stage: Callable[[str], Stage[StageSettings]] | None = None
+) -> Graph:
+    """source -> K pass-through stages (``pass0`` …, or what ``make_stage`` makes of each name) -> sink."""
     names = [f"pass{i}" for i in range(k)]
+    make = make_stage or (lambda name: PassThrough(name, StageSettings()))
     stages = [StageSpec("source", lambda: source)]
-    stages += [StageSpec(name, lambda name=name: PassThrough(name, StageSettings())) for name in names]  # type: ignore[misc]
+    stages += [StageSpec(name, lambda name=name: make(name)) for name in names]  # type: ignore[misc]
     stages.append(StageSpec("sink", lambda: sink))
     order = ["source", *names, "sink"]
     links = [LinkSpec(a, b) for a, b in itertools.pairwise(order)]
     return Graph.build(f"chain{k}", stages, links)
 
 
+async def timed_chain(
+    k: int, source: BenchSource, sink: LatencySink, expected: int, clock: Callable[[], float] = time.perf_counter
+) -> float:
+    """Run source -> K stages -> sink on AuraLink's engine; seconds on ``clock``, once every frame arrived."""
+    runner = GraphRunner(chain_graph(k, source, sink))
+    started = clock()
+    result = await runner.run()
+    seconds = clock() - started
+    if not result.ok or sink.received != expected:
+        raise RuntimeError(f"chain K={k} delivered {sink.received}/{expected} frames: {result.error}")
+    return seconds
+
+
 async def run_auralink_chain(k: int, frames: int, interval_s: float | None) -> ChainRun:
     """Run the chain on AuraLink's engine; latency is recorded only when paced."""
-    source = BenchSource(frames, interval_s)
     sink = LatencySink(record=interval_s is not None)
-    runner = GraphRunner(chain_graph(k, source, sink))
-    started = time.perf_counter()
-    result = await runner.run()
-    seconds = time.perf_counter() - started
-    if not result.ok or sink.received != frames:
-        raise RuntimeError(f"chain K={k} delivered {sink.received}/{frames} frames: {result.error}")
+    seconds = await timed_chain(k, BenchSource(frames, interval_s), sink, frames)
     return ChainRun(frames, seconds, sink.latencies_ns)

@@ -27,10 +27,12 @@ class Figure:
     unit: str
     better: Direction = "lower"
     tolerance: float = 0.25
-    """Relative change past which a comparison calls it a regression."""
+    """Relative change past which ``--compare`` (against a saved baseline) calls it a regression."""
     target: float | None = None
     """The figure the product promises (``better`` says which side passes)."""
     note: str = ""
+    factor: float = 1.10
+    """Ratio past which ``bench compare`` (base and head side by side) calls a significant change a regression."""
 
     @property
     def meets_target(self) -> bool | None:
@@ -71,6 +73,9 @@ class SuiteResult:
 class BenchOptions:
     quick: bool = False
     """Fewer iterations: for CI smoke runs, not for release numbers."""
+    gate: bool = False
+    """Only the figures a regression gate compares, one round of them (``bench compare --quick``): cheap and
+    steady; a suite without such figures runs as ``quick``."""
 
 
 Suite = Callable[[BenchOptions], SuiteResult]
@@ -99,6 +104,21 @@ def load_suites() -> dict[str, Suite]:
     for entry in entry_points(group="auralink.bench"):
         SUITES.setdefault(entry.name, entry.load())
     return dict(sorted(SUITES.items()))
+
+
+def load_named_suites(names: list[str]) -> dict[str, Suite]:
+    """The suites NAMES, importing only their own modules when they follow the ``NAME_suite.py`` rule
+    (importing every suite costs seconds); every suite when one does not, so that the caller can say which exist."""
+    from importlib import import_module
+
+    for name in names:
+        try:
+            import_module(f"benchmarks.{name.replace('-', '_')}_suite")
+        except ImportError:
+            break
+    if all(name in SUITES for name in names):
+        return {name: SUITES[name] for name in names}
+    return load_suites()
 
 
 def machine_info() -> dict[str, Any]:

@@ -22,6 +22,7 @@ import psutil
 
 from benchmarks.chain import SAMPLE_RATE, BenchSource, ChainRun, LatencySink, run_auralink_chain
 from benchmarks.core import BenchOptions, Figure, SuiteResult, register_suite, stamp
+from benchmarks.engine_gate import gate_figures
 from engine.caps import ANY_AUDIO, Caps
 from engine.frames import AudioFrame, Frame
 from engine.graph import Graph, LinkSpec, QueueSpec, StageSpec
@@ -217,6 +218,8 @@ async def _versus_pipecat(
 @register_suite("engine")
 def engine_suite(options: BenchOptions) -> SuiteResult:
     started = time.perf_counter()
+    if options.gate:
+        return stamp(SuiteResult("engine", asyncio.run(gate_figures())))
     result = asyncio.run(_measure(options))
     result.notes.append(f"suite took {time.perf_counter() - started:.1f} s")
     return stamp(result, "pipecat-ai")

@@ -8,10 +8,12 @@ from tests.cli.helpers import invoke
 
 
 @pytest.mark.slow
-def test_engine_suite_runs_writes_json_and_compares(tmp_path: Path) -> None:
+def test_engine_suite_runs_writes_json_and_compares(tmp_path: Path, data_dir: Path) -> None:
     out = tmp_path / "now.json"
     result = invoke("bench", "engine", "--quick", "--json", str(out))
     assert result.exit_code == 0, result.output
+    kept = list((data_dir / "bench-results").glob("bench-*.json"))  # for `bench history`
+    assert len(kept) == 1 and json.loads(kept[0].read_text())["results"] == json.loads(out.read_text())["results"]
     data = json.loads(out.read_text())
     suite = data["results"][0]
     names = {figure["name"] for figure in suite["figures"]}
@@ -40,6 +42,14 @@ def test_engine_suite_runs_writes_json_and_compares(tmp_path: Path) -> None:
 def test_unknown_suite_is_refused() -> None:
     result = invoke("bench", "nope")
     assert result.exit_code == 2 and "unknown suite 'nope'; known: " in result.output and "engine" in result.output
+
+
+def test_bench_lists_its_subcommands_and_still_takes_a_suite_first() -> None:
+    group_help = invoke("bench", "--help")
+    assert group_help.exit_code == 0 and all(name in group_help.output for name in ("run", "compare", "history"))
+    listed = invoke("bench", "--list")
+    assert listed.exit_code == 0 and "engine:" in listed.output
+    assert invoke("bench", "run", "--list").output == listed.output
 
 
 def test_compare_respects_direction_and_tolerance() -> None:
