@@ -47,3 +47,15 @@ class UnprocessableError(CallError):
     """A pipeline file that does not load; ``problems`` holds its FILE:LINE:COL messages."""
 
     status = 422
+
+
+class BadGatewayError(CallError):
+    """The engine worker that holds a room could not be reached (the front answers this)."""
+
+    status = 502
+
+
+class ServiceUnavailableError(CallError):
+    """No engine worker can take the room now, or the cluster's Redis is unreachable."""
+
+    status = 503
