@@ -26,6 +26,10 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 TONE_RATE = 48000
 TONE_SAMPLES = 960
+WATCH_INTERVAL_S = 0.1
+RECONNECT_HEADER = "X-AuraLink-Reconnect"
+"""Names the session a new offer continues (the engine reports the join as a reconnect)."""
+MAX_TONE_LAG_S = 0.2
 
 
 class ToneTrack(MediaStreamTrack):
@@ -49,6 +53,9 @@ class ToneTrack(MediaStreamTrack):
         if self._start is None:
             self._start = time.monotonic()
         wait = self._start + self._sent * TONE_SAMPLES / TONE_RATE - time.monotonic()
+        if wait < -MAX_TONE_LAG_S:  # nobody read for a while (a reconnect): carry on from now, not in a burst
+            self._start -= wait
+            wait = 0
         if wait > 0:
             await asyncio.sleep(wait)
         t = (np.arange(TONE_SAMPLES) + self._sent * TONE_SAMPLES) / TONE_RATE
@@ -73,6 +80,18 @@ class ReceivedAudio:
     """Pictures received on any video slot."""
 
 
+@dataclass(frozen=True)
+class _OfferShape:
+    """What a client offers, kept so that a reconnect offers the same."""
+
+    path: str
+    track: MediaStreamTrack | None
+    receive_audio: bool
+    data_channel: bool
+    video_slots: int
+    camera: MediaStreamTrack | None
+
+
 @dataclass
 class CallClient:
     """One participant. ``await join(...)``, then watch ``messages`` and ``audio``; ``await leave()``."""
@@ -84,8 +103,17 @@ class CallClient:
     location: str | None = None
     on_message: Callable[[dict[str, Any]], None] | None = None
     pc: RTCPeerConnection = field(default_factory=lambda: RTCPeerConnection(RTCConfiguration(iceServers=[])))
+    reconnect: bool = False
+    """Offer again at the same URL when the call drops (through a cluster's front: on another worker)."""
+    stall_s: float = 1.0
+    """With ``reconnect``: the room's audio silent on the wire this long means the call dropped."""
+    reconnects: int = 0
+    """How many times the call was offered again and answered."""
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _player: MediaPlayer | None = None
+    _offer_shape: _OfferShape | None = None
+    _watchdog: asyncio.Task[None] | None = None
+    _last_audio: float = 0.0
 
     async def join(
         self,
@@ -99,33 +127,79 @@ class CallClient:
         """Offer at ``path`` (``/rooms/R/join``, ``/whip/R``, ``/whep/R``); ``publish`` is a track or a file.
 
         ``camera`` is published on the first video transceiver, which also receives a slot when
-        ``video_slots`` > 0; each further slot is a receive-only video transceiver.
+        ``video_slots`` > 0; each further slot is a receive-only video transceiver. With ``reconnect``,
+        a dropped call is offered again at the same ``path`` until it is back (see :meth:`_keep_up`).
         """
-        track = self._track(publish)
-        if track is not None:
-            self.pc.addTransceiver(track, "sendrecv" if receive_audio else "sendonly")
-        elif receive_audio:
+        self._offer_shape = _OfferShape(path, self._track(publish), receive_audio, data_channel, video_slots, camera)
+        response = await self._offer()
+        if response.status_code == 201 and self.reconnect and self._watchdog is None:
+            self._watchdog = asyncio.get_running_loop().create_task(self._keep_up())
+        return response
+
+    async def _offer(self, reconnect_of: str | None = None) -> httpx.Response:
+        shape = self._offer_shape
+        assert shape is not None
+        if shape.track is not None:
+            self.pc.addTransceiver(shape.track, "sendrecv" if shape.receive_audio else "sendonly")
+        elif shape.receive_audio:
             self.pc.addTransceiver("audio", "recvonly")
-        if camera is not None:
-            self.pc.addTransceiver(camera, "sendrecv" if video_slots else "sendonly")
+        video_slots = shape.video_slots
+        if shape.camera is not None:
+            self.pc.addTransceiver(shape.camera, "sendrecv" if video_slots else "sendonly")
             video_slots -= 1
         for _ in range(max(0, video_slots)):
             self.pc.addTransceiver("video", "recvonly")
-        if data_channel:
+        if shape.data_channel:
             channel = self.pc.createDataChannel("auralink")
             channel.on("message", self._message)
         self.pc.on("track", self._track_arrived)
         await self.pc.setLocalDescription(await self.pc.createOffer())
+        headers = {"Content-Type": "application/sdp", "Authorization": f"Bearer {self.token}"}
+        if reconnect_of:
+            headers[RECONNECT_HEADER] = reconnect_of
         async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as http:
-            response = await http.post(
-                path,
-                content=self.pc.localDescription.sdp,
-                headers={"Content-Type": "application/sdp", "Authorization": f"Bearer {self.token}"},
-            )
+            response = await http.post(shape.path, content=self.pc.localDescription.sdp, headers=headers)
         if response.status_code == 201:
             self.location = response.headers["location"]
             await self.pc.setRemoteDescription(RTCSessionDescription(response.text, "answer"))
+            self._last_audio = time.monotonic()
         return response
+
+    def _dropped(self) -> bool:
+        if self.pc.connectionState in ("failed", "closed", "disconnected"):
+            return True
+        shape = self._offer_shape
+        hears = shape is not None and shape.receive_audio and self.pc.connectionState == "connected"
+        return hears and time.monotonic() - self._last_audio > self.stall_s
+
+    async def _keep_up(self) -> None:
+        """Watch the call; when it drops (its connection fails, or the room's audio stops for ``stall_s``:
+        the mixer sends 50 frames a second, silence included), offer again until the call is back."""
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL_S)
+            if not self._dropped():
+                continue
+            previous = (self.location or "").rsplit("/", 1)[-1] or "unknown"
+            backoff = 0.1
+            while True:
+                await self._hang_up()
+                self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+                try:
+                    response = await self._offer(reconnect_of=previous)
+                except httpx.HTTPError:
+                    response = None
+                if response is not None and response.status_code == 201:
+                    self.reconnects += 1
+                    break
+                await asyncio.sleep(backoff)
+                backoff = min(1.0, backoff * 2)
+
+    async def _hang_up(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.pc.close()
 
     def _track(self, publish: MediaStreamTrack | str | None) -> MediaStreamTrack | None:
         if isinstance(publish, str):
@@ -168,12 +242,17 @@ class CallClient:
                 rms = float(np.sqrt(np.mean(samples * samples))) if samples.size else 0.0
                 dbfs = 20 * math.log10(rms) if rms > 1e-6 else -120.0
                 self.audio.frames += 1
+                self._last_audio = time.monotonic()
                 self.audio.loud_frames += dbfs > -40.0
                 self.audio.peak_rms_dbfs = max(self.audio.peak_rms_dbfs, dbfs)
 
     async def leave(self, say_goodbye: bool = True) -> int | None:
         """Close the connection; with ``say_goodbye``, DELETE the session first. Returns the DELETE's status."""
         status = None
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            await asyncio.gather(self._watchdog, return_exceptions=True)
+            self._watchdog = None
         if say_goodbye and self.location is not None:
             async with httpx.AsyncClient(base_url=self.base_url, timeout=10) as http:
                 response = await http.delete(self.location, headers={"Authorization": f"Bearer {self.token}"})

@@ -23,7 +23,7 @@ import itertools
 import logging
 import time
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,11 +34,12 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from engine.frames import EventFrame
 from pipeline.calls.agents import start_agent_pipeline
-from pipeline.calls.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
+from pipeline.calls.authorize import authorize
+from pipeline.calls.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from pipeline.calls.room import Participant, ParticipantKind, Room
 from pipeline.calls.sdp import OfferError, OfferSummary, check_offer
 from pipeline.calls.session import attach_outgoing, check_directions, grants_for, release
-from pipeline.calls.tokens import ROOM_NAME, ROOM_NAME_RULE, Grant, JoinClaims, TokenError, verify_join_token
+from pipeline.calls.tokens import ROOM_NAME, ROOM_NAME_RULE, Grant, JoinClaims
 from pipeline.speech.usage import usage_forwarder
 from pipeline.webrtc.audio import AudioFanout
 from pipeline.webrtc.hub import register_room, unregister_room
@@ -82,22 +83,13 @@ class CallServer:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._idle_timers: dict[str, asyncio.TimerHandle] = {}
         self._room_pipeline_text = options.room_pipeline.read_text() if options.room_pipeline else None
+        self.room_closed_listeners: list[Callable[[str], None]] = []
+        """Told each closed room's name (a cluster worker forgets the room in Redis)."""
 
     # -- authorisation ------------------------------------------------------------
     def authorize(self, token: str | None, room: str, *any_of: Grant) -> JoinClaims:
         """The token's claims when it is valid for ``room`` with one of ``any_of`` (all grants if empty)."""
-        if not token:
-            raise UnauthorizedError("a join token is required: send 'Authorization: Bearer <token>'")
-        try:
-            claims = verify_join_token(self.options.secret, token)
-        except TokenError as error:
-            raise UnauthorizedError(str(error)) from None
-        if claims.room != room:
-            raise ForbiddenError(f"this token is for room '{claims.room}', not '{room}'")
-        if any_of and not any(claims.allows(grant) for grant in any_of):
-            wanted = " or ".join(grant.value for grant in any_of)
-            raise ForbiddenError(f"this token lacks the {wanted} grant")
-        return claims
+        return authorize(self.options.secret, token, room, *any_of)
 
     def room(self, name: str) -> Room:
         room = self.rooms.get(name)
@@ -139,6 +131,8 @@ class CallServer:
             await self._end(participant.session_id, "room closed")
         unregister_room(room.key)
         self._report_event("room-closed", room, None)
+        for listener in self.room_closed_listeners:
+            listener(name)
 
     def _arm_idle_timer(self, room: Room) -> None:
         if room.participants or room.name in self._idle_timers:
@@ -156,13 +150,14 @@ class CallServer:
 
     # -- joining ----------------------------------------------------------------------
     async def join(
-        self, kind: ParticipantKind, room_name: str, token: str | None, offer: bytes
+        self, kind: ParticipantKind, room_name: str, token: str | None, offer: bytes, reconnect_of: str | None = None
     ) -> tuple[str, Participant]:
         """Answer ``offer`` for a new session in ``room_name``; returns the answer SDP and the session.
 
         A WHIP publish (its token has the publish grant for the room) opens a room that does not exist yet,
         with ``max_participants`` from the options: WHIP clients (OBS, GStreamer's whipsink) cannot create
-        rooms. Other joins need the room to exist.
+        rooms. Other joins need the room to exist. ``reconnect_of`` names the session this one continues
+        (a client back after its engine died): the join is reported as a reconnect.
         """
         claims = self.authorize(token, room_name, *grants_for(kind))
         room = self.rooms.get(room_name) if kind is ParticipantKind.WHIP else self.room(room_name)
@@ -195,7 +190,8 @@ class CallServer:
             await self._end(rival.session_id, "replaced by a new session")  # two joins raced with one identity
         room.add(participant)
         self._cancel_idle_timer(room)
-        self._report_event("participant-joined", room, participant, kind=kind.value)
+        reconnect = {"reconnect": True, "previous_session": reconnect_of[:64]} if reconnect_of else {}
+        self._report_event("participant-joined", room, participant, kind=kind.value, **reconnect)
         return answer, participant
 
     async def _connect(self, room: Room, participant: Participant, offer: str, summary: OfferSummary) -> str:

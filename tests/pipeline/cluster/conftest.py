@@ -10,6 +10,9 @@ import redis.asyncio as aioredis
 
 from pipeline.cluster.registry import ClusterRegistry
 from tests.support.databases import REDIS_URL, RUN_ID
+from tests.support.engine import loopback_only
+
+__all__ = ["loopback_only"]
 
 
 @pytest.fixture
