@@ -119,7 +119,7 @@ def _room_in_body(body: bytes) -> str:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise BadRequestError("the body must be JSON: {\"room\": NAME, \"max_participants\": N}") from None
+        raise BadRequestError('the body must be JSON: {"room": NAME, "max_participants": N}') from None
     room = data.get("room") if isinstance(data, dict) else None
     if not isinstance(room, str) or not ROOM_NAME.fullmatch(room):
         raise BadRequestError(f"the body's 'room' must be a room name: {ROOM_NAME_RULE}")
@@ -179,9 +179,13 @@ def create_front_app(front: Front) -> Litestar:
     """The front's Litestar app: the room routes, ``/cluster/workers``, ``/healthz`` and the call page."""
     return Litestar(
         route_handlers=[
-            create_room, room_request, room_subrequest, list_workers, health,
+            create_room,
+            room_request,
+            room_subrequest,
+            list_workers,
+            health,
             create_static_files_router(path="/call", directories=[CALL_PAGE], html_mode=True, name="call-page"),
-        ],  # fmt: skip
+        ],
         state=State({"front": front}),
         exception_handlers={CallError: _call_error, ClusterUnavailableError: _cluster_error},
         on_shutdown=[front.aclose],

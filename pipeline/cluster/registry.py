@@ -203,7 +203,7 @@ class ClusterRegistry:
         self, worker_id: str, url: str, state: WorkerState, load: WorkerLoad, pid: int | None = None
     ) -> None:
         """Renew ``worker_id``'s record for ``dead_after_ms``; a serving worker (re)enters placement."""
-        args = [
+        args: list[str | int | float] = [
             self.prefix, worker_id, url, os.getpid() if pid is None else pid, state, load.participants,
             load.rooms, round(load.cpu_percent, 1), int(time.time() * 1000), self.dead_after_ms,
         ]  # fmt: skip

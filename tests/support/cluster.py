@@ -97,11 +97,15 @@ async def start_worker(
 
 @asynccontextmanager
 async def running_cluster(
-    tmp_path: Path, workers: int = 2, room_pipeline: Path = ROOM_PIPELINE, extra_env: dict[str, str] | None = None
+    tmp_path: Path,
+    workers: int = 2,
+    room_pipeline: Path = ROOM_PIPELINE,
+    extra_env: dict[str, str] | None = None,
+    secret: str | None = None,
 ) -> AsyncIterator[Cluster]:
     """``workers`` engine processes and a front; every client leaves and every process ends at the end."""
     key_prefix = f"auralink-test-{RUN_ID}-{uuid.uuid4().hex[:8]}:"
-    secret = secrets.token_urlsafe(32)
+    secret = secret or secrets.token_urlsafe(32)
     registry = ClusterRegistry.from_url(REDIS_URL, key_prefix)
     started = [await start_worker(tmp_path, key_prefix, secret, room_pipeline, extra_env or {}) for _ in range(workers)]
     front = Front(registry, secret)
