@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -58,6 +59,8 @@ async def _serve(settings: Settings, host: str, port: int, workers: int) -> None
     from pipeline.cluster.front import Front, create_front_app
     from settings import join_token_secret
 
+    if settings.log_level != "debug":  # httpx logs every proxied request at info
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     registry = await cluster_registry(settings)
     front = Front(registry, join_token_secret(settings))
     supervisor = WorkerSupervisor(settings, host, workers)

@@ -80,5 +80,6 @@ async def _serve_in_cluster(settings: Settings, server: CallServer, url: str) ->
         left = await membership.drain(settings.cluster_drain_timeout_s)
         click.echo(f"drained ({left} sessions still going after the drain timeout)" if left else "drained")
     finally:
+        await server.aclose()  # its rooms close now, while the registry can still be told
         await membership.aclose()
         await membership.registry.aclose()

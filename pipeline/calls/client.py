@@ -105,7 +105,7 @@ class CallClient:
     pc: RTCPeerConnection = field(default_factory=lambda: RTCPeerConnection(RTCConfiguration(iceServers=[])))
     reconnect: bool = False
     """Offer again at the same URL when the call drops (through a cluster's front: on another worker)."""
-    stall_s: float = 1.0
+    stall_s: float = 1.5
     """With ``reconnect``: the room's audio silent on the wire this long means the call dropped."""
     reconnects: int = 0
     """How many times the call was offered again and answered."""
