@@ -63,6 +63,6 @@ def decode_audio_inline(pc: RTCPeerConnection) -> int:
         receiver = transceiver.receiver
         if transceiver.kind != "audio" or getattr(receiver, _STARTED, True) or not hasattr(receiver, _QUEUE):
             continue
-        setattr(receiver, _QUEUE, InlineDecoding(receiver.track._queue))
+        setattr(receiver, _QUEUE, InlineDecoding(receiver.track._queue))  # type: ignore[attr-defined]
         swapped += 1
     return swapped
