@@ -71,6 +71,8 @@ class SuiteResult:
 class BenchOptions:
     quick: bool = False
     """Fewer iterations: for CI smoke runs, not for release numbers."""
+    workers: int = 1
+    """Engine worker processes, for the suites that can spread their load (``calls``: a cluster on Redis)."""
 
 
 Suite = Callable[[BenchOptions], SuiteResult]

@@ -35,6 +35,12 @@ RESULTS_FILE = click.Path(path_type=Path, exists=True, dir_okay=False)
     help="Compare this results file instead of running the suites.",
 )
 @click.option("--list", "list_only", is_flag=True, help="List the suites and exit.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=1,
+    help="Engine worker processes behind a cluster front (calls; needs Redis: AURALINK_REDIS_URL).",
+)
 def bench(
     suite: str | None,
     json_out: Path | None,
@@ -42,6 +48,7 @@ def bench(
     quick: bool,
     results_in: Path | None,
     list_only: bool,
+    workers: int,
 ) -> None:
     """Run the benchmark SUITE (all suites when omitted)."""
     console = Console()
@@ -63,7 +70,7 @@ def bench(
     results = []
     for name in chosen:
         console.print(f"[bold]running suite {name}[/]{' (quick)' if quick else ''}")
-        result = suites[name](BenchOptions(quick=quick))
+        result = suites[name](BenchOptions(quick=quick, workers=workers))
         results.append(result)
         console.print(figures_table(result))
         for note in result.notes:
