@@ -85,7 +85,8 @@ class Front:
 
     async def _open_room(self, url: str, room: str, request: Request[Any, Any, Any]) -> None:
         headers = {"authorization": request.headers.get("authorization", "")}
-        response = await self.http.post(f"{url}/rooms", json={"room": room}, headers=headers)
+        body = {"room": room, "max_participants": await self.registry.room_size(room)}
+        response = await self.http.post(f"{url}/rooms", json=body, headers=headers)
         if response.status_code not in (200, 201):
             log.warning("could not open room %s on %s: %s %s", room, url, response.status_code, response.text[:200])
 
@@ -115,7 +116,8 @@ def _front(state: State) -> Front:
     return front
 
 
-def _room_in_body(body: bytes) -> str:
+def _room_in_body(body: bytes) -> tuple[str, int | None]:
+    """The room a ``POST /rooms`` names, and its size when it gives one (the worker checks the rest)."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -123,13 +125,20 @@ def _room_in_body(body: bytes) -> str:
     room = data.get("room") if isinstance(data, dict) else None
     if not isinstance(room, str) or not ROOM_NAME.fullmatch(room):
         raise BadRequestError(f"the body's 'room' must be a room name: {ROOM_NAME_RULE}")
-    return room
+    size = data.get("max_participants")
+    return room, size if isinstance(size, int) and not isinstance(size, bool) else None
 
 
 @route("/rooms", http_method=["POST"])
 async def create_room(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Create a room on the worker it is placed on; its size is kept for when it must be opened elsewhere."""
     body = await request.body()
-    return await _front(request.app.state).forward(request, _room_in_body(body), body)
+    room, size = _room_in_body(body)
+    front = _front(request.app.state)
+    response = await front.forward(request, room, body)
+    if response.status_code == 201 and size is not None:
+        await front.registry.remember_room_size(room, size)
+    return response
 
 
 async def _room_request(request: Request[Any, Any, Any], kind: str, room: str) -> Response[bytes]:

@@ -7,7 +7,8 @@ Keys (under ``prefix``, the settings' ``redis_key_prefix`` + ``cluster:``):
 * ``workers``: the ids ever seen (pruned when their hash is gone), for listing.
 * ``serving``: a sorted set of the serving workers by load (rooms placed on it + participants);
   draining and dead workers leave it.
-* ``rooms:{id}``: the rooms placed on a worker; ``room:{name}``: the worker a room lives on.
+* ``rooms:{id}``: the rooms placed on a worker; ``room:{name}``: the worker a room lives on;
+  ``room-size:{name}``: the ``max_participants`` it was created with, for when it is opened again elsewhere.
 
 Every change that must not interleave with another front's is one Lua script, run atomically by Redis:
 placing a room reads the map, checks the worker, picks the least-loaded serving one and records it in
@@ -84,7 +85,7 @@ _RELEASE = """
 local prefix, room, id = ARGV[1], ARGV[2], ARGV[3]
 local key = prefix .. 'room:' .. room
 if redis.call('GET', key) ~= id then return 0 end
-redis.call('DEL', key)
+redis.call('DEL', key, prefix .. 'room-size:' .. room)
 redis.call('SREM', prefix .. 'rooms:' .. id, room)
 if redis.call('ZSCORE', prefix .. 'serving', id) then
   redis.call('ZINCRBY', prefix .. 'serving', -1, id)
@@ -261,6 +262,14 @@ class ClusterRegistry:
     async def release(self, room: str, worker_id: str) -> bool:
         """Forget that ``room`` lives on ``worker_id`` (it closed there); ``False`` when it had moved."""
         return bool(await self._call(self._release(keys=[], args=[self.prefix, room, worker_id])))
+
+    async def remember_room_size(self, room: str, max_participants: int) -> None:
+        """Keep the size a room was created with, so that it comes back with it on another worker."""
+        await self._call(self.client.set(f"{self.prefix}room-size:{room}", max_participants))
+
+    async def room_size(self, room: str) -> int | None:
+        found = await self._call(self.client.get(f"{self.prefix}room-size:{room}"))
+        return int(found) if found is not None else None
 
     async def room_worker(self, room: str) -> str | None:
         found = await self._call(self.client.get(f"{self.prefix}room:{room}"))

@@ -61,8 +61,11 @@ def decode_audio_inline(pc: RTCPeerConnection) -> int:
     swapped = 0
     for transceiver in pc.getTransceivers():
         receiver = transceiver.receiver
-        if transceiver.kind != "audio" or getattr(receiver, _STARTED, True) or not hasattr(receiver, _QUEUE):
+        track = getattr(receiver, "track", None)  # none where the client only receives
+        if transceiver.kind != "audio" or track is None or getattr(receiver, _STARTED, True):
             continue
-        setattr(receiver, _QUEUE, InlineDecoding(receiver.track._queue))  # type: ignore[attr-defined]
+        if not hasattr(receiver, _QUEUE):
+            continue
+        setattr(receiver, _QUEUE, InlineDecoding(track._queue))
         swapped += 1
     return swapped

@@ -32,6 +32,15 @@ def _levels(client: CallClient) -> int:
     return sum(m.get("type") == "event" and m.get("event") == "audio-level" for m in client.messages)
 
 
+async def _create(cluster: Cluster, room: str, max_participants: int | None) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=cluster.url) as http:
+        return await http.post(
+            "/rooms",
+            json={"room": room, "max_participants": max_participants},
+            headers={"Authorization": f"Bearer {cluster.token(room, 'organiser')}"},
+        )
+
+
 async def _workers(cluster: Cluster) -> list[dict[str, object]]:
     async with httpx.AsyncClient(base_url=cluster.url) as http:
         response = await http.get("/cluster/workers")
@@ -109,6 +118,7 @@ async def test_the_front_refuses_bad_requests_in_words(tmp_path: Path) -> None:
 
 async def test_a_worker_killed_mid_call_its_participants_are_back_within_5_s(tmp_path: Path) -> None:
     async with running_cluster(tmp_path, workers=2, room_pipeline=LEVELS) as cluster:
+        assert (await _create(cluster, "crash", 3)).status_code == 201
         alice, bob = cluster.client("crash", "alice"), cluster.client("crash", "bob")
         await _in_call(alice, "crash", ToneTrack(440))
         await _in_call(bob, "crash", ToneTrack(660))
@@ -128,6 +138,8 @@ async def test_a_worker_killed_mid_call_its_participants_are_back_within_5_s(tmp
         await eventually(lambda: _levels(alice) > levels, what="the room's pipeline talks again")
         survivor = await cluster.worker_of("crash")
         assert survivor is not doomed
+        again = await _create(cluster, "crash", None)
+        assert (again.status_code, again.json()["max_participants"]) == (200, 3)  # the room came back as it was
         assert back_s < 5
 
 

@@ -83,10 +83,13 @@ async def test_no_serving_worker_means_no_placement(registry: ClusterRegistry) -
 async def test_release_forgets_only_the_workers_own_room(registry: ClusterRegistry) -> None:
     await _beat(registry, "w1")
     await registry.place("room")
+    await registry.remember_room_size("room", 4)
 
     assert not await registry.release("room", "someone-else")
+    assert await registry.room_size("room") == 4
     assert await registry.release("room", "w1")
     assert await registry.room_worker("room") is None
+    assert await registry.room_size("room") is None
     [worker] = await registry.workers()
     assert worker.rooms == [] and worker.load == 0
 
