@@ -29,7 +29,6 @@ TONE_SAMPLES = 960
 WATCH_INTERVAL_S = 0.1
 RECONNECT_HEADER = "X-AuraLink-Reconnect"
 """Names the session a new offer continues (the engine reports the join as a reconnect)."""
-MAX_TONE_LAG_S = 0.2
 
 
 class ToneTrack(MediaStreamTrack):
@@ -53,9 +52,6 @@ class ToneTrack(MediaStreamTrack):
         if self._start is None:
             self._start = time.monotonic()
         wait = self._start + self._sent * TONE_SAMPLES / TONE_RATE - time.monotonic()
-        if wait < -MAX_TONE_LAG_S:  # nobody read for a while (a reconnect): carry on from now, not in a burst
-            self._start -= wait
-            wait = 0
         if wait > 0:
             await asyncio.sleep(wait)
         t = (np.arange(TONE_SAMPLES) + self._sent * TONE_SAMPLES) / TONE_RATE

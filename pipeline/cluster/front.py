@@ -27,6 +27,7 @@ from litestar.static_files import create_static_files_router
 
 from pipeline.calls.authorize import authorize
 from pipeline.calls.errors import BadGatewayError, BadRequestError, CallError, NotFoundError, ServiceUnavailableError
+from pipeline.calls.json_body import MAX_JSON_DEPTH, json_depth
 from pipeline.calls.tokens import ROOM_NAME, ROOM_NAME_RULE
 from pipeline.cluster.registry import ClusterRegistry, ClusterUnavailableError, Placement
 
@@ -70,7 +71,12 @@ class Front:
             try:
                 if placement.placed and _needs_open_room(request):
                     await self._open_room(url, room, request)
-                return await self._send(url, request, body)
+                answer = await self._send(url, request, body)
+                if answer.status_code == 404 and request.method == "POST" and _needs_open_room(request):
+                    # another front placed the room a moment ago and is opening it there: open it, once more
+                    await self._open_room(url, room, request)
+                    answer = await self._send(url, request, body)
+                return answer
             except (httpx.ConnectError, httpx.ConnectTimeout) as error:
                 assert placement.worker is not None
                 log.warning("engine worker %s at %s unreachable (%s): retired", placement.worker, url, error)
@@ -118,6 +124,8 @@ def _front(state: State) -> Front:
 
 def _room_in_body(body: bytes) -> tuple[str, int | None]:
     """The room a ``POST /rooms`` names, and its size when it gives one (the worker checks the rest)."""
+    if json_depth(body) > MAX_JSON_DEPTH:
+        raise BadRequestError(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):

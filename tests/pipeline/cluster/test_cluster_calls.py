@@ -105,6 +105,10 @@ async def test_the_front_refuses_bad_requests_in_words(tmp_path: Path) -> None:
         not_json = await http.post("/rooms", content=b"\xff\x00", headers={"Content-Type": "application/json"})
         bad_name = await http.post("/whip/" + "x" * 100, headers={"Authorization": "Bearer nope"})
         unknown = await http.get("/nothing/here")
+        deep = await http.post("/rooms", content=b"[" * 100_000, headers={"Content-Type": "application/json"})
+        binary = await http.post("/rooms", content=bytes(range(256)) * 100)
+        assert deep.status_code == 400 and "nests deeper" in deep.json()["detail"]
+        assert binary.status_code == 400
         assert (no_token.status_code, no_token.json()["detail"]) == (
             401,
             "a join token is required: send 'Authorization: Bearer <token>'",
