@@ -45,7 +45,7 @@ from pipeline.webrtc.audio import AudioFanout
 from pipeline.webrtc.hub import register_room, unregister_room
 from pipeline.webrtc.ice import IcePolicy
 from pipeline.webrtc.quality import QualityMonitor
-from pipeline.webrtc.receive import decode_audio_inline
+from pipeline.webrtc.receive import decode_audio_inline, gate_video_decoding
 from telemetry.records import CallEvent, CallEventType, QualitySample, TelemetryReporter, UsageEvent
 
 log = logging.getLogger(__name__)
@@ -205,6 +205,7 @@ class CallServer:
         try:
             await pc.setRemoteDescription(RTCSessionDescription(self.options.ice.filter_offer(offer), "offer"))
             decode_audio_inline(pc)
+            gate_video_decoding(pc, room.watched)
             attach_outgoing(participant, summary, self.options.max_video_slots)
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as error:  # noqa: BLE001 - aiortc raises many types on hostile SDP

@@ -1,4 +1,4 @@
-"""Decoding received audio where it arrives, instead of in aiortc's decoder thread.
+"""Decoding received media only as it is needed: audio where it arrives, video only while someone watches.
 
 aiortc hands every encoded frame of a receiver to a thread of its own, which decodes it and hands the
 result back to the event loop with ``run_coroutine_threadsafe``: two thread switches, a task and a wake-up
@@ -7,12 +7,22 @@ those hand-offs among the largest costs of a participant. :func:`decode_audio_in
 receiver's decoder queue for :class:`InlineDecoding`, which decodes on the loop as the jitter buffer
 releases each frame; aiortc's thread still starts, waits on it without work, and ends the track when the
 receiver stops, as before. Receivers of another aiortc layout are left alone (threaded, as aiortc made them).
+
+A camera costs far more: a VP8 picture takes milliseconds to decode. :func:`gate_video_decoding` puts
+:class:`GatedVideoDecoding` in front of a video receiver's decoder thread: while nobody watches (no viewer's
+slot, no pipeline), encoded pictures are dropped undecoded; when someone starts watching, decoding resumes
+at the next key frame, which it asks the sender for (a PLI).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
+import queue
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import av
@@ -23,6 +33,8 @@ log = logging.getLogger(__name__)
 
 _QUEUE = "_RTCRtpReceiver__decoder_queue"
 _STARTED = "_RTCRtpReceiver__started"
+_ACTIVE_SSRC = "_RTCRtpReceiver__active_ssrc"
+KEYFRAME_ASK_INTERVAL_S = 0.5
 
 
 class InlineDecoding:
@@ -69,3 +81,73 @@ def decode_audio_inline(pc: RTCPeerConnection) -> int:
         setattr(receiver, _QUEUE, InlineDecoding(track._queue))
         swapped += 1
     return swapped
+
+
+def _is_vp8_keyframe(data: bytes) -> bool:
+    """RFC 6386 9.1: the frame tag's lowest bit is 0 for a key frame."""
+    return bool(data) and not data[0] & 0x01
+
+
+class GatedVideoDecoding:
+    """Stands in for a video receiver's decoder queue: passes pictures to aiortc's decoder thread only while
+    ``watched()``, from a key frame on. Codecs other than VP8 are always passed (their key frames are not
+    recognised here)."""
+
+    def __init__(self, receiver: Any, watched: Callable[[], bool]) -> None:
+        self._inner: queue.Queue[Any] = queue.Queue()
+        self._receiver = receiver
+        self._watched = watched
+        self._need_keyframe = True
+        self._asked_at = 0.0
+        self._asks: set[asyncio.Task[Any]] = set()
+        self.skipped = 0
+        self.passed = 0
+
+    def put(self, task: tuple[Any, Any] | None) -> None:
+        if task is None:
+            self._inner.put(None)
+            return
+        codec, encoded = task
+        if codec.name == "VP8" and not self._wanted(encoded.data):
+            self.skipped += 1
+            return
+        self.passed += 1
+        self._inner.put(task)
+
+    def _wanted(self, data: bytes) -> bool:
+        if not self._watched():
+            self._need_keyframe = True
+            return False
+        if self._need_keyframe and not _is_vp8_keyframe(data):
+            self._ask_for_keyframe()
+            return False
+        self._need_keyframe = False
+        return True
+
+    def _ask_for_keyframe(self) -> None:
+        now = time.monotonic()
+        if now - self._asked_at < KEYFRAME_ASK_INTERVAL_S:
+            return
+        self._asked_at = now
+        for ssrc in list(getattr(self._receiver, _ACTIVE_SSRC, {})):
+            ask = asyncio.get_running_loop().create_task(self._receiver._send_rtcp_pli(ssrc))
+            self._asks.add(ask)
+            ask.add_done_callback(self._asks.discard)
+
+    def get(self) -> Any:
+        return self._inner.get()
+
+
+def gate_video_decoding(pc: RTCPeerConnection, watched: Callable[[Any], bool]) -> int:
+    """Decode each video receiver's pictures only while ``watched(its track)``; returns how many were gated."""
+    gated = 0
+    for transceiver in pc.getTransceivers():
+        receiver = transceiver.receiver
+        track = getattr(receiver, "track", None)
+        if transceiver.kind != "video" or track is None or getattr(receiver, _STARTED, True):
+            continue
+        if not hasattr(receiver, _QUEUE):
+            continue
+        setattr(receiver, _QUEUE, GatedVideoDecoding(receiver, functools.partial(watched, track)))
+        gated += 1
+    return gated
