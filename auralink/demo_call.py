@@ -75,11 +75,9 @@ async def demo_call(
         # a listener hears the room and reads its data channel; it stays after the narrator leaves, so the
         # captions and translations the pipeline flushes at the end of the narrator's speech reach it too
         listener_grants = frozenset({Grant.SUBSCRIBE, Grant.DATA})
-        listener = CallClient(
-            url, mint_join_token(secret, DEMO_ROOM, "listener", listener_grants), on_message=show, reconnect=True
-        )
+        listener = CallClient(url, mint_join_token(secret, DEMO_ROOM, "listener", listener_grants), on_message=show)
         narrator_grants = frozenset({Grant.PUBLISH, Grant.SUBSCRIBE})
-        narrator = CallClient(url, mint_join_token(secret, DEMO_ROOM, "narrator", narrator_grants), reconnect=True)
+        narrator = CallClient(url, mint_join_token(secret, DEMO_ROOM, "narrator", narrator_grants))
         for client, publish in ((listener, None), (narrator, str(speech_sample()))):
             response = await client.join(f"/rooms/{DEMO_ROOM}/join", publish=publish)
             if response.status_code != 201:

@@ -9,11 +9,15 @@ import os
 import signal
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from auralink.cli.serve import serve
 from settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from pipeline.cluster.registry import ClusterRegistry
 
 WORKERS_READY_S = 90.0
 
@@ -81,10 +85,7 @@ async def _serve(settings: Settings, host: str, port: int, workers: int) -> None
         await registry.aclose()
 
 
-async def _workers_ready(registry: object, expected: int) -> int:
-    from pipeline.cluster.registry import ClusterRegistry
-
-    assert isinstance(registry, ClusterRegistry)
+async def _workers_ready(registry: ClusterRegistry, expected: int) -> int:
     deadline = time.monotonic() + WORKERS_READY_S
     serving = 0
     while time.monotonic() < deadline:
