@@ -70,6 +70,7 @@ def serve_engine(settings: Settings, host: str | None, port: int | None, room_pi
 async def _serve_in_cluster(settings: Settings, server: CallServer, url: str) -> None:
     from auralink.cluster import join_cluster
 
+    await server.warm_room_pipeline()  # a worker serving rooms of a dead one captions without loading a model
     membership = await join_cluster(settings, server, url)
     click.echo(f"engine joined the cluster as worker {membership.worker_id}")
     stop = asyncio.Event()

@@ -23,6 +23,8 @@ import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av.frame import Frame
+from av.packet import Packet
 
 TONE_RATE = 48000
 TONE_SAMPLES = 960
@@ -62,6 +64,21 @@ class ToneTrack(MediaStreamTrack):
         frame.time_base = fractions.Fraction(1, TONE_RATE)
         self._sent += 1
         return frame
+
+
+class _ConnectionTrack(MediaStreamTrack):
+    """One connection's view of a track that outlives it: aiortc's sender stops the track it sends when its
+    connection closes, which would end a file's playback (or a camera) at the first reconnect."""
+
+    def __init__(self, source: MediaStreamTrack) -> None:
+        super().__init__()
+        self.kind = source.kind
+        self._source = source
+
+    async def recv(self) -> Frame | Packet[Any]:
+        if self.readyState != "live":
+            raise MediaStreamError
+        return await self._source.recv()
 
 
 @dataclass
@@ -136,12 +153,12 @@ class CallClient:
         shape = self._offer_shape
         assert shape is not None
         if shape.track is not None:
-            self.pc.addTransceiver(shape.track, "sendrecv" if shape.receive_audio else "sendonly")
+            self.pc.addTransceiver(self._for_connection(shape.track), "sendrecv" if shape.receive_audio else "sendonly")
         elif shape.receive_audio:
             self.pc.addTransceiver("audio", "recvonly")
         video_slots = shape.video_slots
         if shape.camera is not None:
-            self.pc.addTransceiver(shape.camera, "sendrecv" if video_slots else "sendonly")
+            self.pc.addTransceiver(self._for_connection(shape.camera), "sendrecv" if video_slots else "sendonly")
             video_slots -= 1
         for _ in range(max(0, video_slots)):
             self.pc.addTransceiver("video", "recvonly")
@@ -160,6 +177,10 @@ class CallClient:
             await self.pc.setRemoteDescription(RTCSessionDescription(response.text, "answer"))
             self._last_audio = time.monotonic()
         return response
+
+    def _for_connection(self, track: MediaStreamTrack) -> MediaStreamTrack:
+        """A reconnecting client sends its tracks through a wrapper per connection, so they go on after it."""
+        return _ConnectionTrack(track) if self.reconnect else track
 
     def _dropped(self) -> bool:
         if self.pc.connectionState in ("failed", "closed", "disconnected"):

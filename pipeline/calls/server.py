@@ -33,6 +33,7 @@ from aiortc.contrib.media import MediaBlackhole
 from aiortc.mediastreams import MediaStreamTrack
 
 from engine.frames import EventFrame
+from engine.stage import StageError
 from pipeline.calls.agents import start_agent_pipeline
 from pipeline.calls.authorize import authorize
 from pipeline.calls.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
@@ -40,6 +41,8 @@ from pipeline.calls.room import Participant, ParticipantKind, Room
 from pipeline.calls.sdp import OfferError, OfferSummary, check_offer
 from pipeline.calls.session import attach_outgoing, check_directions, grants_for, release
 from pipeline.calls.tokens import ROOM_NAME, ROOM_NAME_RULE, Grant, JoinClaims
+from pipeline.config import ConfigError
+from pipeline.config.loader import load_pipeline_text
 from pipeline.speech.usage import usage_forwarder
 from pipeline.webrtc.audio import AudioFanout
 from pipeline.webrtc.hub import register_room, unregister_room
@@ -286,6 +289,17 @@ class CallServer:
             )
 
     # -- pipelines ------------------------------------------------------------------------
+    async def warm_room_pipeline(self) -> None:
+        """Load the room pipeline's models now rather than at the first room (see :meth:`Stage.warm`)."""
+        if self._room_pipeline_text is None or self.options.room_pipeline is None:
+            return
+        try:
+            graph = load_pipeline_text(self._room_pipeline_text, self.options.room_pipeline).graph
+            for name in graph.stages:
+                await graph.instance(name).warm()
+        except (ConfigError, StageError) as error:  # the room's pipeline reports it again when it starts
+            log.warning("could not warm the room pipeline: %s", error)
+
     async def _start_room_pipeline(self, room: Room, participant: Participant) -> None:
         assert self._room_pipeline_text is not None and self.options.room_pipeline is not None
         runner = await start_agent_pipeline(

@@ -15,6 +15,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from pipeline.calls.client import CallClient
 from pipeline.calls.serving import serving
 from pipeline.calls.tokens import Grant, mint_join_token
@@ -54,6 +56,15 @@ class Cluster:
         client = CallClient(self.url, self.token(room, identity, grants), reconnect=True)
         self.clients.append(client)
         return client
+
+    async def create_room(self, room: str, max_participants: int | None = None) -> httpx.Response:
+        """``POST /rooms`` through the front, as the room's organiser (joins need the room, as on one engine)."""
+        async with httpx.AsyncClient(base_url=self.url) as http:
+            return await http.post(
+                "/rooms",
+                json={"room": room, "max_participants": max_participants},
+                headers={"Authorization": f"Bearer {self.token(room, 'organiser')}"},
+            )
 
     async def worker_of(self, room: str) -> WorkerProcess:
         """The worker process ``room`` is placed on."""
