@@ -33,6 +33,11 @@ class NotFoundError(CallError):
     status = 404
 
 
+def room_not_found(name: str) -> NotFoundError:
+    """What an engine (or a cluster's front) answers for a room it does not have."""
+    return NotFoundError(f"room '{name}' does not exist: create it with POST /rooms first")
+
+
 class ConflictError(CallError):
     """The room is full, or the name is taken."""
 

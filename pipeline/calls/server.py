@@ -36,7 +36,7 @@ from engine.frames import EventFrame
 from engine.stage import StageError
 from pipeline.calls.agents import start_agent_pipeline
 from pipeline.calls.authorize import authorize
-from pipeline.calls.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
+from pipeline.calls.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError, room_not_found
 from pipeline.calls.room import Participant, ParticipantKind, Room
 from pipeline.calls.sdp import OfferError, OfferSummary, check_offer
 from pipeline.calls.session import attach_outgoing, check_directions, grants_for, release
@@ -98,7 +98,7 @@ class CallServer:
     def room(self, name: str) -> Room:
         room = self.rooms.get(name)
         if room is None:
-            raise NotFoundError(f"room '{name}' does not exist: create it with POST /rooms first")
+            raise room_not_found(name)
         return room
 
     # -- rooms ----------------------------------------------------------------------

@@ -9,6 +9,9 @@ created there first with the caller's token, which is how a room comes back afte
 worker that refuses connections is retired at once and the room placed again, so a crash is noticed by
 the first request rather than after the heartbeat's TTL.
 
+Only ``POST /rooms`` and a WHIP offer may place a room the registry does not know; any other request for
+one (WHEP, a join, a read) is the 404 a single engine answers, and nothing is placed.
+
 Media never passes through the front: the worker's ICE candidates are in its answer.
 """
 
@@ -26,7 +29,14 @@ from litestar.params import FromPath
 from litestar.static_files import create_static_files_router
 
 from pipeline.calls.authorize import authorize
-from pipeline.calls.errors import BadGatewayError, BadRequestError, CallError, NotFoundError, ServiceUnavailableError
+from pipeline.calls.errors import (
+    BadGatewayError,
+    BadRequestError,
+    CallError,
+    NotFoundError,
+    ServiceUnavailableError,
+    room_not_found,
+)
 from pipeline.calls.json_body import MAX_JSON_DEPTH, json_depth
 from pipeline.calls.tokens import ROOM_NAME, ROOM_NAME_RULE
 from pipeline.cluster.registry import ClusterRegistry, ClusterUnavailableError, Placement
@@ -52,10 +62,13 @@ class Front:
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    async def place(self, room: str) -> tuple[Placement, str]:
-        """The room's placement and its worker's URL."""
+    async def place(self, room: str, create: bool = True) -> tuple[Placement, str]:
+        """The room's placement and its worker's URL; without ``create``, 404 for a room the cluster does not
+        know, as a single engine answers."""
         for _ in range(3):  # a worker can die between the placement and the lookup of its URL
-            placement = await self.registry.place(room)
+            placement = await self.registry.place(room, create)
+            if not placement.known:
+                raise room_not_found(room)
             if placement.worker is None:
                 raise ServiceUnavailableError(f"no engine worker is serving: room '{room}' cannot be placed now")
             url = await self.registry.worker_url(placement.worker)
@@ -66,8 +79,10 @@ class Front:
     async def forward(self, request: Request[Any, Any, Any], room: str, body: bytes) -> Response[bytes]:
         """Proxy ``request`` for ``room`` to its worker; a worker that refuses connections is replaced once."""
         authorize(self.secret, _bearer(request), room)
+        if _needs_no_room(request) and await self.registry.room_worker(room) is None:
+            return await self._send_to_any_worker(room, request, body)
         for attempt in range(2):
-            placement, url = await self.place(room)
+            placement, url = await self.place(room, create=_creates_room(request))
             try:
                 if placement.placed and _needs_open_room(request):
                     await self._open_room(url, room, request)
@@ -84,10 +99,20 @@ class Front:
                 if attempt == 1:
                     raise BadGatewayError(f"the engine worker for room '{room}' is unreachable") from None
             except httpx.HTTPError as error:
-                raise BadGatewayError(
-                    f"the engine worker for room '{room}' failed to answer: {type(error).__name__}"
-                ) from None
+                raise _failed_to_answer(room, error) from None
         raise AssertionError("unreachable")
+
+    async def _send_to_any_worker(self, room: str, request: Request[Any, Any, Any], body: bytes) -> Response[bytes]:
+        """A request a worker answers without the room (its ICE servers), for a room not placed: to the worker
+        a new room would go to, placing nothing."""
+        worker = await self.registry.least_loaded_worker()
+        url = await self.registry.worker_url(worker) if worker is not None else None
+        if url is None:
+            raise ServiceUnavailableError(f"no engine worker is serving: room '{room}' cannot be answered now")
+        try:
+            return await self._send(url, request, body)
+        except httpx.HTTPError as error:
+            raise _failed_to_answer(room, error) from None
 
     async def _open_room(self, url: str, room: str, request: Request[Any, Any, Any]) -> None:
         headers = {"authorization": request.headers.get("authorization", "")}
@@ -104,6 +129,28 @@ class Front:
         kept = {name: answer.headers[name] for name in FORWARDED_RESPONSE_HEADERS if name in answer.headers}
         media_type = kept.pop("content-type", None)
         return Response(answer.content, status_code=answer.status_code, headers=kept, media_type=media_type)
+
+
+def _failed_to_answer(room: str, error: httpx.HTTPError) -> BadGatewayError:
+    return BadGatewayError(f"the engine worker for room '{room}' failed to answer: {type(error).__name__}")
+
+
+def _is_whip_offer(request: Request[Any, Any, Any]) -> bool:
+    parts = request.url.path.strip("/").split("/")
+    return request.method == "POST" and parts[0] == "whip" and len(parts) == 2
+
+
+def _needs_no_room(request: Request[Any, Any, Any]) -> bool:
+    """``GET /rooms/R/ice``: an engine answers it whether or not the room exists."""
+    parts = request.url.path.strip("/").split("/")
+    return request.method == "GET" and len(parts) == 3 and parts[0] == "rooms" and parts[2] == "ice"
+
+
+def _creates_room(request: Request[Any, Any, Any]) -> bool:
+    """Only creating a room (``POST /rooms``) and a WHIP offer (``POST /whip/R``) may place a room the cluster
+    does not know; anything else about an unknown room is a 404, as on a single engine."""
+    parts = request.url.path.strip("/").split("/")
+    return (request.method == "POST" and parts == ["rooms"]) or _is_whip_offer(request)
 
 
 def _needs_open_room(request: Request[Any, Any, Any]) -> bool:

@@ -49,24 +49,27 @@ end
 return 1
 """
 
-# Returns {worker id or '', 1 when placed now, the dead worker it was on or ''}.
+# Returns {worker id or '', 1 when placed now, the dead worker it was on or '', 1 when the room is known}.
+# ARGV[3] '0' finds a room without creating it: an unknown room is {'', 0, '', 0}. A room whose worker died is
+# still known when no worker can take it now, so that it is placed on a later request.
 _PLACE = """
-local prefix, room = ARGV[1], ARGV[2]
+local prefix, room, create = ARGV[1], ARGV[2], ARGV[3] == '1'
 local key = prefix .. 'room:' .. room
 local current = redis.call('GET', key)
 local previous = ''
 if current then
   if redis.call('EXISTS', prefix .. 'worker:' .. current) == 1 then
-    return {current, 0, ''}
+    return {current, 0, '', 1}
   end
   previous = current
   redis.call('SREM', prefix .. 'rooms:' .. current, room)
+elseif not create then
+  return {'', 0, '', 0}
 end
 while true do
   local best = redis.call('ZRANGE', prefix .. 'serving', 0, 0)
   if #best == 0 then
-    if previous ~= '' then redis.call('DEL', key) end
-    return {'', 0, previous}
+    return {'', 0, previous, 1}
   end
   local id = best[1]
   local state = redis.call('HGET', prefix .. 'worker:' .. id, 'state')
@@ -74,7 +77,7 @@ while true do
     redis.call('SET', key, id)
     redis.call('SADD', prefix .. 'rooms:' .. id, room)
     redis.call('ZINCRBY', prefix .. 'serving', 1, id)
-    return {id, 1, previous}
+    return {id, 1, previous, 1}
   end
   redis.call('ZREM', prefix .. 'serving', id)
   if not state then redis.call('DEL', prefix .. 'rooms:' .. id) end
@@ -151,6 +154,8 @@ class Placement:
     """Placed by this call (a new room, or one moved off a dead worker)."""
     moved_from: str | None
     """The dead worker the room was on before, when it was moved."""
+    known: bool = True
+    """``False`` for a room placed with ``create=False`` that no worker holds or held (it never existed, or closed)."""
 
 
 def new_worker_id() -> str:
@@ -248,16 +253,24 @@ class ClusterRegistry:
         return url.decode() if url is not None else None
 
     # -- rooms ----------------------------------------------------------------------------
-    async def place(self, room: str) -> Placement:
+    async def place(self, room: str, create: bool = True) -> Placement:
         """The worker ``room`` lives on: where it is, when that worker is alive; else the least-loaded
-        serving worker, recorded atomically (one script: no two fronts can disagree)."""
-        worker, placed, previous = await self._call(self._place(keys=[], args=[self.prefix, room]))
+        serving worker, recorded atomically (one script: no two fronts can disagree). With ``create`` off a
+        room the registry does not know is not placed (``known`` is ``False``); one whose worker died still is."""
+        args = [self.prefix, room, "1" if create else "0"]
+        worker, placed, previous, known = await self._call(self._place(keys=[], args=args))
         return Placement(
             room=room,
             worker=worker.decode() or None,
             placed=bool(placed),
             moved_from=previous.decode() or None,
+            known=bool(known),
         )
+
+    async def least_loaded_worker(self) -> str | None:
+        """The serving worker a new room would go to now (nothing is recorded); ``None`` when none serves."""
+        best = await self._call(self.client.zrange(f"{self.prefix}serving", 0, 0))
+        return best[0].decode() if best else None
 
     async def release(self, room: str, worker_id: str) -> bool:
         """Forget that ``room`` lives on ``worker_id`` (it closed there); ``False`` when it had moved."""

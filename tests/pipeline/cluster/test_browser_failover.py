@@ -35,6 +35,7 @@ async def test_the_call_page_comes_back_through_the_front_after_its_worker_dies(
 ) -> None:
     async with running_cluster(tmp_path, workers=2, room_pipeline=EXAMPLES / "room_levels.yaml") as cluster:
         bot = cluster.client("meet", "bot")
+        assert (await cluster.create_room("meet")).status_code == 201
         assert (await bot.join("/rooms/meet/join", publish=ToneTrack(500))).status_code == 201
         page = await browser.new_page()
         await page.goto(f"{cluster.url}/call/#room=meet&token={cluster.token('meet', 'browser')}&autojoin=1")

@@ -9,11 +9,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from aiortc import RTCPeerConnection
 
 from control_plane.agents.engine_client import send_agent
 from pipeline.calls.client import CallClient, ToneTrack
+from pipeline.calls.http import create_engine_app
+from pipeline.calls.server import CallServer
+from pipeline.calls.serving import serving
 from pipeline.calls.tokens import Grant
+from telemetry.records import MemoryReporter
+from tests.pipeline.calls.stages import CAPTION_PIPELINE
 from tests.support.cluster import Cluster, running_cluster
+from tests.support.engine import engine_options
 from tests.support.paths import EXAMPLES
 from tests.support.waiting import eventually
 
@@ -33,12 +40,7 @@ def _levels(client: CallClient) -> int:
 
 
 async def _create(cluster: Cluster, room: str, max_participants: int | None) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=cluster.url) as http:
-        return await http.post(
-            "/rooms",
-            json={"room": room, "max_participants": max_participants},
-            headers={"Authorization": f"Bearer {cluster.token(room, 'organiser')}"},
-        )
+    return await cluster.create_room(room, max_participants)
 
 
 async def _workers(cluster: Cluster) -> list[dict[str, object]]:
@@ -150,6 +152,7 @@ async def test_a_worker_killed_mid_call_its_participants_are_back_within_5_s(tmp
 async def test_sigterm_drains_a_worker_the_call_finishes_then_it_exits(tmp_path: Path) -> None:
     async with running_cluster(tmp_path, workers=2, room_pipeline=LEVELS) as cluster:
         alice = cluster.client("long", "alice")
+        assert (await cluster.create_room("long")).status_code == 201
         await _in_call(alice, "long")
         draining = await cluster.worker_of("long")
 
@@ -157,6 +160,7 @@ async def test_sigterm_drains_a_worker_the_call_finishes_then_it_exits(tmp_path:
         await eventually_async_state(cluster, "draining")
 
         newcomer = cluster.client("later", "carol")
+        assert (await cluster.create_room("later")).status_code == 201
         await _in_call(newcomer, "later")
         assert await cluster.worker_of("later") is not draining  # no new room on a draining worker
         frames = alice.audio.frames
@@ -175,3 +179,55 @@ async def eventually_async_state(cluster: Cluster, state: str, timeout_s: float 
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"no worker became {state}")
+
+
+async def _receive_only_offer() -> str:
+    pc = RTCPeerConnection()
+    try:
+        pc.addTransceiver("audio", "recvonly")
+        offer = await pc.createOffer()
+        await pc.setLocalDescription(offer)
+        return str(pc.localDescription.sdp)
+    finally:
+        await pc.close()
+
+
+async def test_a_room_that_never_existed_is_a_404_through_the_front_as_on_one_engine(tmp_path: Path) -> None:
+    """WHEP, joins, reads and removals for an unknown room: the front answers what a single engine answers
+    (404, in the engine's words) and places nothing; only POST /rooms and WHIP create a room."""
+    offer = await _receive_only_offer()
+    agent = {"identity": "scribe", "pipeline": CAPTION_PIPELINE}
+    asks: list[tuple[str, str, dict[str, object]]] = [
+        ("POST", "/whep/ghost", {"content": offer, "headers": {"Content-Type": "application/sdp"}}),
+        ("POST", "/rooms/ghost/join", {"content": offer, "headers": {"Content-Type": "application/sdp"}}),
+        ("GET", "/rooms/ghost/participants", {}),
+        ("POST", "/rooms/ghost/agents", {"json": agent}),
+        ("DELETE", "/rooms/ghost/agents/scribe", {}),
+        ("DELETE", "/rooms/ghost", {}),
+        ("GET", "/rooms/ghost/ice", {}),  # an engine answers this without the room
+    ]
+    async with running_cluster(tmp_path, workers=1) as cluster:
+        engine = CallServer(engine_options(cluster.secret, room_pipeline=None), MemoryReporter())
+        async with serving(create_engine_app(engine)) as engine_url:
+            every_grant = frozenset(Grant)
+            bearer = {"Authorization": f"Bearer {cluster.token('ghost', 'viewer', every_grant)}"}
+            for method, path, extra in asks:
+                answers = []
+                for base in (cluster.url, engine_url):
+                    async with httpx.AsyncClient(base_url=base, headers=bearer) as http:
+                        answers.append(await http.request(method, path, **extra))  # type: ignore[arg-type]
+                through_front, on_one_engine = answers
+                assert (through_front.status_code, through_front.json()) == (
+                    on_one_engine.status_code,
+                    on_one_engine.json(),
+                ), (method, path)
+                assert through_front.status_code == (200 if path.endswith("/ice") else 404), (method, path)
+        assert await cluster.registry.room_worker("ghost") is None
+        assert all(worker["rooms"] == [] for worker in await _workers(cluster))
+        assert not engine.rooms
+
+        whep_after_whip = cluster.client("ghost", "viewer")
+        publisher = cluster.client("ghost", "radio")
+        assert (await publisher.join("/whip/ghost", publish=ToneTrack(), data_channel=False)).status_code == 201
+        assert (await whep_after_whip.join("/whep/ghost", data_channel=False)).status_code == 201
+        assert await cluster.registry.room_worker("ghost") is not None

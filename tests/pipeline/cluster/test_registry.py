@@ -80,6 +80,26 @@ async def test_no_serving_worker_means_no_placement(registry: ClusterRegistry) -
     assert await registry.room_worker("nowhere") is None
 
 
+async def test_finding_a_room_without_creating_it_places_only_rooms_the_cluster_knows(
+    registry: ClusterRegistry,
+) -> None:
+    await _beat(registry, "w1")
+    unknown = await registry.place("ghost", create=False)
+    assert (unknown.known, unknown.worker, unknown.placed) == (False, None, False)
+    assert await registry.room_worker("ghost") is None
+    [worker] = await registry.workers()
+    assert worker.rooms == [] and worker.load == 0
+
+    await registry.place("real")
+    await registry.retire("w1")
+    stranded = await registry.place("real", create=False)  # its worker died and nobody serves yet
+    assert (stranded.known, stranded.worker, stranded.moved_from) == (True, None, "w1")
+    await _beat(registry, "w2")
+    moved = await registry.place("real", create=False)
+    assert (moved.known, moved.worker, moved.placed) == (True, "w2", True)
+    assert await registry.least_loaded_worker() == "w2"
+
+
 async def test_release_forgets_only_the_workers_own_room(registry: ClusterRegistry) -> None:
     await _beat(registry, "w1")
     await registry.place("room")
