@@ -47,6 +47,11 @@ class EngineSettings(CommonSettings):
     cluster_advertise_url: str | None = Field(
         None, description="URL the cluster's fronts reach this engine at; unset = the address it listens on"
     )
+    cluster_whip_redirect: bool = Field(
+        False,
+        description="a cluster's front answers a WHIP offer with 307 to the room's worker (RFC 9725) instead of "
+        "proxying it; the client must follow redirects and reach the workers",
+    )
     cluster_drain_timeout_s: float = Field(
         3600.0, gt=0, description="a draining engine (SIGTERM) exits after this even with calls in progress"
     )

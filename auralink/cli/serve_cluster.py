@@ -66,7 +66,7 @@ async def _serve(settings: Settings, host: str, port: int, workers: int) -> None
     if settings.log_level != "debug":  # httpx logs every proxied request at info
         logging.getLogger("httpx").setLevel(logging.WARNING)
     registry = await cluster_registry(settings)
-    front = Front(registry, join_token_secret(settings))
+    front = Front(registry, join_token_secret(settings), whip_redirect=settings.cluster_whip_redirect)
     supervisor = WorkerSupervisor(settings, host, workers)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)

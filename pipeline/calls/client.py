@@ -172,8 +172,13 @@ class CallClient:
             headers[RECONNECT_HEADER] = reconnect_of
         async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as http:
             response = await http.post(shape.path, content=self.pc.localDescription.sdp, headers=headers)
+            if response.status_code in (307, 308) and "location" in response.headers:
+                # a cluster's front may send a WHIP offer on to the room's worker (RFC 9725): the offer and its
+                # token follow (httpx's own redirects drop Authorization on the way to another origin)
+                target = response.url.join(response.headers["location"])
+                response = await http.post(target, content=self.pc.localDescription.sdp, headers=headers)
         if response.status_code == 201:
-            self.location = response.headers["location"]
+            self.location = str(response.url.join(response.headers["location"]))  # on the worker after a 307
             await self.pc.setRemoteDescription(RTCSessionDescription(response.text, "answer"))
             self._last_audio = time.monotonic()
         return response

@@ -54,9 +54,17 @@ WORKER_TIMEOUT_S = 30.0
 class Front:
     """Routing state of one front: the registry, the join-token secret and a pooled HTTP client."""
 
-    def __init__(self, registry: ClusterRegistry, secret: str, timeout_s: float = WORKER_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        registry: ClusterRegistry,
+        secret: str,
+        timeout_s: float = WORKER_TIMEOUT_S,
+        whip_redirect: bool = False,
+    ) -> None:
         self.registry = registry
         self.secret = secret
+        self.whip_redirect = whip_redirect
+        """Answer a WHIP offer with 307 to the room's worker (RFC 9725 §4.5) instead of proxying it."""
         self.http = httpx.AsyncClient(timeout=timeout_s)
 
     async def aclose(self) -> None:
@@ -83,6 +91,8 @@ class Front:
             return await self._send_to_any_worker(room, request, body)
         for attempt in range(2):
             placement, url = await self.place(room, create=_creates_room(request))
+            if self.whip_redirect and _is_whip_offer(request):
+                return _redirect(url, request)
             try:
                 if placement.placed and _needs_open_room(request):
                     await self._open_room(url, room, request)
@@ -138,6 +148,12 @@ def _failed_to_answer(room: str, error: httpx.HTTPError) -> BadGatewayError:
 def _is_whip_offer(request: Request[Any, Any, Any]) -> bool:
     parts = request.url.path.strip("/").split("/")
     return request.method == "POST" and parts[0] == "whip" and len(parts) == 2
+
+
+def _redirect(url: str, request: Request[Any, Any, Any]) -> Response[bytes]:
+    """307 keeps the method and the offer: the client posts it to the worker, whose ``Location`` it then uses."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return Response(b"", status_code=307, headers={"location": f"{url}{request.url.path}{query}"})
 
 
 def _needs_no_room(request: Request[Any, Any, Any]) -> bool:

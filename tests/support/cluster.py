@@ -113,13 +113,14 @@ async def running_cluster(
     room_pipeline: Path = ROOM_PIPELINE,
     extra_env: dict[str, str] | None = None,
     secret: str | None = None,
+    whip_redirect: bool = False,
 ) -> AsyncIterator[Cluster]:
     """``workers`` engine processes and a front; every client leaves and every process ends at the end."""
     key_prefix = f"auralink-test-{RUN_ID}-{uuid.uuid4().hex[:8]}:"
     secret = secret or secrets.token_urlsafe(32)
     registry = ClusterRegistry.from_url(REDIS_URL, key_prefix)
     started = [await start_worker(tmp_path, key_prefix, secret, room_pipeline, extra_env or {}) for _ in range(workers)]
-    front = Front(registry, secret)
+    front = Front(registry, secret, whip_redirect=whip_redirect)
     try:
         async with serving(create_front_app(front)) as url:
             cluster = Cluster(url, registry, secret, key_prefix, started)

@@ -231,3 +231,29 @@ async def test_a_room_that_never_existed_is_a_404_through_the_front_as_on_one_en
         assert (await publisher.join("/whip/ghost", publish=ToneTrack(), data_channel=False)).status_code == 201
         assert (await whep_after_whip.join("/whep/ghost", data_channel=False)).status_code == 201
         assert await cluster.registry.room_worker("ghost") is not None
+
+
+async def test_a_front_set_to_redirect_whip_answers_307_to_the_rooms_worker(tmp_path: Path) -> None:
+    """``cluster_whip_redirect``: the offer goes to the worker itself (RFC 9725 allows a 307), the query kept;
+    the publisher's session lives there and a WHEP viewer through the front (proxied) hears it."""
+    async with running_cluster(tmp_path, workers=2, whip_redirect=True) as cluster:
+        token = cluster.token("radio", "publisher")
+        async with httpx.AsyncClient(base_url=cluster.url) as http:
+            sent_on = await http.post(
+                "/whip/radio?codec=opus",
+                content=b"v=0",
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/sdp"},
+            )
+        worker = next(w for w in await _workers(cluster) if "radio" in w["rooms"])  # type: ignore[operator]
+        assert sent_on.status_code == 307, sent_on.text
+        assert sent_on.headers["location"] == f"{worker['url']}/whip/radio?codec=opus"
+
+        publisher, viewer = cluster.client("radio", "publisher"), cluster.client("radio", "viewer")
+        whip = await publisher.join("/whip/radio", publish=ToneTrack(), receive_audio=False, data_channel=False)
+        assert whip.status_code == 201, whip.text
+        assert publisher.location is not None and publisher.location.startswith(f"{worker['url']}/whip/radio/")
+        await publisher.connected()
+        assert (await viewer.join("/whep/radio", data_channel=False)).status_code == 201
+        await eventually(lambda: viewer.audio.loud_frames > 25, what="the viewer hears the redirected publisher")
+        assert await publisher.leave() == 204
+        assert await viewer.leave() == 204
