@@ -1,5 +1,7 @@
 """The load generator of ``auralink bench calls``: WHIP publishers in their own process.
 
+Run as ``python -m benchmarks.calls_load URL SECRET ROOM [PER_ROOM]`` (with ``PER_ROOM``, publishers fill
+rooms ``ROOM-0``, ``ROOM-1`` … of that many each, which a cluster's front spreads over its workers).
 Driven by JSON lines on stdin — ``{"add": K}`` connects K more publishers (each
 a paced 440 Hz tone over WebRTC), ``{"sent": true}`` asks how many 20 ms frames
 all of them have sent so far, ``{"quit": true}`` ends — and answers one JSON
@@ -18,7 +20,8 @@ from pipeline.calls.tokens import Grant, mint_join_token
 from pipeline.webrtc.ice import apply_host_addresses
 
 
-async def main(url: str, secret: str, room: str) -> None:
+async def main(url: str, secret: str, room: str, per_room: int = 0) -> None:
+    """Publishers join ``room``; with ``per_room`` > 0, rooms ``ROOM-0``, ``ROOM-1`` … of that many each."""
     apply_host_addresses(["127.0.0.1"])
     clients: list[CallClient] = []
     tones: list[ToneTrack] = []
@@ -30,9 +33,10 @@ async def main(url: str, secret: str, room: str) -> None:
         if "add" in command:
             for _ in range(int(command["add"])):
                 identity = f"load-{len(clients)}"
-                client = CallClient(url, mint_join_token(secret, room, identity, {Grant.PUBLISH}))
+                target = f"{room}-{len(clients) // per_room}" if per_room else room
+                client = CallClient(url, mint_join_token(secret, target, identity, {Grant.PUBLISH}))
                 tone = ToneTrack()
-                response = await client.join(f"/whip/{room}", publish=tone, receive_audio=False, data_channel=False)
+                response = await client.join(f"/whip/{target}", publish=tone, receive_audio=False, data_channel=False)
                 if response.status_code != 201:
                     raise SystemExit(f"{identity} could not join: {response.status_code} {response.text}")
                 await client.connected()
@@ -46,4 +50,4 @@ async def main(url: str, secret: str, room: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:4]))
+    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 0))

@@ -76,6 +76,8 @@ class BenchOptions:
     gate: bool = False
     """Only the figures a regression gate compares, one round of them (``bench compare --quick``): cheap and
     steady; a suite without such figures runs as ``quick``."""
+    workers: int = 1
+    """Engine worker processes, for the suites that can spread their load (``calls``: a cluster on Redis)."""
 
 
 Suite = Callable[[BenchOptions], SuiteResult]

@@ -84,6 +84,10 @@ class Stage(Generic[SettingsT]):
         """The caps this stage emits, given what reaches it. Default: the same."""
         return upstream
 
+    async def warm(self) -> None:
+        """Load ahead of any graph what :meth:`start` would load slowly (a model), so that a later start is
+        quick; by default nothing. A failure here is only logged: :meth:`start` reports it again."""
+
     async def start(self) -> None:
         """Acquire resources (open files, devices, models) before frames flow."""
 

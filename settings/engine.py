@@ -41,3 +41,22 @@ class EngineSettings(CommonSettings):
         None, description="host:port of the control plane's gRPC telemetry for an engine; unset = not reported"
     )
     telemetry_api_key: SecretStr | None = Field(None, description="API key (scope telemetry) an engine reports with")
+    cluster_redis_url: str | None = Field(
+        None, description="Redis of the engine cluster this engine joins; unset = redis_url; neither = no cluster"
+    )
+    cluster_advertise_url: str | None = Field(
+        None, description="URL the cluster's fronts reach this engine at; unset = the address it listens on"
+    )
+    cluster_whip_redirect: bool = Field(
+        False,
+        description="a cluster's front answers a WHIP offer with 307 to the room's worker (RFC 9725) instead of "
+        "proxying it; the client must follow redirects and reach the workers",
+    )
+    cluster_drain_timeout_s: float = Field(
+        3600.0, gt=0, description="a draining engine (SIGTERM) exits after this even with calls in progress"
+    )
+
+    @property
+    def cluster_redis(self) -> str | None:
+        """The Redis of the cluster: ``cluster_redis_url``, else ``redis_url``; ``None``: no cluster."""
+        return self.cluster_redis_url or self.redis_url

@@ -16,6 +16,7 @@ from auralink.cli.models import models
 from auralink.cli.pipelines import run, schema, validate
 from auralink.cli.serve import serve
 from auralink.cli.serve_aic import serve_aic  # noqa: F401 - registers `serve aic`
+from auralink.cli.serve_cluster import serve_cluster  # noqa: F401 - registers `serve cluster` and `serve front`
 from auralink.cli.serve_control_plane import serve_control_plane  # noqa: F401  (registers `serve control-plane`)
 from auralink.cli.serve_engine import serve_engine  # noqa: F401  (registers `serve engine`)
 from auralink.cli.serve_speech import serve_speech  # noqa: F401 - registers `serve speech`

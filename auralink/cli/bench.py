@@ -79,6 +79,12 @@ RESULTS_DIR_OPTION = click.option(
     help="Compare this results file instead of running the suites.",
 )
 @click.option("--list", "list_only", is_flag=True, help="List the suites and exit.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=1,
+    help="Engine worker processes behind a cluster front (calls; needs Redis: AURALINK_REDIS_URL).",
+)
 @RESULTS_DIR_OPTION
 @click.pass_context
 def run_suites(
@@ -90,6 +96,7 @@ def run_suites(
     results_in: Path | None,
     list_only: bool,
     results_dir: Path | None,
+    workers: int,
 ) -> None:
     """Run the benchmark SUITE (all suites when omitted)."""
     console = Console()
@@ -111,7 +118,7 @@ def run_suites(
     results = []
     for name in chosen:
         console.print(f"[bold]running suite {name}[/]{' (quick)' if quick else ''}")
-        result = suites[name](BenchOptions(quick=quick))
+        result = suites[name](BenchOptions(quick=quick, workers=workers))
         results.append(result)
         console.print(figures_table(result))
         for note in result.notes:

@@ -167,7 +167,8 @@ def _apply_event(db: Session, organization_id: int, event: CallEvent, calls: _Ca
         result.live_updates.append((event.at, lambda store: store.room_opened(organization_id, room)))
     elif event.type == "participant-joined":
         call_id = calls.id_for(room, event.at)
-        db.add(CallParticipant(organization_id=organization_id, call_id=call_id, identity=who, joined_at=event.at))
+        if not (event.attributes.get("reconnect") is True and _resume_participant(db, call_id, who)):
+            db.add(CallParticipant(organization_id=organization_id, call_id=call_id, identity=who, joined_at=event.at))
         db.flush()
         _note_peak(db, call_id)
         result.live_updates.append((event.at, lambda store: store.joined(organization_id, room, who)))
@@ -182,6 +183,22 @@ def _apply_event(db: Session, organization_id: int, event: CallEvent, calls: _Ca
             _close_participants(db, call.id, event.at)
         calls.forget(room)
         result.live_updates.append((event.at, lambda store: store.room_closed(organization_id, room)))
+
+
+def _resume_participant(db: Session, call_id: int, identity: str) -> bool:
+    """A participant back after its engine died (a reconnect) goes on in the same call: its latest
+    attendance continues rather than a second one starting; ``False`` when it has none to continue."""
+    latest = db.exec(
+        select(CallParticipant)
+        .where(CallParticipant.call_id == call_id, CallParticipant.identity == identity)
+        .order_by(col(CallParticipant.joined_at).desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return False
+    latest.left_at = None
+    db.add(latest)
+    return True
 
 
 def _close_participants(db: Session, call_id: int, at: float, identity: str | None = None) -> None:

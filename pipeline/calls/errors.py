@@ -33,6 +33,11 @@ class NotFoundError(CallError):
     status = 404
 
 
+def room_not_found(name: str) -> NotFoundError:
+    """What an engine (or a cluster's front) answers for a room it does not have."""
+    return NotFoundError(f"room '{name}' does not exist: create it with POST /rooms first")
+
+
 class ConflictError(CallError):
     """The room is full, or the name is taken."""
 
@@ -47,3 +52,15 @@ class UnprocessableError(CallError):
     """A pipeline file that does not load; ``problems`` holds its FILE:LINE:COL messages."""
 
     status = 422
+
+
+class BadGatewayError(CallError):
+    """The engine worker that holds a room could not be reached (the front answers this)."""
+
+    status = 502
+
+
+class ServiceUnavailableError(CallError):
+    """No engine worker can take the room now, or the cluster's Redis is unreachable."""
+
+    status = 503

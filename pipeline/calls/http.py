@@ -19,6 +19,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 from pydantic import BaseModel, Field
 
+from pipeline.calls.client import RECONNECT_HEADER
 from pipeline.calls.errors import CallError, UnsupportedMediaTypeError
 from pipeline.calls.json_body import BoundedJsonRequest
 from pipeline.calls.room import ParticipantKind
@@ -63,7 +64,8 @@ async def _offer(request: Request[Any, Any, Any]) -> bytes:
 
 async def _join(request: Request[Any, Any, Any], kind: ParticipantKind, room: str, prefix: str) -> Response[str]:
     server = _server(request.app.state)
-    answer, participant = await server.join(kind, room, _bearer(request), await _offer(request))
+    reconnect_of = request.headers.get(RECONNECT_HEADER) or None
+    answer, participant = await server.join(kind, room, _bearer(request), await _offer(request), reconnect_of)
     location = f"{prefix}/{participant.session_id}"
     return Response(answer, status_code=201, media_type=SDP, headers={"Location": location})
 
@@ -174,7 +176,7 @@ def create_engine_app(
         CORSConfig(
             allow_origins=list(cors_origins),
             allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", RECONNECT_HEADER],
             expose_headers=["Location"],
         )
         if cors_origins

@@ -175,6 +175,14 @@ class Room:
             if changed:
                 self.send_video_slots(viewer)
 
+    def watched(self, track: MediaStreamTrack) -> bool:
+        """Whether anyone watches ``track`` (a viewer's slot or a pipeline: a relay subscriber besides the
+        drain that keeps it read); an unwatched camera need not be decoded."""
+        subscribers = getattr(self.relay, "_MediaRelay__proxies", None)
+        if subscribers is None:  # another aiortc layout: always decode, as before
+            return True
+        return len(subscribers.get(track, ())) > 1
+
     def send_video_slots(self, viewer: Participant) -> None:
         slots = [{"mid": slot.mid, "identity": slot.identity} for slot in viewer.video_slots]
         self.send_to(viewer, {"type": "video-slots", "slots": slots})

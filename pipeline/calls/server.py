@@ -23,7 +23,7 @@ import itertools
 import logging
 import time
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,17 +33,22 @@ from aiortc.contrib.media import MediaBlackhole
 from aiortc.mediastreams import MediaStreamTrack
 
 from engine.frames import EventFrame
+from engine.stage import StageError
 from pipeline.calls.agents import start_agent_pipeline
-from pipeline.calls.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
+from pipeline.calls.authorize import authorize
+from pipeline.calls.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError, room_not_found
 from pipeline.calls.room import Participant, ParticipantKind, Room
 from pipeline.calls.sdp import OfferError, OfferSummary, check_offer
 from pipeline.calls.session import attach_outgoing, check_directions, grants_for, release
-from pipeline.calls.tokens import ROOM_NAME, ROOM_NAME_RULE, Grant, JoinClaims, TokenError, verify_join_token
+from pipeline.calls.tokens import ROOM_NAME, ROOM_NAME_RULE, Grant, JoinClaims
+from pipeline.config import ConfigError
+from pipeline.config.loader import load_pipeline_text
 from pipeline.speech.usage import usage_forwarder
 from pipeline.webrtc.audio import AudioFanout
 from pipeline.webrtc.hub import register_room, unregister_room
 from pipeline.webrtc.ice import IcePolicy
 from pipeline.webrtc.quality import QualityMonitor
+from pipeline.webrtc.receive import decode_audio_inline, gate_video_decoding
 from telemetry.records import CallEvent, CallEventType, QualitySample, TelemetryReporter, UsageEvent
 
 log = logging.getLogger(__name__)
@@ -82,27 +87,18 @@ class CallServer:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._idle_timers: dict[str, asyncio.TimerHandle] = {}
         self._room_pipeline_text = options.room_pipeline.read_text() if options.room_pipeline else None
+        self.room_closed_listeners: list[Callable[[str], None]] = []
+        """Told each closed room's name (a cluster worker forgets the room in Redis)."""
 
     # -- authorisation ------------------------------------------------------------
     def authorize(self, token: str | None, room: str, *any_of: Grant) -> JoinClaims:
         """The token's claims when it is valid for ``room`` with one of ``any_of`` (all grants if empty)."""
-        if not token:
-            raise UnauthorizedError("a join token is required: send 'Authorization: Bearer <token>'")
-        try:
-            claims = verify_join_token(self.options.secret, token)
-        except TokenError as error:
-            raise UnauthorizedError(str(error)) from None
-        if claims.room != room:
-            raise ForbiddenError(f"this token is for room '{claims.room}', not '{room}'")
-        if any_of and not any(claims.allows(grant) for grant in any_of):
-            wanted = " or ".join(grant.value for grant in any_of)
-            raise ForbiddenError(f"this token lacks the {wanted} grant")
-        return claims
+        return authorize(self.options.secret, token, room, *any_of)
 
     def room(self, name: str) -> Room:
         room = self.rooms.get(name)
         if room is None:
-            raise NotFoundError(f"room '{name}' does not exist: create it with POST /rooms first")
+            raise room_not_found(name)
         return room
 
     # -- rooms ----------------------------------------------------------------------
@@ -139,6 +135,8 @@ class CallServer:
             await self._end(participant.session_id, "room closed")
         unregister_room(room.key)
         self._report_event("room-closed", room, None)
+        for listener in self.room_closed_listeners:
+            listener(name)
 
     def _arm_idle_timer(self, room: Room) -> None:
         if room.participants or room.name in self._idle_timers:
@@ -156,13 +154,14 @@ class CallServer:
 
     # -- joining ----------------------------------------------------------------------
     async def join(
-        self, kind: ParticipantKind, room_name: str, token: str | None, offer: bytes
+        self, kind: ParticipantKind, room_name: str, token: str | None, offer: bytes, reconnect_of: str | None = None
     ) -> tuple[str, Participant]:
         """Answer ``offer`` for a new session in ``room_name``; returns the answer SDP and the session.
 
         A WHIP publish (its token has the publish grant for the room) opens a room that does not exist yet,
         with ``max_participants`` from the options: WHIP clients (OBS, GStreamer's whipsink) cannot create
-        rooms. Other joins need the room to exist.
+        rooms. Other joins need the room to exist. ``reconnect_of`` names the session this one continues
+        (a client back after its engine died): the join is reported as a reconnect.
         """
         claims = self.authorize(token, room_name, *grants_for(kind))
         room = self.rooms.get(room_name) if kind is ParticipantKind.WHIP else self.room(room_name)
@@ -195,7 +194,8 @@ class CallServer:
             await self._end(rival.session_id, "replaced by a new session")  # two joins raced with one identity
         room.add(participant)
         self._cancel_idle_timer(room)
-        self._report_event("participant-joined", room, participant, kind=kind.value)
+        reconnect = {"reconnect": True, "previous_session": reconnect_of[:64]} if reconnect_of else {}
+        self._report_event("participant-joined", room, participant, kind=kind.value, **reconnect)
         return answer, participant
 
     async def _connect(self, room: Room, participant: Participant, offer: str, summary: OfferSummary) -> str:
@@ -207,6 +207,8 @@ class CallServer:
         pc.on("connectionstatechange", lambda: self._on_connection_state(room, participant))
         try:
             await pc.setRemoteDescription(RTCSessionDescription(self.options.ice.filter_offer(offer), "offer"))
+            decode_audio_inline(pc)
+            gate_video_decoding(pc, room.watched)
             attach_outgoing(participant, summary, self.options.max_video_slots)
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as error:  # noqa: BLE001 - aiortc raises many types on hostile SDP
@@ -287,6 +289,17 @@ class CallServer:
             )
 
     # -- pipelines ------------------------------------------------------------------------
+    async def warm_room_pipeline(self) -> None:
+        """Load the room pipeline's models now rather than at the first room (see :meth:`Stage.warm`)."""
+        if self._room_pipeline_text is None or self.options.room_pipeline is None:
+            return
+        try:
+            graph = load_pipeline_text(self._room_pipeline_text, self.options.room_pipeline).graph
+            for name in graph.stages:
+                await graph.instance(name).warm()
+        except (ConfigError, StageError) as error:  # the room's pipeline reports it again when it starts
+            log.warning("could not warm the room pipeline: %s", error)
+
     async def _start_room_pipeline(self, room: Room, participant: Participant) -> None:
         assert self._room_pipeline_text is not None and self.options.room_pipeline is not None
         runner = await start_agent_pipeline(

@@ -24,7 +24,7 @@ from pipeline.speech.frames import transcript_frame, words_text
 from pipeline.speech.models import ModelError, models_dir
 from pipeline.speech.streaming import StreamingOptions, StreamingTranscriber, TranscriptUpdate
 from pipeline.speech.usage import STT_LATENCY_EVENT, USAGE_EVENT
-from pipeline.speech.whisper import SAMPLE_RATE, Device, Word, load_whisper
+from pipeline.speech.whisper import SAMPLE_RATE, Device, WhisperEngine, Word, load_whisper
 
 USAGE_EVERY_S = 10.0
 """Report audio seconds at least this often (and at the end of the stream)."""
@@ -67,15 +67,21 @@ class SpeechToText(Stage[SttSettings]):
     def output_caps(self, upstream: Caps) -> Caps:
         return Caps.any_of(FrameKind.TEXT)
 
-    async def start(self) -> None:
+    async def warm(self) -> None:
+        await self._engine()
+
+    async def _engine(self) -> WhisperEngine:
         s = self.settings
-        loop = asyncio.get_running_loop()
-        try:  # off the loop: loading (or joining base the first time) takes a while
-            engine = await loop.run_in_executor(
+        try:  # off the loop: loading (or joining base the first time) takes a while; the process keeps it
+            return await asyncio.get_running_loop().run_in_executor(
                 work_executor(), load_whisper, s.model, models_dir(), s.device, s.compute_type
             )
         except ModelError as error:
             raise StageError(str(error)) from error
+
+    async def start(self) -> None:
+        s = self.settings
+        engine = await self._engine()
         if s.task == "translate" and not engine.multilingual:
             raise StageError(f"task 'translate' needs a multilingual model; '{s.model}' is English only (use 'base')")
         options = StreamingOptions(

@@ -5,6 +5,7 @@ import pytest
 
 from benchmarks.core import Figure, SuiteResult, compare
 from tests.cli.helpers import invoke
+from tests.support.databases import REDIS_URL
 
 
 @pytest.mark.slow
@@ -90,3 +91,18 @@ def test_calls_suite_measures_join_time_concurrency_and_cpu(tmp_path: Path) -> N
     assert 0 < figures["join_p50_ms"]["value"] <= figures["join_p95_ms"]["value"] < 5000
     assert figures["join_p50_ms"]["target"] == 300 and figures["sustained_participants"]["target"] == 50
     assert figures["engine_cpu_at_5"]["value"] > 0 and "dropped_at_5" in figures
+
+
+@pytest.mark.slow
+def test_calls_suite_with_two_workers_measures_a_cluster(tmp_path: Path) -> None:
+    out = tmp_path / "calls.json"
+    result = invoke(
+        "bench", "calls", "--quick", "--workers", "2", "--json", str(out), env={"AURALINK_REDIS_URL": REDIS_URL}
+    )
+    assert result.exit_code == 0, result.output
+    run = json.loads(out.read_text())["results"][0]
+    figures = {figure["name"]: figure for figure in run["figures"]}
+    assert "join_p50_ms" not in figures  # joins are timed inside the workers: not a figure of a cluster run
+    assert figures["engine_cpu_per_participant_pct"]["target"] == 2.2
+    assert figures["engine_cpu_at_5"]["value"] > 0 and figures["projected_participants_16_cores"]["value"] > 0
+    assert any("2 engine workers behind a front" in note for note in run["notes"])

@@ -9,60 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import secrets
 import time
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from litestar import Litestar
-from litestar.testing import TestClient
-from pydantic import SecretStr
 
-from control_plane.app import create_app
 from control_plane.billing.metering import Period
-from control_plane.db.migrate import upgrade
 from control_plane.state import app_state
 from pipeline.calls.client import ToneTrack
 from pipeline.calls.http import create_engine_app
 from pipeline.calls.server import CallServer
 from pipeline.calls.serving import serving
-from settings import Settings
 from telemetry.grpc_reporter import GrpcTelemetryReporter
 from telemetry.records import FanOutReporter, MemoryReporter, QualitySample, UsageEvent
-from tests.control_plane.helpers import Account, owner
 from tests.pipeline.calls.stages import CAPTION_PIPELINE
+from tests.support.control_plane import ControlPlane
 from tests.support.engine import ROOM_PIPELINE, Engine, engine_options
 from tests.support.paths import EXAMPLES, SPEECH_SAMPLE
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class ControlPlane:
-    app: Litestar
-    client: TestClient[Litestar]
-    acme: Account
-
-    @property
-    def telemetry_target(self) -> str:
-        return f"127.0.0.1:{self.app.state.telemetry_server.port}"
-
-
-@pytest.fixture
-def engine_secret() -> str:
-    return secrets.token_urlsafe(32)
-
-
-@pytest.fixture
-def control_plane(tmp_path: Path, engine_secret: str) -> Iterator[ControlPlane]:
-    upgrade(f"sqlite:///{tmp_path / 'control_plane.db'}")
-    settings = Settings(data_dir=tmp_path, telemetry_port=0, join_token_secret=SecretStr(engine_secret))
-    app = create_app(settings, migrate=False)
-    with TestClient(app) as client:
-        yield ControlPlane(app, client, owner(app))
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 // AuraLink call page: join a room over the engine's room API, publish microphone and camera,
 // show the others, and show captions and events that arrive on the data channel.
 const VIDEO_SLOTS = 4;
+const WATCH_MS = 250, STALL_MS = 1500, RECONNECT_ATTEMPTS = 30;
 const state = { pc: null, media: null, location: null, token: null, room: null, slots: new Map(), partial: new Map(),
-  messages: [], remoteAudioPeak: 0, joined: false };
+  messages: [], remoteAudioPeak: 0, joined: false, reconnecting: false, reconnects: 0, watchdog: null };
 window.auralink = state; // inspected by the end-to-end tests
 
 const $ = (id) => document.getElementById(id);
@@ -36,8 +37,25 @@ async function join(event) {
   const media = await localMedia();
   state.media = media;
   $("self-video").srcObject = media;
+  Object.assign(state, { room, token });
+  const refused = await connect(null);
+  if (refused) {
+    setStatus(`Could not join: ${refused}`);
+    stopLocalMedia();
+    return;
+  }
+  state.joined = true;
+  $("join").disabled = true;
+  $("leave").disabled = false;
+  watch();
+}
+
+// Offer the local media to the room; returns null once answered, or why the engine refused.
+// `reconnectOf` names the session a reconnect continues (the engine reports the join as a reconnect).
+async function connect(reconnectOf) {
+  const { room, token, media } = state;
   const pc = new RTCPeerConnection({ iceServers: await iceServers(room, token) });
-  Object.assign(state, { pc, room, token });
+  state.pc = pc;
   const audio = media.getAudioTracks()[0];
   pc.addTransceiver(audio || "audio", { direction: audio ? "sendrecv" : "recvonly", streams: [media] });
   const camera = media.getVideoTracks()[0];
@@ -46,25 +64,57 @@ async function join(event) {
   const channel = pc.createDataChannel("auralink");
   channel.onmessage = (message) => onMessage(JSON.parse(message.data));
   pc.ontrack = onTrack;
-  pc.onconnectionstatechange = () => setStatus(`Room ${room}: ${pc.connectionState}`);
+  pc.onconnectionstatechange = () => { if (state.pc === pc) setStatus(`Room ${room}: ${pc.connectionState}`); };
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc);
+  const headers = { "Content-Type": "application/sdp", Authorization: `Bearer ${token}` };
+  if (reconnectOf) headers["X-AuraLink-Reconnect"] = reconnectOf;
   const response = await fetch(`/rooms/${encodeURIComponent(room)}/join`, {
-    method: "POST", body: pc.localDescription.sdp,
-    headers: { "Content-Type": "application/sdp", Authorization: `Bearer ${token}` },
+    method: "POST", body: pc.localDescription.sdp, headers,
   });
   if (response.status !== 201) {
     const body = await response.json().catch(() => ({ detail: response.statusText }));
-    setStatus(`Could not join: ${body.detail}`);
     pc.close();
-    stopLocalMedia();
-    return;
+    return body.detail || `HTTP ${response.status}`;
   }
   state.location = response.headers.get("Location");
   await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
-  state.joined = true;
-  $("join").disabled = true;
-  $("leave").disabled = false;
+  return null;
+}
+
+// The room's audio arrives 50 times a second, silence included: when it stops (the engine died) or the
+// connection fails, offer again. Through a cluster's front, the room comes back on another engine.
+function watch() {
+  let packets = -1, changed = Date.now();
+  state.watchdog = setInterval(async () => {
+    const pc = state.pc;
+    if (!state.joined || state.reconnecting || !pc) return;
+    let now = 0;
+    (await pc.getStats()).forEach((s) => { if (s.type === "inbound-rtp" && s.kind === "audio") now += s.packetsReceived; });
+    if (now !== packets) { packets = now; changed = Date.now(); }
+    const stalled = pc.connectionState === "connected" && Date.now() - changed > STALL_MS;
+    if (stalled || ["failed", "disconnected"].includes(pc.connectionState)) {
+      await reconnect();
+      packets = -1;
+      changed = Date.now();
+    }
+  }, WATCH_MS);
+}
+
+async function reconnect() {
+  state.reconnecting = true;
+  const previous = (state.location || "").split("/").pop();
+  setStatus(`Room ${state.room}: reconnecting…`);
+  state.pc?.close();
+  let delay = 200, refused = null;
+  for (let attempt = 0; attempt < RECONNECT_ATTEMPTS && state.joined; attempt++) {
+    refused = await connect(previous).catch((error) => `${error}`);
+    if (!refused) { state.reconnects += 1; break; }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(2000, delay * 2);
+  }
+  if (refused) setStatus(`Lost the call: ${refused}`);
+  state.reconnecting = false;
 }
 
 function gathered(pc) {
@@ -179,6 +229,8 @@ function stopLocalMedia() {
 }
 
 async function leave() {
+  clearInterval(state.watchdog);
+  state.joined = false;
   if (state.location) {
     await fetch(state.location, { method: "DELETE", keepalive: true, headers: { Authorization: `Bearer ${state.token}` } });
   }

@@ -12,12 +12,12 @@ from typing import Any
 import httpx
 import pytest
 from aiortc.mediastreams import VideoStreamTrack
-from playwright.async_api import BrowserContext, async_playwright
+from playwright.async_api import BrowserContext
 
 from pipeline.calls.client import ToneTrack
 from pipeline.calls.tokens import Grant, mint_join_token
 from tests.pipeline.calls.stages import CAPTION_PIPELINE
-from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS
+from tests.support.browser import CHROMIUM, chromium
 from tests.support.engine import Engine
 from tests.support.waiting import eventually
 
@@ -29,14 +29,8 @@ pytestmark = [
 
 @pytest.fixture
 async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
-    async with async_playwright() as playwright:
-        context = await playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
-        try:
-            yield context
-        finally:
-            await context.close()
+    async with chromium(tmp_path / "chromium-profile") as context:
+        yield context
 
 
 async def page_state(page: Any, expression: str) -> Any:

@@ -1,0 +1,1 @@
+"""Rooms across engine worker processes and machines, through Redis (see ``registry.py``)."""
