@@ -180,6 +180,21 @@ register(
         non_personal=_set({"idempotency_key", "metric", "feature", "provider"}),
         subject={"participant": Identifies.IDENTITY},
     ),
+    PersonalTable("call_rollup", OnErasure.KEEP, non_personal=_set({"call_type"})),
+    PersonalTable(
+        "participant_rollup",
+        OnErasure.PSEUDONYMISE,  # totals stay, under the pseudonym the raw rows get
+        personal={"identity": _P},
+        subject={"identity": Identifies.IDENTITY},
+    ),
+    PersonalTable("quality_rollup", OnErasure.KEEP, non_personal=_set({"connection_type", "media", "direction"})),
+    PersonalTable(
+        "quality_participant_rollup",
+        OnErasure.PSEUDONYMISE,
+        personal={"participant": _P},
+        subject={"participant": Identifies.IDENTITY},
+    ),
+    PersonalTable("usage_rollup", OnErasure.KEEP, non_personal=_set({"metric", "feature", "provider"})),
     PersonalTable("insight", OnErasure.KEEP, non_personal=_set({"kind", "fingerprint", "title", "detail", "status"})),
     PersonalTable(
         "report",

@@ -13,6 +13,13 @@ from control_plane.organizations.models import Invitation, Membership, Organizat
 from control_plane.provider_keys.models import ProviderKey
 from control_plane.secrets.models import SecretKey, SecretVersion
 from control_plane.telemetry.models import Call, CallEventRecord, CallParticipant, QualitySampleRecord, UsageRecord
+from control_plane.telemetry.rollups import (
+    CallRollup,
+    ParticipantRollup,
+    QualityParticipantRollup,
+    QualityRollup,
+    UsageRollup,
+)
 from control_plane.users.models import User
 
 metadata = SQLModel.metadata
@@ -25,6 +32,7 @@ __all__ = [
     "Call",
     "CallEventRecord",
     "CallParticipant",
+    "CallRollup",
     "ComplianceRequest",
     "Insight",
     "Invitation",
@@ -32,8 +40,11 @@ __all__ = [
     "LegalHold",
     "Membership",
     "Organization",
+    "ParticipantRollup",
     "OverageCharge",
     "ProviderKey",
+    "QualityParticipantRollup",
+    "QualityRollup",
     "QualitySampleRecord",
     "Report",
     "RetentionPolicy",
@@ -42,6 +53,7 @@ __all__ = [
     "StripeEvent",
     "Subscription",
     "UsageRecord",
+    "UsageRollup",
     "User",
     "UserSession",
     "metadata",
