@@ -167,7 +167,12 @@ class ReportRun:
 
 
 def run_report(
-    db: Session, organization_id: int, definition: ReportDefinition, now: float | None = None, *, use_rollups: bool = True
+    db: Session,
+    organization_id: int,
+    definition: ReportDefinition,
+    now: float | None = None,
+    *,
+    use_rollups: bool = True,
 ) -> ReportRun:
     """Run ``definition`` on the hourly rollups when its dimensions and filters allow, else on raw rows."""
     dataset = DATASETS[definition.dataset]
@@ -209,7 +214,9 @@ def _run_on_raw_rows(
     return _rows(db, query, groups, definition)
 
 
-def _rows(db: Session, query: Any, groups: list[ColumnElement[Any]], definition: ReportDefinition) -> list[dict[str, Any]]:
+def _rows(
+    db: Session, query: Any, groups: list[ColumnElement[Any]], definition: ReportDefinition
+) -> list[dict[str, Any]]:
     if groups:
         query = query.group_by(*groups).order_by(*groups)
     rows = db.execute(query.limit(definition.limit)).all()

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Subquery, cast, func, select, union_all
+from sqlalchemy import BigInteger, ColumnElement, Select, Subquery, cast, func, select, union_all
 from sqlmodel import Session
 
 from control_plane.telemetry.rollups import HOUR_S, RollupSpec, Window, hour_of, raw_source
@@ -76,9 +76,7 @@ def source(
     dialect = db.get_bind().dialect.name
     if raw_only:
         span = Span(span.since, span.until, use_rollups=False)
-    parts: list[Any] = [
-        raw_source(spec, organization_id, window, dialect, raw_only) for window in span.raw_windows()
-    ]
+    parts: list[Any] = [raw_source(spec, organization_id, window, dialect, raw_only) for window in span.raw_windows()]
     hours = span.whole_hours()
     if hours is not None:
         table = spec.table
@@ -91,7 +89,10 @@ def source(
         if end is not None:
             rollup = rollup.where(table.c.hour < end)
         parts.append(rollup)
-    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery(spec.table.name)
+    if len(parts) == 1:
+        only: Select[Any] = parts[0]
+        return only.subquery(spec.table.name)
+    return union_all(*parts).subquery(spec.table.name)
 
 
 def count_of(counts: Any) -> ColumnElement[Any]:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, Column, Integer, ColumnElement, ForeignKey, Select, Table, case, exists, func, select
+from sqlalchemy import BigInteger, Column, ColumnElement, ForeignKey, Integer, Select, Table, case, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
@@ -34,7 +34,7 @@ Merge = Literal["sum", "max", "min"]
 
 def hour_of(at: float) -> int:
     """The start of ``at``'s hour, computed exactly as :func:`hour_column` computes it in SQL."""
-    return int(math.floor(at / HOUR_S)) * HOUR_S
+    return math.floor(at / HOUR_S) * HOUR_S
 
 
 def hour_column(at: Any, dialect: str) -> ColumnElement[Any]:
@@ -291,14 +291,19 @@ def _raw_columns(spec: RollupSpec) -> tuple[Any, list[Any], dict[str, ColumnElem
         p = columns(CallParticipant)
         earlier = aliased(CallParticipant)
         first_join = ~exists().where(
-            earlier.call_id == p.call_id, earlier.identity == p.identity, earlier.id < p.id  # type: ignore[arg-type,operator]
+            earlier.call_id == p.call_id,
+            earlier.identity == p.identity,
+            earlier.id < p.id,
         )
         seconds = func.coalesce(func.sum(func.coalesce(p.left_at, p.joined_at) - p.joined_at), 0.0)
         calls = func.coalesce(func.sum(case((first_join, 1), else_=0)), 0)
         return p.joined_at, [p.identity], {"joins": func.count(), "calls": calls, "seconds": seconds}, CallParticipant
     if spec is USAGE:
         u = columns(UsageRecord)
-        measures = {"events": func.count(), "quantity": func.coalesce(func.sum(u.quantity), 0.0)}
+        measures: dict[str, ColumnElement[Any]] = {
+            "events": func.count(),
+            "quantity": func.coalesce(func.sum(u.quantity), 0.0),
+        }
         return u.at, [u.metric, u.feature, u.provider], measures, UsageRecord
     q = columns(QualitySampleRecord)
     dimensions = [q.connection_type, q.media, q.direction] if spec is QUALITY else [q.participant]

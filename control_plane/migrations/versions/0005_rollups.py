@@ -8,6 +8,7 @@ Create Date: 2026-12-03 14:30:00.000000
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -17,7 +18,9 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_QUALITY = (
+Dimensions = tuple[tuple[str, int], ...]
+Measures = tuple[tuple[str, Any, bool], ...]
+_QUALITY: Measures = (
     ("samples", sa.Integer(), False),
     ("rtt_sum", sa.Float(), False),
     ("rtt_samples", sa.Integer(), False),
@@ -29,7 +32,7 @@ _QUALITY = (
     ("mos_min", sa.Float(), True),
     ("bitrate_sum", sa.Float(), False),
 )
-_TABLES: dict[str, tuple[tuple[tuple[str, int], ...], tuple[tuple[str, sa.types.TypeEngine[object], bool], ...]]] = {
+_TABLES: dict[str, tuple[Dimensions, Measures]] = {
     "call_rollup": (
         (("call_type", 32),),
         (("calls", sa.Integer(), False), ("seconds", sa.Float(), False), ("max_participants", sa.Integer(), False)),
