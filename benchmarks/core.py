@@ -71,6 +71,8 @@ class SuiteResult:
 class BenchOptions:
     quick: bool = False
     """Fewer iterations: for CI smoke runs, not for release numbers."""
+    scale: float = 1.0
+    """A multiple of a suite's data size (``--scale 3``: three times the history), for suites that have one."""
 
 
 Suite = Callable[[BenchOptions], SuiteResult]

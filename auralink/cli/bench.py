@@ -28,6 +28,13 @@ RESULTS_FILE = click.Path(path_type=Path, exists=True, dir_okay=False)
 )
 @click.option("--quick", is_flag=True, help="Fewer iterations (a smoke run, not release numbers).")
 @click.option(
+    "--scale",
+    type=click.FloatRange(0.001, 100),
+    default=1.0,
+    show_default=True,
+    help="Multiply the data size of suites that have one (control-plane: 1 M calls at 1).",
+)
+@click.option(
     "--results",
     "results_in",
     type=RESULTS_FILE,
@@ -40,6 +47,7 @@ def bench(
     json_out: Path | None,
     baseline: Path | None,
     quick: bool,
+    scale: float,
     results_in: Path | None,
     list_only: bool,
 ) -> None:
@@ -62,8 +70,10 @@ def bench(
     chosen = [suite] if suite else list(suites)
     results = []
     for name in chosen:
-        console.print(f"[bold]running suite {name}[/]{' (quick)' if quick else ''}")
-        result = suites[name](BenchOptions(quick=quick))
+        console.print(
+            f"[bold]running suite {name}[/]{' (quick)' if quick else ''}{f' (scale {scale:g})' if scale != 1 else ''}"
+        )
+        result = suites[name](BenchOptions(quick=quick, scale=scale))
         results.append(result)
         console.print(figures_table(result))
         for note in result.notes:
