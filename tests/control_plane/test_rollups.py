@@ -22,11 +22,15 @@ from sqlalchemy import select
 from control_plane.analytics import service
 from control_plane.analytics.reports import ReportDefinition, run_report
 from control_plane.analytics.schemas import Period
+from control_plane.compliance.models import RetentionPolicy
+from control_plane.compliance.retention import enforce_all
 from control_plane.organizations.models import Organization
 from control_plane.state import app_state
 from control_plane.telemetry.rollups import HOUR_S, SPECS, raw_source, rebuild
 from control_plane.telemetry.service import ingest
 from telemetry.records import CallEvent, QualitySample, TelemetryRecord, UsageEvent
+from tests.control_plane.compliance_helpers import person_with_a_footprint
+from tests.control_plane.helpers import owner
 
 BASE = 1_780_000_000 - 1_780_000_000 % HOUR_S  # an hour boundary, long enough ago to be history
 SPAN_S = 6 * HOUR_S
@@ -203,3 +207,58 @@ def _rows(db: Any, spec: Any, organization_id: int) -> list[dict[str, Any]]:
     table = spec.table
     query = select(table).where(table.c.organization_id == organization_id).order_by(*table.primary_key.columns)
     return [dict(row._mapping) for row in db.execute(query).all()]
+
+
+def _month_figures(app: Litestar, organization_id: int, month_start: dt.datetime) -> dict[str, Any]:
+    until = (month_start + dt.timedelta(days=32)).replace(day=1)
+    with app_state(app.state).session() as db:
+        period = Period(since=month_start, until=until)
+        return {
+            "overview": service.overview(db, organization_id, period).model_dump(mode="json"),
+            "usage": service.usage_summary(db, organization_id, period).model_dump(mode="json"),
+        }
+
+
+def test_retention_never_changes_a_past_months_totals(app: Litestar) -> None:
+    organization_id = new_organization(app)
+    month = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    start = month.timestamp() + 5 * 86400
+    batch: list[TelemetryRecord] = [
+        CallEvent("room-opened", "old", at=start),
+        CallEvent("participant-joined", "old", "ann", at=start + 1),
+        QualitySample("old", "ann", "audio", 3.0, 0, 0.0, 40.0, 32.0, 4.3, at=start + 5),
+        UsageEvent("stt_audio_seconds", 60.0, "old", "ann", "stt", "whisper", at=start + 60),
+        CallEvent("room-closed", "old", at=start + 600),
+    ]
+    with app_state(app.state).session() as db:
+        ingest(db, organization_id, batch)
+    before = _month_figures(app, organization_id, month)
+    assert before["overview"]["calls"] == 1 and before["overview"]["quality"]["samples"] == 1
+    with app_state(app.state).session() as db:
+        for resource in ("calls", "call_events", "quality_samples", "usage_events"):
+            db.add(RetentionPolicy(organization_id=organization_id, resource_type=resource, retention_days=30))
+        db.commit()
+        assert enforce_all(db, organization_id=organization_id) >= 4  # every raw row of March is gone
+    assert _month_figures(app, organization_id, month) == before
+
+
+def test_erasure_pseudonymises_the_rollups_as_it_does_the_raw_rows(app: Litestar) -> None:
+    acme = owner(app)
+    zelda = person_with_a_footprint(app, acme)
+    whole = {"since": "2000-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"}
+    before = acme.client.get("/analytics/overview", params=whole).json()
+    assert zelda.identity in {user["participant"] for user in before["top_users"]}
+    erased = acme.client.post(
+        "/compliance/erasures", json={"user_id": zelda.account.user_id, "participant_identities": [zelda.identity]}
+    )
+    assert erased.status_code == 201, erased.text
+    after = acme.client.get("/analytics/overview", params=whole).json()
+    assert zelda.identity not in {user["participant"] for user in after["top_users"]}
+    assert sorted(u["minutes"] for u in after["top_users"]) == sorted(u["minutes"] for u in before["top_users"])
+    with app_state(app.state).session() as db:
+        period = Period(since=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), until=dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
+        rolled = service.quality_report(db, acme.organization_id, period, None, None).model_dump(mode="json")
+        raw = service.quality_report(db, acme.organization_id, period, None, None, use_rollups=False)
+        same(rolled, raw.model_dump(mode="json"))
+        people = service.overview(db, acme.organization_id, period).model_dump(mode="json")
+        same(people, service.overview(db, acme.organization_id, period, use_rollups=False).model_dump(mode="json"))
