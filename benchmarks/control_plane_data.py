@@ -88,7 +88,7 @@ def _indexes_built_after(connection: psycopg.Connection[tuple[object, ...]]) -> 
     yield
     connection.execute("SET maintenance_work_mem = '512MB'")
     for _, definition in indexes:
-        connection.execute(definition)
+        connection.execute(str(definition))
     for table, name, definition in constraints:
         connection.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
     connection.commit()

@@ -31,7 +31,7 @@ class Span:
         """``[first, end)``: the hours wholly inside the span, or ``None`` when there are none to use."""
         if not self.use_rollups:
             return None
-        first = None if self.since is None else _ceil_hour(self.since)
+        first = None if self.since is None else _ceil(self.since)
         end = None if self.until is None else hour_of(self.until)
         if first is not None and end is not None and first >= end:
             return None
@@ -51,9 +51,9 @@ class Span:
         return windows
 
 
-def _ceil_hour(moment: float) -> int:
-    hour = hour_of(moment)
-    return hour if hour >= moment else hour + HOUR_S
+def _ceil(moment: float, grain: int = HOUR_S) -> int:
+    start = hour_of(moment, grain)
+    return start if start >= moment else start + grain
 
 
 def _min(value: float | None, bound: float) -> float:
@@ -79,16 +79,7 @@ def source(
     parts: list[Any] = [raw_source(spec, organization_id, window, dialect, raw_only) for window in span.raw_windows()]
     hours = span.whole_hours()
     if hours is not None:
-        table = spec.table
-        rollup = select(*(table.c[name] for name in (*spec.keys, *spec.measures))).where(
-            table.c.organization_id == organization_id
-        )
-        first, end = hours
-        if first is not None:
-            rollup = rollup.where(table.c.hour >= first)
-        if end is not None:
-            rollup = rollup.where(table.c.hour < end)
-        parts.append(rollup)
+        parts += _rollup_parts(spec, organization_id, *hours)
     if len(parts) == 1:
         only: Select[Any] = parts[0]
         return only.subquery(spec.table.name)
@@ -98,3 +89,31 @@ def source(
 def count_of(counts: Any) -> ColumnElement[Any]:
     """The sum of a column of counts, as an integer (PostgreSQL sums a ``bigint`` to a ``numeric``)."""
     return cast(func.sum(counts), BigInteger)
+
+
+def _rollup_parts(spec: RollupSpec, organization_id: int, first: int | None, end: int | None) -> list[Select[Any]]:
+    """The rollup rows of the hours ``[first, end)``: whole days from the daily rollup where ``spec`` has one."""
+    daily = spec.daily
+    if daily is not None:
+        first_day = None if first is None else _ceil(first, daily.grain)
+        end_day = None if end is None else hour_of(end, daily.grain)
+        if first_day is None or end_day is None or first_day < end_day:
+            parts = [_rollup_rows(daily, organization_id, first_day, end_day)]
+            if first_day is not None and (first is None or first < first_day):
+                parts.append(_rollup_rows(spec, organization_id, first, first_day))
+            if end_day is not None and (end is None or end_day < end):
+                parts.append(_rollup_rows(spec, organization_id, end_day, end))
+            return parts
+    return [_rollup_rows(spec, organization_id, first, end)]
+
+
+def _rollup_rows(spec: RollupSpec, organization_id: int, first: int | None, end: int | None) -> Select[Any]:
+    table = spec.table
+    rows = select(*(table.c[name] for name in (*spec.keys, *spec.measures))).where(
+        table.c.organization_id == organization_id
+    )
+    if first is not None:
+        rows = rows.where(table.c.hour >= first)
+    if end is not None:
+        rows = rows.where(table.c.hour < end)
+    return rows

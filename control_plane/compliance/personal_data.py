@@ -181,18 +181,24 @@ register(
         subject={"participant": Identifies.IDENTITY},
     ),
     PersonalTable("call_rollup", OnErasure.KEEP, non_personal=_set({"call_type"})),
-    PersonalTable(
-        "participant_rollup",
-        OnErasure.PSEUDONYMISE,  # totals stay, under the pseudonym the raw rows get
-        personal={"identity": _P},
-        subject={"identity": Identifies.IDENTITY},
+    *(
+        PersonalTable(
+            table,
+            OnErasure.PSEUDONYMISE,  # totals stay, under the pseudonym the raw rows get
+            personal={"identity": _P},
+            subject={"identity": Identifies.IDENTITY},
+        )
+        for table in ("participant_rollup", "participant_day_rollup")
     ),
     PersonalTable("quality_rollup", OnErasure.KEEP, non_personal=_set({"connection_type", "media", "direction"})),
-    PersonalTable(
-        "quality_participant_rollup",
-        OnErasure.PSEUDONYMISE,
-        personal={"participant": _P},
-        subject={"participant": Identifies.IDENTITY},
+    *(
+        PersonalTable(
+            table,
+            OnErasure.PSEUDONYMISE,
+            personal={"participant": _P},
+            subject={"participant": Identifies.IDENTITY},
+        )
+        for table in ("quality_participant_rollup", "quality_participant_day_rollup")
     ),
     PersonalTable("usage_rollup", OnErasure.KEEP, non_personal=_set({"metric", "feature", "provider"})),
     PersonalTable("insight", OnErasure.KEEP, non_personal=_set({"kind", "fingerprint", "title", "detail", "status"})),

@@ -15,7 +15,9 @@ from control_plane.secrets.models import SecretKey, SecretVersion
 from control_plane.telemetry.models import Call, CallEventRecord, CallParticipant, QualitySampleRecord, UsageRecord
 from control_plane.telemetry.rollups import (
     CallRollup,
+    ParticipantDayRollup,
     ParticipantRollup,
+    QualityParticipantDayRollup,
     QualityParticipantRollup,
     QualityRollup,
     UsageRollup,
@@ -41,8 +43,10 @@ __all__ = [
     "Membership",
     "Organization",
     "OverageCharge",
+    "ParticipantDayRollup",
     "ParticipantRollup",
     "ProviderKey",
+    "QualityParticipantDayRollup",
     "QualityParticipantRollup",
     "QualityRollup",
     "QualitySampleRecord",

@@ -29,16 +29,17 @@ from control_plane.db.types import columns
 from control_plane.telemetry.models import Call, CallParticipant, QualitySampleRecord, UsageRecord
 
 HOUR_S = 3600
+DAY_S = 86400
 Merge = Literal["sum", "max", "min"]
 
 
-def hour_of(at: float) -> int:
-    """The start of ``at``'s hour, computed exactly as :func:`hour_column` computes it in SQL."""
-    return math.floor(at / HOUR_S) * HOUR_S
+def hour_of(at: float, grain: int = HOUR_S) -> int:
+    """The start of ``at``'s hour (or day), computed exactly as :func:`hour_column` computes it in SQL."""
+    return math.floor(at / grain) * grain
 
 
-def hour_column(at: Any, dialect: str) -> ColumnElement[Any]:
-    return floor_div(at, HOUR_S, dialect) * HOUR_S
+def hour_column(at: Any, dialect: str, grain: int = HOUR_S) -> ColumnElement[Any]:
+    return floor_div(at, grain, dialect) * grain
 
 
 def _hour() -> Any:
@@ -81,6 +82,18 @@ class ParticipantRollup(SQLModel, table=True):
     seconds: float = 0.0
 
 
+class ParticipantDayRollup(SQLModel, table=True):
+    """:class:`ParticipantRollup` by day (``hour`` is the day's start): one row per person a day, not an hour."""
+
+    __tablename__ = "participant_day_rollup"
+    organization_id: int = _organization()
+    hour: int = _hour()
+    identity: str = Field(primary_key=True, max_length=200)
+    joins: int = 0
+    calls: int = 0
+    seconds: float = 0.0
+
+
 class QualityTotals(SQLModel):
     samples: int = 0
     rtt_sum: float = 0.0
@@ -105,6 +118,15 @@ class QualityRollup(QualityTotals, table=True):
 
 class QualityParticipantRollup(QualityTotals, table=True):
     __tablename__ = "quality_participant_rollup"
+    organization_id: int = _organization()
+    hour: int = _hour()
+    participant: str = Field(primary_key=True, max_length=200)
+
+
+class QualityParticipantDayRollup(QualityTotals, table=True):
+    """:class:`QualityParticipantRollup` by day (``hour`` is the day's start)."""
+
+    __tablename__ = "quality_participant_day_rollup"
     organization_id: int = _organization()
     hour: int = _hour()
     participant: str = Field(primary_key=True, max_length=200)
@@ -142,6 +164,11 @@ class RollupSpec:
     model: type[SQLModel]
     dimensions: tuple[str, ...]
     measures: dict[str, Merge]
+    grain: int = HOUR_S
+    daily: RollupSpec | None = None
+    """The same rollup by day, for dimensions with many values (people): whole days read a day's row each."""
+    hourly: RollupSpec | None = None
+    """For a daily rollup: the hourly one it copies (and whose raw rows it aggregates)."""
 
     @property
     def table(self) -> Table:
@@ -152,12 +179,26 @@ class RollupSpec:
         return ("organization_id", "hour", *self.dimensions)
 
 
+def _with_daily(hourly: RollupSpec, model: type[SQLModel]) -> RollupSpec:
+    daily = RollupSpec(model, hourly.dimensions, hourly.measures, DAY_S, hourly=hourly)
+    object.__setattr__(hourly, "daily", daily)
+    return hourly
+
+
+_PEOPLE_MEASURES: dict[str, Merge] = {"joins": "sum", "calls": "sum", "seconds": "sum"}
 CALLS = RollupSpec(CallRollup, ("call_type",), {"calls": "sum", "seconds": "sum", "max_participants": "max"})
-PARTICIPANTS = RollupSpec(ParticipantRollup, ("identity",), {"joins": "sum", "calls": "sum", "seconds": "sum"})
+PARTICIPANTS = _with_daily(RollupSpec(ParticipantRollup, ("identity",), _PEOPLE_MEASURES), ParticipantDayRollup)
 QUALITY = RollupSpec(QualityRollup, ("connection_type", "media", "direction"), QUALITY_MEASURES)
-QUALITY_BY_PARTICIPANT = RollupSpec(QualityParticipantRollup, ("participant",), QUALITY_MEASURES)
+QUALITY_BY_PARTICIPANT = _with_daily(
+    RollupSpec(QualityParticipantRollup, ("participant",), QUALITY_MEASURES), QualityParticipantDayRollup
+)
 USAGE = RollupSpec(UsageRollup, ("metric", "feature", "provider"), {"events": "sum", "quantity": "sum"})
-SPECS = (CALLS, PARTICIPANTS, QUALITY, QUALITY_BY_PARTICIPANT, USAGE)
+SPECS = tuple(
+    spec
+    for hourly in (CALLS, PARTICIPANTS, QUALITY, QUALITY_BY_PARTICIPANT, USAGE)
+    for spec in (hourly, hourly.daily)
+    if spec is not None
+)
 UPSERT_ROWS = 500
 """Rows per upsert statement: well under SQLite's limit on bound parameters."""
 
@@ -188,7 +229,10 @@ class RollupDelta:
     rows: dict[RollupSpec, dict[tuple[Any, ...], dict[str, Any]]] = field(default_factory=dict)
 
     def add(self, spec: RollupSpec, at: float, dimensions: Sequence[Any], **measures: Any) -> None:
-        key = (self.organization_id, hour_of(at), *dimensions)
+        """Add to ``spec``'s row for ``at`` (and to its daily rollup's, if it has one)."""
+        if spec.daily is not None:
+            self.add(spec.daily, at, dimensions, **measures)
+        key = (self.organization_id, hour_of(at, spec.grain), *dimensions)
         row = self.rows.setdefault(spec, {}).get(key)
         if row is None:
             self.rows[spec][key] = {name: measures.get(name, _nothing(spec, name)) for name in spec.measures}
@@ -255,8 +299,8 @@ def raw_source(
 ) -> Select[Any]:
     """The rollup rows ``spec``'s table would hold for the raw rows in ``window`` (and ``where``, conditions
     on the raw table), aggregated from them."""
-    time, dimensions, measures, model = _raw_columns(spec)
-    hour = hour_column(time, dialect)
+    time, dimensions, measures, model = _raw_columns(spec.hourly or spec)
+    hour = hour_column(time, dialect, spec.grain)
     since, until, first_hour, end_hour = window
     conditions: list[ColumnElement[bool]] = list(where)
     if organization_id is not None:

@@ -32,8 +32,8 @@ from telemetry.records import CallEvent, QualitySample, TelemetryRecord, UsageEv
 from tests.control_plane.compliance_helpers import person_with_a_footprint
 from tests.control_plane.helpers import owner
 
-BASE = 1_780_000_000 - 1_780_000_000 % HOUR_S  # an hour boundary, long enough ago to be history
-SPAN_S = 6 * HOUR_S
+BASE = 1_780_000_000 - 1_780_000_000 % 86400  # midnight UTC, long enough ago to be history
+SPAN_S = 3 * 86400
 ROOMS = ("r0", "r1", "r2")
 PEOPLE = ("ann", "bob", "cy", "dee")
 CONNECTIONS = ("wifi", "wired", "cellular")
@@ -94,7 +94,8 @@ def call_scripts(draw: st.DrawFn) -> list[TelemetryRecord]:
 records = st.tuples(
     st.lists(call_scripts(), max_size=3), st.lists(st.one_of(events, samples, usage), min_size=1, max_size=50)
 ).map(lambda parts: [record for script in parts[0] for record in script] + parts[1])
-periods = st.lists(st.tuples(st.integers(-HOUR_S, SPAN_S), st.integers(1, SPAN_S + HOUR_S)), min_size=1, max_size=3)
+offsets = st.one_of(st.integers(-1, SPAN_S // HOUR_S).map(lambda hours: hours * HOUR_S), st.integers(-HOUR_S, SPAN_S))
+periods = st.lists(st.tuples(offsets, offsets.map(lambda s: abs(s) + 1)), min_size=1, max_size=3)
 REPORTS: list[dict[str, Any]] = [
     {"dataset": "calls", "measures": ["calls", "minutes", "max_participants"], "dimensions": ["call_type"]},
     {"dataset": "quality", "measures": ["samples", "avg_mos", "min_mos", "max_latency_ms"], "granularity": "day"},

@@ -1,4 +1,5 @@
-"""analytics rollups: calls, participants, quality and usage per organisation and hour, filled from the raw rows
+"""analytics rollups: calls, participants, quality and usage per organisation and hour (people also per day),
+filled from the raw rows
 
 Revision ID: 0005
 Revises: 0004
@@ -41,8 +42,13 @@ _TABLES: dict[str, tuple[Dimensions, Measures]] = {
         (("identity", 200),),
         (("joins", sa.Integer(), False), ("calls", sa.Integer(), False), ("seconds", sa.Float(), False)),
     ),
+    "participant_day_rollup": (
+        (("identity", 200),),
+        (("joins", sa.Integer(), False), ("calls", sa.Integer(), False), ("seconds", sa.Float(), False)),
+    ),
     "quality_rollup": ((("connection_type", 32), ("media", 8), ("direction", 8)), _QUALITY),
     "quality_participant_rollup": ((("participant", 200),), _QUALITY),
+    "quality_participant_day_rollup": ((("participant", 200),), _QUALITY),
     "usage_rollup": (
         (("metric", 32), ("feature", 50), ("provider", 100)),
         (("events", sa.Integer(), False), ("quantity", sa.Float(), False)),
