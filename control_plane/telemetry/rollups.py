@@ -13,6 +13,7 @@ the rollups from it, and the tests compare the two.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -199,8 +200,6 @@ SPECS = tuple(
     for spec in (hourly, hourly.daily)
     if spec is not None
 )
-UPSERT_ROWS = 500
-"""Rows per upsert statement: well under SQLite's limit on bound parameters."""
 
 
 def _merged(kind: Merge, old: Any, new: Any) -> Any:
@@ -263,19 +262,23 @@ class RollupDelta:
 
     def write(self, db: Session) -> None:
         """Add everything gathered to the rollup tables (in the caller's transaction) and forget it."""
-        insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+        dialect = db.get_bind().dialect.name
         connection = db.connection()
         for spec, rows in self.rows.items():
-            table = spec.table
+            # sorted: concurrent batches lock rows in one order; one cached statement, run for many rows
             ordered = [dict(zip(spec.keys, key, strict=True)) | values for key, values in sorted(rows.items())]
-            for start in range(0, len(ordered), UPSERT_ROWS):  # sorted: concurrent batches lock rows in one order
-                statement = insert(table).values(ordered[start : start + UPSERT_ROWS])
-                merges = {
-                    name: _merged_sql(kind, table.c[name], statement.excluded[name])
-                    for name, kind in spec.measures.items()
-                }
-                connection.execute(statement.on_conflict_do_update(index_elements=list(spec.keys), set_=merges))
+            connection.execute(_upsert(spec, dialect), ordered)
         self.rows.clear()
+
+
+@functools.cache
+def _upsert(spec: RollupSpec, dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(spec.table)
+    merges = {
+        name: _merged_sql(kind, spec.table.c[name], statement.excluded[name]) for name, kind in spec.measures.items()
+    }
+    return statement.on_conflict_do_update(index_elements=list(spec.keys), set_=merges)
 
 
 def _nothing(spec: RollupSpec, measure: str) -> Any:
