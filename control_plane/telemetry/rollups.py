@@ -70,29 +70,29 @@ class CallRollup(SQLModel, table=True):
     max_participants: int = 0
 
 
-class ParticipantRollup(SQLModel, table=True):
-    """Participants by identity and the hour they joined in."""
-
-    __tablename__ = "participant_rollup"
-    organization_id: int = _organization()
-    hour: int = _hour()
-    identity: str = Field(primary_key=True, max_length=200)
+class ParticipantTotals(SQLModel):
     joins: int = 0
     calls: int = 0
     """Calls this identity joined for the first time in this hour (a rejoin is not another call)."""
     seconds: float = 0.0
 
 
-class ParticipantDayRollup(SQLModel, table=True):
+class ParticipantRollup(ParticipantTotals, table=True):
+    """Participants by identity and the hour they joined in."""
+
+    __tablename__ = "participant_rollup"
+    organization_id: int = _organization()
+    hour: int = _hour()
+    identity: str = Field(primary_key=True, max_length=200)
+
+
+class ParticipantDayRollup(ParticipantTotals, table=True):
     """:class:`ParticipantRollup` by day (``hour`` is the day's start): one row per person a day, not an hour."""
 
     __tablename__ = "participant_day_rollup"
     organization_id: int = _organization()
     hour: int = _hour()
     identity: str = Field(primary_key=True, max_length=200)
-    joins: int = 0
-    calls: int = 0
-    seconds: float = 0.0
 
 
 class QualityTotals(SQLModel):
