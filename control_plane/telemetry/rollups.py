@@ -19,7 +19,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, Column, ColumnElement, ForeignKey, Integer, Select, Table, case, exists, func, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    ForeignKey,
+    Integer,
+    Select,
+    Table,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
@@ -275,6 +288,29 @@ class RollupDelta:
 def _upsert(spec: RollupSpec, dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(spec.table)
+    merges = {
+        name: _merged_sql(kind, spec.table.c[name], statement.excluded[name]) for name, kind in spec.measures.items()
+    }
+    return statement.on_conflict_do_update(index_elements=list(spec.keys), set_=merges)
+
+
+def rename(db: Session, table: Table, where: ColumnElement[bool], column: str, old: str, new: str) -> int | None:
+    """Erasure's rename of a person in a rollup ``table``: their rows are merged into those already under
+    ``new`` (a pseudonym may hold rows from records that arrived after an earlier erasure). ``None`` when
+    ``table`` is not a rollup."""
+    spec = next((spec for spec in SPECS if spec.table is table), None)
+    if spec is None:
+        return None
+    keys = [table.c[key] if key != column else literal(new, table.c[key].type).label(key) for key in spec.keys]
+    moved = select(*keys, *(table.c[name] for name in spec.measures)).where(where, table.c[column] == old)
+    statement = _upsert_from(spec, db.get_bind().dialect.name, moved)
+    db.execute(statement)
+    return int(db.execute(table.delete().where(where, table.c[column] == old)).rowcount)  # type: ignore[attr-defined]
+
+
+def _upsert_from(spec: RollupSpec, dialect: str, rows: Select[Any]) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(spec.table).from_select([*spec.keys, *spec.measures], rows)
     merges = {
         name: _merged_sql(kind, spec.table.c[name], statement.excluded[name]) for name, kind in spec.measures.items()
     }

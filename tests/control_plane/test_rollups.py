@@ -30,7 +30,7 @@ from control_plane.telemetry.rollups import HOUR_S, SPECS, raw_source, rebuild
 from control_plane.telemetry.service import ingest
 from telemetry.records import CallEvent, QualitySample, TelemetryRecord, UsageEvent
 from tests.control_plane.compliance_helpers import person_with_a_footprint
-from tests.control_plane.helpers import owner
+from tests.control_plane.helpers import feed, owner
 
 BASE = 1_780_000_000 - 1_780_000_000 % 86400  # midnight UTC, long enough ago to be history
 SPAN_S = 3 * 86400
@@ -263,3 +263,34 @@ def test_erasure_pseudonymises_the_rollups_as_it_does_the_raw_rows(app: Litestar
         same(rolled, raw.model_dump(mode="json"))
         people = service.overview(db, acme.organization_id, period).model_dump(mode="json")
         same(people, service.overview(db, acme.organization_id, period, use_rollups=False).model_dump(mode="json"))
+
+
+def test_an_erasure_after_late_records_merges_them_into_the_pseudonyms_rollups(app: Litestar) -> None:
+    """An engine's journal may replay records of a person after their erasure; erasing again must merge them."""
+    acme = owner(app)
+    moment = BASE + 600.0
+
+    def records_of(who: str, at: float) -> list[TelemetryRecord]:
+        return [
+            CallEvent("room-opened", "late", at=at),
+            CallEvent("participant-joined", "late", who, at=at + 1),
+            QualitySample("late", who, "audio", 3.0, 0, 0.0, 40.0, 32.0, 4.3, at=at + 5),
+            CallEvent("room-closed", "late", at=at + 60),
+        ]
+
+    feed(app, acme.organization_id, records_of("yuri", moment))
+    for _ in range(2):
+        erased = acme.client.post("/compliance/erasures", json={"participant_identities": ["yuri"]})
+        assert erased.status_code == 201, erased.text
+        done = acme.client.get(f"/compliance/requests/{erased.json()['id']}").json()
+        assert done["status"] == "completed", done
+        feed(app, acme.organization_id, records_of("yuri", moment + 120))  # late, in the same hour and day
+    with app_state(app.state).session() as db:
+        period = Period(since=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), until=dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
+        rolled = service.quality_report(db, acme.organization_id, period, None, None).model_dump(mode="json")
+        raw = service.quality_report(db, acme.organization_id, period, None, None, use_rollups=False)
+        same(rolled, raw.model_dump(mode="json"))
+        overview = service.overview(db, acme.organization_id, period).model_dump(mode="json")
+        same(overview, service.overview(db, acme.organization_id, period, use_rollups=False).model_dump(mode="json"))
+    people = {user["participant"] for user in overview["top_users"]}
+    assert "yuri" in people and len(people) == 2  # the pseudonym holds both erased calls, yuri the latest
