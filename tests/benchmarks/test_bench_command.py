@@ -42,6 +42,13 @@ def test_unknown_suite_is_refused() -> None:
     assert result.exit_code == 2 and "unknown suite 'nope'; known: " in result.output and "engine" in result.output
 
 
+def test_a_scale_out_of_range_is_refused_before_anything_runs() -> None:
+    for scale in ("0", "-1", "1000", "lots"):
+        result = invoke("bench", "control-plane", "--scale", scale)
+        assert result.exit_code == 2, result.output
+        assert "--scale" in result.output
+
+
 def test_compare_respects_direction_and_tolerance() -> None:
     base = SuiteResult(
         "s",
