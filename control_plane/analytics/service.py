@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -127,15 +127,7 @@ def overview(db: Session, organization_id: int, period: Period, *, use_rollups: 
         .group_by(calls.c.call_type)
         .order_by(calls.c.call_type)
     ).all()
-    people = source(db, PARTICIPANTS, organization_id, span)
-    participants = db.execute(select(func.count(distinct(people.c.identity)))).scalar_one()
-    minutes = func.sum(people.c.seconds) / 60.0
-    top = db.execute(
-        select(people.c.identity, count_of(people.c.calls), minutes)
-        .group_by(people.c.identity)
-        .order_by(minutes.desc(), people.c.identity)
-        .limit(TOP_USERS)
-    ).all()
+    participants, top = _people(db, organization_id, span)
     members = db.execute(
         select(func.count()).select_from(Membership).where(col(Membership.organization_id) == organization_id)
     ).scalar_one()
@@ -154,8 +146,26 @@ def overview(db: Session, organization_id: int, period: Period, *, use_rollups: 
         ai_features=features,
         quality=quality,
         quality_by_connection=by_connection,
-        top_users=[TopUser(participant=i, calls=int(n), minutes=round(float(m), 3)) for i, n, m in top],
+        top_users=top,
     )
+
+
+def _people(db: Session, organization_id: int, span: Span) -> tuple[int, list[TopUser]]:
+    """How many people joined, and the ones with the most minutes: one aggregation for both."""
+    people = source(db, PARTICIPANTS, organization_id, span)
+    minutes = (func.sum(people.c.seconds) / 60.0).label("minutes")
+    per_person = (
+        select(people.c.identity, count_of(people.c.calls).label("calls"), minutes)
+        .group_by(people.c.identity)
+        .subquery("per_person")
+    )
+    rows = db.execute(
+        select(per_person, func.count().over().label("people"))
+        .order_by(per_person.c.minutes.desc(), per_person.c.identity)
+        .limit(TOP_USERS)
+    ).all()
+    top = [TopUser(participant=i, calls=int(n), minutes=round(float(m), 3)) for i, n, m, _ in rows]
+    return (int(rows[0][3]) if rows else 0), top
 
 
 def quality_report(
