@@ -2,17 +2,23 @@
 
 Calls spread over the last 90 days, each with two participants, ten quality samples
 and three usage events, all in one organisation (the worst case for queries scoped
-to an organisation).
+to an organisation). The raw tables' secondary indexes, unique and foreign-key
+constraints are dropped for the load and built once after it (what a bulk restore
+does), then the hourly rollups are aggregated from the loaded rows.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import psycopg
+from sqlalchemy import create_engine
+
+from control_plane.telemetry.rollups import rebuild
 
 DAY_S = 86400
 SPAN_DAYS = 90
@@ -30,6 +36,7 @@ class Loaded:
     usage_events: int
     participants: int
     seconds: float
+    rollup_seconds: float
 
 
 def load(conninfo: str, organization_id: int, calls: int, seed: int = 7) -> Loaded:
@@ -38,13 +45,53 @@ def load(conninfo: str, organization_id: int, calls: int, seed: int = 7) -> Load
     now = time.time()
     started = time.perf_counter()
     with psycopg.connect(conninfo, autocommit=False) as connection:
-        first_id = 1
-        for count in _chunks(calls):
-            _copy_chunk(connection, rng, organization_id, first_id, count, now)
-            first_id += count
-            connection.commit()
+        connection.execute("SET synchronous_commit = off")
+        with _indexes_built_after(connection):
+            first_id = 1
+            for count in _chunks(calls):
+                _copy_chunk(connection, rng, organization_id, first_id, count, now)
+                first_id += count
+                connection.commit()
         connection.execute("ANALYZE")
-    return Loaded(calls, calls * SAMPLES_PER_CALL, calls * 3, calls * 2, time.perf_counter() - started)
+    loaded = time.perf_counter()
+    engine = create_engine(conninfo.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as rollups:
+        rebuild(rollups, organization_id)
+    engine.dispose()
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute("VACUUM ANALYZE")
+    finished = time.perf_counter()
+    return Loaded(calls, calls * SAMPLES_PER_CALL, calls * 3, calls * 2, loaded - started, finished - loaded)
+
+
+_RAW_TABLES = ["call", "call_participant", "quality_sample", "usage_event"]
+
+
+@contextmanager
+def _indexes_built_after(connection: psycopg.Connection[tuple[object, ...]]) -> Iterator[None]:
+    """The raw tables without their secondary indexes and unique/foreign-key constraints until the block ends."""
+    constraints = connection.execute(
+        "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k"
+        " JOIN pg_class c ON c.oid = k.conrelid WHERE k.contype IN ('u', 'f') AND c.relname = ANY(%s)",
+        (_RAW_TABLES,),
+    ).fetchall()
+    indexes = connection.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)"
+        " AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+        (_RAW_TABLES,),
+    ).fetchall()
+    for table, name, _ in constraints:
+        connection.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+    for name, _ in indexes:
+        connection.execute(f'DROP INDEX "{name}"')
+    connection.commit()
+    yield
+    connection.execute("SET maintenance_work_mem = '512MB'")
+    for _, definition in indexes:
+        connection.execute(str(definition))
+    for table, name, definition in constraints:
+        connection.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+    connection.commit()
 
 
 def _chunks(total: int) -> Iterator[int]:

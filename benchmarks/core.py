@@ -78,6 +78,8 @@ class BenchOptions:
     steady; a suite without such figures runs as ``quick``."""
     workers: int = 1
     """Engine worker processes, for the suites that can spread their load (``calls``: a cluster on Redis)."""
+    scale: float = 1.0
+    """A multiple of a suite's data size (``--scale 3``: three times the history), for suites that have one."""
 
 
 Suite = Callable[[BenchOptions], SuiteResult]

@@ -72,6 +72,13 @@ RESULTS_DIR_OPTION = click.option(
 )
 @click.option("--quick", is_flag=True, help="Fewer iterations (a smoke run, not release numbers).")
 @click.option(
+    "--scale",
+    type=click.FloatRange(0.001, 100),
+    default=1.0,
+    show_default=True,
+    help="Multiply the data size of suites that have one (control-plane: 1 M calls at 1).",
+)
+@click.option(
     "--results",
     "results_in",
     type=RESULTS_FILE,
@@ -93,6 +100,7 @@ def run_suites(
     json_out: Path | None,
     baseline: Path | None,
     quick: bool,
+    scale: float,
     results_in: Path | None,
     list_only: bool,
     results_dir: Path | None,
@@ -117,8 +125,10 @@ def run_suites(
     chosen = [suite] if suite else list(suites)
     results = []
     for name in chosen:
-        console.print(f"[bold]running suite {name}[/]{' (quick)' if quick else ''}")
-        result = suites[name](BenchOptions(quick=quick, workers=workers))
+        console.print(
+            f"[bold]running suite {name}[/]{' (quick)' if quick else ''}{f' (scale {scale:g})' if scale != 1 else ''}"
+        )
+        result = suites[name](BenchOptions(quick=quick, scale=scale, workers=workers))
         results.append(result)
         console.print(figures_table(result))
         for note in result.notes:

@@ -164,14 +164,15 @@ class ReportController(Controller):
     def run(self, db: Db, tenant: CurrentTenant, report_id: IdParam, format: Format = "json") -> Response[Any]:
         report = _report(db, tenant, report_id)
         definition = ReportDefinition.model_validate(report.definition)
-        rows = run_report(db, tenant.organization_id, definition)
+        run = run_report(db, tenant.organization_id, definition)
         if format == "csv":
             return Response(
-                to_csv(rows, columns_of(definition)),
+                to_csv(run.rows, columns_of(definition)),
                 media_type="text/csv",
                 headers={"Content-Disposition": f'attachment; filename="report-{report_id}.csv"'},
             )
-        return Response({"report": ReportRead.model_validate(report).model_dump(mode="json"), "rows": rows})
+        report_json = ReportRead.model_validate(report).model_dump(mode="json")
+        return Response({"report": report_json, "rows": run.rows, "source": run.source, "note": run.note})
 
     @delete("/{report_id:int}", guards=requires(Permission.USE))
     def delete_one(self, db: Db, tenant: CurrentTenant, report_id: IdParam) -> None:

@@ -7,6 +7,7 @@ parameters. Nothing a user writes becomes SQL text.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -16,11 +17,17 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from control_plane.analytics.pricing import cost_of
+from control_plane.analytics.sources import Span, count_of, source
 from control_plane.analytics.sql import Granularity, bucket
 from control_plane.schemas import Input, Name, Text
 from control_plane.telemetry.models import Call, QualitySampleRecord, UsageRecord
+from control_plane.telemetry.rollups import CALLS, QUALITY, USAGE, RollupSpec
 
 Q, U = QualitySampleRecord, UsageRecord
+
+
+Measure = Callable[[Any], ColumnElement[Any]]
+"""A measure over the columns of a rollup-shaped source (its ``.c``)."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,13 @@ class Dataset:
     time: Any
     dimensions: dict[str, Any]
     measures: dict[str, ColumnElement[Any]]
+    rollup: RollupSpec
+    rolled_up: dict[str, Measure]
+    """The same measures from the rollup's sums (its dimensions are the rollup's)."""
+
+
+def _mean(total: str, count: str = "samples") -> Measure:
+    return lambda c: func.sum(c[total]) / func.nullif(func.sum(c[count]), 0)
 
 
 DATASETS: dict[str, Dataset] = {
@@ -43,6 +57,12 @@ DATASETS: dict[str, Dataset] = {
             )
             / 60.0,
             "max_participants": func.max(col(Call.peak_participants)),
+        },
+        CALLS,
+        {
+            "calls": lambda c: count_of(c.calls),
+            "minutes": lambda c: func.coalesce(func.sum(c.seconds), 0) / 60.0,
+            "max_participants": lambda c: func.max(c.max_participants),
         },
     ),
     "quality": Dataset(
@@ -66,6 +86,18 @@ DATASETS: dict[str, Dataset] = {
             "avg_loss": func.avg(col(Q.loss_fraction)),
             "avg_bitrate_kbps": func.avg(col(Q.bitrate_kbps)),
         },
+        QUALITY,
+        {
+            "samples": lambda c: count_of(c.samples),
+            "avg_mos": _mean("mos_sum"),
+            "min_mos": lambda c: func.min(c.mos_min),
+            "avg_jitter_ms": _mean("jitter_sum"),
+            "max_jitter_ms": lambda c: func.max(c.jitter_max),
+            "avg_latency_ms": _mean("rtt_sum", "rtt_samples"),
+            "max_latency_ms": lambda c: func.max(c.rtt_max),
+            "avg_loss": _mean("loss_sum"),
+            "avg_bitrate_kbps": _mean("bitrate_sum"),
+        },
     ),
     "usage": Dataset(
         U,
@@ -80,6 +112,12 @@ DATASETS: dict[str, Dataset] = {
             "events": func.count(),
             "quantity": func.sum(col(U.quantity)),
             "cost_usd": func.sum(cost_of(col(U.metric), col(U.quantity))),
+        },
+        USAGE,
+        {
+            "events": lambda c: count_of(c.events),
+            "quantity": lambda c: func.sum(c.quantity),
+            "cost_usd": lambda c: func.sum(cost_of(c.metric, c.quantity)),
         },
     ),
 }
@@ -120,8 +158,43 @@ class ReportCreate(Input):
     definition: ReportDefinition
 
 
+@dataclass(frozen=True)
+class ReportRun:
+    rows: list[dict[str, Any]]
+    source: Literal["rollups", "raw"]
+    """``raw`` when a dimension or filter is one the hourly rollups do not keep (``note`` says which)."""
+    note: str = ""
+
+
 def run_report(
-    db: Session, organization_id: int, definition: ReportDefinition, now: float | None = None
+    db: Session,
+    organization_id: int,
+    definition: ReportDefinition,
+    now: float | None = None,
+    *,
+    use_rollups: bool = True,
+) -> ReportRun:
+    """Run ``definition`` on the hourly rollups when its dimensions and filters allow, else on raw rows."""
+    dataset = DATASETS[definition.dataset]
+    since = None
+    if definition.last_days is not None:
+        since = (now or dt.datetime.now(dt.UTC).timestamp()) - definition.last_days * 86400
+    beyond = sorted({*definition.dimensions, *definition.filters} - set(dataset.rollup.dimensions))
+    if not use_rollups or beyond:
+        note = f"read from raw rows: the hourly rollups do not keep {', '.join(beyond)}" if beyond else ""
+        return ReportRun(_run_on_raw_rows(db, organization_id, definition, since), "raw", note)
+    s = source(db, dataset.rollup, organization_id, Span(since, None))
+    groups: list[ColumnElement[Any]] = [s.c[name].label(name) for name in definition.dimensions]
+    if definition.granularity:
+        groups.insert(0, bucket(s.c.hour, definition.granularity, db.get_bind().dialect.name).label("period"))
+    query = select(*groups, *(dataset.rolled_up[name](s.c).label(name) for name in definition.measures))
+    for name, value in definition.filters.items():
+        query = query.where(s.c[name] == value)
+    return ReportRun(_rows(db, query, groups, definition), "rollups")
+
+
+def _run_on_raw_rows(
+    db: Session, organization_id: int, definition: ReportDefinition, since: float | None
 ) -> list[dict[str, Any]]:
     dataset = DATASETS[definition.dataset]
     groups: list[ColumnElement[Any]] = [dataset.dimensions[name].label(name) for name in definition.dimensions]
@@ -133,12 +206,17 @@ def run_report(
         .select_from(dataset.model)
         .where(col(dataset.model.organization_id) == organization_id)
     )
-    if definition.last_days is not None:
-        since = (now or dt.datetime.now(dt.UTC).timestamp()) - definition.last_days * 86400
+    if since is not None:
         query = query.where(dataset.time >= since)
     for name, value in definition.filters.items():
         column = dataset.dimensions[name]
         query = query.where(column == (int(value) if name == "call_id" and value.isdigit() else value))
+    return _rows(db, query, groups, definition)
+
+
+def _rows(
+    db: Session, query: Any, groups: list[ColumnElement[Any]], definition: ReportDefinition
+) -> list[dict[str, Any]]:
     if groups:
         query = query.group_by(*groups).order_by(*groups)
     rows = db.execute(query.limit(definition.limit)).all()

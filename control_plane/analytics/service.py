@@ -1,11 +1,16 @@
-"""Analytics queries: every one filtered by organisation first, aggregated in the database."""
+"""Analytics queries: every one filtered by organisation first, aggregated in the database.
+
+Each figure is aggregated over :func:`control_plane.analytics.sources.source`: the hourly rollups for
+the whole hours of the period, raw rows for its edges. ``use_rollups=False`` answers from raw rows
+alone, the reference the rollups are tested against.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Row, distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -25,88 +30,40 @@ from control_plane.analytics.schemas import (
     UsageSummary,
     UsageTimeline,
 )
+from control_plane.analytics.sources import Span, count_of, source
 from control_plane.analytics.sql import Granularity, bucket
 from control_plane.db.types import columns
 from control_plane.organizations.models import Membership
-from control_plane.telemetry.models import Call, CallParticipant, QualitySampleRecord, UsageRecord
+from control_plane.telemetry.models import QualitySampleRecord
+from control_plane.telemetry.rollups import CALLS, PARTICIPANTS, QUALITY, QUALITY_BY_PARTICIPANT, USAGE
 
 Q = columns(QualitySampleRecord)
-U = columns(UsageRecord)
-C = columns(Call)
-P = columns(CallParticipant)
 TOP_USERS = 10
 BUSIEST_PARTICIPANTS = 100
 """The quality report lists the participants with the most samples (filter by participant for anyone else)."""
 
 
-def _epoch(moment: dt.datetime) -> float:
-    return moment.timestamp()
+def _span(period: Period, use_rollups: bool) -> Span:
+    return Span(period.since.timestamp(), period.until.timestamp(), use_rollups)
 
 
-def _quality_columns() -> list[ColumnElement[Any]]:
+def quality_sums(s: Any) -> list[ColumnElement[Any]]:
+    """The quality totals of a group of rollup-shaped rows, in the order :func:`from_sums` reads them."""
     return [
-        func.count(),
-        func.avg(Q.rtt_ms),
-        func.max(Q.rtt_ms),
-        func.avg(Q.jitter_ms),
-        func.max(Q.jitter_ms),
-        func.avg(Q.loss_fraction),
-        func.avg(Q.mos),
-        func.min(Q.mos),
-        func.avg(Q.bitrate_kbps),
+        count_of(s.c.samples),
+        func.sum(s.c.rtt_sum),
+        count_of(s.c.rtt_samples),
+        func.max(s.c.rtt_max),
+        func.sum(s.c.jitter_sum),
+        func.max(s.c.jitter_max),
+        func.sum(s.c.loss_sum),
+        func.sum(s.c.mos_sum),
+        func.min(s.c.mos_min),
+        func.sum(s.c.bitrate_sum),
     ]
 
 
-def _figures(row: Row[Any] | tuple[Any, ...]) -> dict[str, Any]:
-    names = list(QualityFigures.model_fields)
-    values = [int(row[0] or 0), *(None if v is None else round(float(v), 4) for v in row[1:9])]
-    return dict(zip(names, values, strict=True))
-
-
-def _quality_filter(organization_id: int, period: Period) -> list[ColumnElement[bool]]:
-    return [
-        col(Q.organization_id) == organization_id,
-        col(Q.at) >= _epoch(period.since),
-        col(Q.at) < _epoch(period.until),
-    ]
-
-
-def _usage_filter(organization_id: int, period: Period) -> list[ColumnElement[bool]]:
-    return [
-        col(U.organization_id) == organization_id,
-        col(U.at) >= _epoch(period.since),
-        col(U.at) < _epoch(period.until),
-    ]
-
-
-def _calls_filter(organization_id: int, period: Period) -> list[ColumnElement[bool]]:
-    return [
-        col(C.organization_id) == organization_id,
-        col(C.started_at) >= _epoch(period.since),
-        col(C.started_at) < _epoch(period.until),
-    ]
-
-
-def _minutes(start: Any, end: Any) -> ColumnElement[Any]:
-    return func.coalesce(func.sum(func.coalesce(end, start) - start), 0.0) / 60.0
-
-
-def _quality_sums() -> list[ColumnElement[Any]]:
-    return [
-        func.count(),
-        func.sum(Q.rtt_ms),
-        func.count(Q.rtt_ms),
-        func.max(Q.rtt_ms),
-        func.sum(Q.jitter_ms),
-        func.max(Q.jitter_ms),
-        func.sum(Q.loss_fraction),
-        func.sum(Q.mos),
-        func.min(Q.mos),
-        func.sum(Q.bitrate_kbps),
-    ]
-
-
-def _from_sums(rows: list[Any]) -> dict[str, Any]:
+def from_sums(rows: list[Any]) -> dict[str, Any]:
     """Quality figures of the union of groups, from their sums, counts and extremes (no second scan)."""
     n = sum(int(r[0] or 0) for r in rows)
     rtt_n = sum(int(r[2] or 0) for r in rows)
@@ -132,23 +89,29 @@ def _from_sums(rows: list[Any]) -> dict[str, Any]:
 
 
 def quality_by_connection(
-    db: Session, filters: list[ColumnElement[bool]]
+    db: Session, organization_id: int, span: Span, raw_only: list[ColumnElement[bool]] | None = None
 ) -> tuple[QualityFigures, list[ConnectionQuality]]:
-    """The figures over everything ``filters`` selects, and per connection type: one scan for both."""
-    rows = db.execute(select(Q.connection_type, *_quality_sums()).where(*filters).group_by(Q.connection_type)).all()
-    per_connection = [ConnectionQuality(connection_type=row[0], **_from_sums([row[1:]])) for row in rows]
-    return QualityFigures(**_from_sums([row[1:] for row in rows])), per_connection
+    """The figures over the span, and per connection type: one aggregation for both."""
+    s = source(db, QUALITY, organization_id, span, raw_only or [])
+    rows = db.execute(
+        select(s.c.connection_type, *quality_sums(s)).group_by(s.c.connection_type).order_by(s.c.connection_type)
+    ).all()
+    per_connection = [ConnectionQuality(connection_type=row[0], **from_sums([row[1:]])) for row in rows]
+    return QualityFigures(**from_sums([row[1:] for row in rows])), per_connection
 
 
-def feature_usage(db: Session, organization_id: int, period: Period) -> list[FeatureUsage]:
-    u = U
+def feature_usage(db: Session, organization_id: int, period: Period, *, use_rollups: bool = True) -> list[FeatureUsage]:
+    s = source(db, USAGE, organization_id, _span(period, use_rollups))
     rows = db.execute(
         select(
-            u.feature, u.metric, func.sum(u.quantity), func.count(), func.sum(cost_of(col(u.metric), col(u.quantity)))
+            s.c.feature,
+            s.c.metric,
+            func.sum(s.c.quantity),
+            count_of(s.c.events),
+            func.sum(cost_of(s.c.metric, s.c.quantity)),
         )
-        .where(*_usage_filter(organization_id, period))
-        .group_by(u.feature, u.metric)
-        .order_by(u.feature, u.metric)
+        .group_by(s.c.feature, s.c.metric)
+        .order_by(s.c.feature, s.c.metric)
     ).all()
     return [
         FeatureUsage(feature=f, metric=m, quantity=q or 0, events=n, cost_usd=round(c or 0, 6))
@@ -156,40 +119,26 @@ def feature_usage(db: Session, organization_id: int, period: Period) -> list[Fea
     ]
 
 
-def overview(db: Session, organization_id: int, period: Period) -> Overview:
-    calls = _calls_filter(organization_id, period)
-    call_count, minutes = db.execute(select(func.count(), _minutes(C.started_at, C.ended_at)).where(*calls)).one()
+def overview(db: Session, organization_id: int, period: Period, *, use_rollups: bool = True) -> Overview:
+    span = _span(period, use_rollups)
+    calls = source(db, CALLS, organization_id, span)
     call_types = db.execute(
-        select(C.call_type, func.count(), _minutes(C.started_at, C.ended_at))
-        .where(*calls)
-        .group_by(C.call_type)
-        .order_by(C.call_type)
+        select(calls.c.call_type, count_of(calls.c.calls), func.sum(calls.c.seconds) / 60.0)
+        .group_by(calls.c.call_type)
+        .order_by(calls.c.call_type)
     ).all()
-    p = P
-    joined = [
-        col(p.organization_id) == organization_id,
-        col(p.joined_at) >= _epoch(period.since),
-        col(p.joined_at) < _epoch(period.until),
-    ]
-    participants = db.execute(select(func.count(distinct(p.identity))).where(*joined)).scalar_one()
-    top = db.execute(
-        select(p.identity, func.count(distinct(p.call_id)), _minutes(p.joined_at, p.left_at))
-        .where(*joined)
-        .group_by(p.identity)
-        .order_by(_minutes(p.joined_at, p.left_at).desc(), p.identity)
-        .limit(TOP_USERS)
-    ).all()
+    participants, top = _people(db, organization_id, span)
     members = db.execute(
         select(func.count()).select_from(Membership).where(col(Membership.organization_id) == organization_id)
     ).scalar_one()
-    features = feature_usage(db, organization_id, period)
-    quality, by_connection = quality_by_connection(db, _quality_filter(organization_id, period))
+    features = feature_usage(db, organization_id, period, use_rollups=use_rollups)
+    quality, by_connection = quality_by_connection(db, organization_id, span)
     return Overview(
         period=period,
         members=members,
         participants=participants,
-        calls=call_count,
-        minutes=round(float(minutes), 3),
+        calls=sum(int(n) for _, n, _ in call_types),
+        minutes=round(sum(float(m) for _, _, m in call_types), 3),
         ai_events=sum(f.events for f in features if f.feature not in {"call", "aic"}),
         cost_usd=round(sum(f.cost_usd for f in features), 6),
         aic_bytes_saved=sum(f.quantity for f in features if f.metric == "aic_bytes_saved"),
@@ -197,44 +146,75 @@ def overview(db: Session, organization_id: int, period: Period) -> Overview:
         ai_features=features,
         quality=quality,
         quality_by_connection=by_connection,
-        top_users=[TopUser(participant=i, calls=n, minutes=round(float(m), 3)) for i, n, m in top],
+        top_users=top,
     )
 
 
+def _people(db: Session, organization_id: int, span: Span) -> tuple[int, list[TopUser]]:
+    """How many people joined, and the ones with the most minutes: one aggregation for both."""
+    people = source(db, PARTICIPANTS, organization_id, span)
+    minutes = (func.sum(people.c.seconds) / 60.0).label("minutes")
+    per_person = (
+        select(people.c.identity, count_of(people.c.calls).label("calls"), minutes)
+        .group_by(people.c.identity)
+        .subquery("per_person")
+    )
+    rows = db.execute(
+        select(per_person, func.count().over().label("people"))
+        .order_by(per_person.c.minutes.desc(), per_person.c.identity)
+        .limit(TOP_USERS)
+    ).all()
+    top = [TopUser(participant=i, calls=int(n), minutes=round(float(m), 3)) for i, n, m, _ in rows]
+    return (int(rows[0][3]) if rows else 0), top
+
+
 def quality_report(
-    db: Session, organization_id: int, period: Period, call_id: int | None, participant: str | None
+    db: Session,
+    organization_id: int,
+    period: Period,
+    call_id: int | None,
+    participant: str | None,
+    *,
+    use_rollups: bool = True,
 ) -> QualityReport:
-    filters = _quality_filter(organization_id, period)
-    if call_id is not None:
-        filters.append(col(Q.call_id) == call_id)
+    """Rollups answer a report for everyone or for one participant; one call's report reads its raw samples
+    (they are indexed by call)."""
+    span = _span(period, use_rollups)
+    by_call = [] if call_id is None else [col(Q.call_id) == call_id]
+    people = source(db, QUALITY_BY_PARTICIPANT, organization_id, span, by_call)
+    busiest = select(people.c.participant, *quality_sums(people))
     if participant is not None:
-        filters.append(col(Q.participant) == participant)
+        busiest = busiest.where(people.c.participant == participant)
     by_participant = db.execute(
-        select(Q.participant, *_quality_columns())
-        .where(*filters)
-        .group_by(Q.participant)
-        .order_by(func.count().desc(), Q.participant)
+        busiest.group_by(people.c.participant)
+        .order_by(func.sum(people.c.samples).desc(), people.c.participant)
         .limit(BUSIEST_PARTICIPANTS)
     ).all()
-    summary, by_connection = quality_by_connection(db, filters)
+    raw_only = by_call + ([] if participant is None else [col(Q.participant) == participant])
+    summary, by_connection = quality_by_connection(db, organization_id, span, raw_only)
     return QualityReport(
         period=period,
         call_id=call_id,
         participant=participant,
         summary=summary,
         by_connection=by_connection,
-        by_participant=[ParticipantQuality(participant=row[0], **_figures(row[1:])) for row in by_participant],
+        by_participant=[ParticipantQuality(participant=row[0], **from_sums([row[1:]])) for row in by_participant],
     )
 
 
-def usage_summary(db: Session, organization_id: int, period: Period) -> UsageSummary:
-    u = U
-    cost = func.sum(cost_of(col(u.metric), col(u.quantity)))
+def usage_summary(db: Session, organization_id: int, period: Period, *, use_rollups: bool = True) -> UsageSummary:
+    s = source(db, USAGE, organization_id, _span(period, use_rollups))
     rows = db.execute(
-        select(u.provider, u.feature, u.metric, func.sum(u.quantity), func.count(), cost)
-        .where(*_usage_filter(organization_id, period))
-        .group_by(u.provider, u.feature, u.metric)
-        .order_by(u.provider, u.feature, u.metric)
+        select(
+            s.c.provider,
+            s.c.feature,
+            s.c.metric,
+            func.sum(s.c.quantity),
+            count_of(s.c.events),
+            func.sum(cost_of(s.c.metric, s.c.quantity)),
+        )
+        .group_by(s.c.provider, s.c.feature, s.c.metric)
+        .order_by(s.c.provider, s.c.feature, s.c.metric)
     ).all()
     by_provider = [
         ProviderUsage(provider=p, feature=f, metric=m, quantity=q or 0, events=n, cost_usd=round(c or 0, 6))
@@ -244,19 +224,21 @@ def usage_summary(db: Session, organization_id: int, period: Period) -> UsageSum
         period=period,
         events=sum(p.events for p in by_provider),
         cost_usd=round(sum(p.cost_usd for p in by_provider), 6),
-        by_feature=feature_usage(db, organization_id, period),
+        by_feature=feature_usage(db, organization_id, period, use_rollups=use_rollups),
         by_provider=by_provider,
     )
 
 
-def usage_timeline(db: Session, organization_id: int, period: Period, granularity: Granularity) -> UsageTimeline:
-    u = U
-    start = bucket(col(u.at), granularity, db.get_bind().dialect.name).label("start")
+def usage_timeline(
+    db: Session, organization_id: int, period: Period, granularity: Granularity, *, use_rollups: bool = True
+) -> UsageTimeline:
+    """Days, weeks and months are whole hours, so an hour's rollup falls in the bucket of its start."""
+    s = source(db, USAGE, organization_id, _span(period, use_rollups))
+    start = bucket(s.c.hour, granularity, db.get_bind().dialect.name).label("start")
     rows = db.execute(
-        select(start, u.metric, func.sum(u.quantity), func.sum(cost_of(col(u.metric), col(u.quantity))))
-        .where(*_usage_filter(organization_id, period))
-        .group_by(start, u.metric)
-        .order_by(start, u.metric)
+        select(start, s.c.metric, func.sum(s.c.quantity), func.sum(cost_of(s.c.metric, s.c.quantity)))
+        .group_by(start, s.c.metric)
+        .order_by(start, s.c.metric)
     ).all()
     return UsageTimeline(
         period=period,

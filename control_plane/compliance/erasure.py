@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, or_, select, true, update
+from sqlalchemy import ColumnElement, Table, and_, delete, or_, select, true, update
 from sqlmodel import Session, col
 
 from control_plane.compliance import audit_trail
@@ -22,6 +22,7 @@ from control_plane.compliance.pseudonyms import ERASED_EMAIL_DOMAIN, Pseudonymiz
 from control_plane.compliance.redaction import account_pseudonym, json_mentions, redact_json, redact_text
 from control_plane.compliance.subjects import Subject
 from control_plane.db.tables import metadata
+from control_plane.telemetry import rollups
 from control_plane.users.models import User
 
 ERASED_PASSWORD = "!erased"
@@ -79,12 +80,10 @@ def _pseudonymise_identities(
     for name, kind in entry.subject.items():
         if entry.personal.get(name) != Treatment.PSEUDONYMISE or kind == Identifies.USER_ID:
             continue
-        column = table.c[name]
         values = subject.strings() if kind == Identifies.IDENTITY else subject.emails
         for value in sorted(values):
             replacement = pseudonyms.email(value) if value in subject.emails else pseudonyms.of(value)
-            statement = update(table).where(where, column == value).values({name: replacement})
-            changed += db.execute(statement).rowcount  # type: ignore[attr-defined]
+            changed += _rename(db, table, where, name, value, replacement)
         if kind == Identifies.IDENTITY:
             changed += _pseudonymise_numeric(db, table, entry, subject, where, pseudonyms, name)
     return changed
@@ -105,9 +104,17 @@ def _pseudonymise_numeric(
         return 0
     changed = 0
     for value in sorted(subject.numeric()):
-        statement = update(table).where(where, home, table.c[name] == value).values({name: pseudonyms.of(value)})
-        changed += db.execute(statement).rowcount  # type: ignore[attr-defined]
+        changed += _rename(db, table, and_(where, home), name, value, pseudonyms.of(value))
     return changed
+
+
+def _rename(db: Session, table: Table, where: ColumnElement[bool], column: str, old: str, new: str) -> int:
+    """Replace ``old`` by ``new`` in ``column``; a rollup merges the person's rows into the pseudonym's."""
+    merged = rollups.rename(db, table, where, column, old, new)
+    if merged is not None:
+        return merged
+    statement = update(table).where(where, table.c[column] == old).values({column: new})
+    return int(db.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
 def _redact_rows(

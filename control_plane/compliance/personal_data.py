@@ -180,6 +180,27 @@ register(
         non_personal=_set({"idempotency_key", "metric", "feature", "provider"}),
         subject={"participant": Identifies.IDENTITY},
     ),
+    PersonalTable("call_rollup", OnErasure.KEEP, non_personal=_set({"call_type"})),
+    *(
+        PersonalTable(
+            table,
+            OnErasure.PSEUDONYMISE,  # totals stay, under the pseudonym the raw rows get
+            personal={"identity": _P},
+            subject={"identity": Identifies.IDENTITY},
+        )
+        for table in ("participant_rollup", "participant_day_rollup")
+    ),
+    PersonalTable("quality_rollup", OnErasure.KEEP, non_personal=_set({"connection_type", "media", "direction"})),
+    *(
+        PersonalTable(
+            table,
+            OnErasure.PSEUDONYMISE,
+            personal={"participant": _P},
+            subject={"participant": Identifies.IDENTITY},
+        )
+        for table in ("quality_participant_rollup", "quality_participant_day_rollup")
+    ),
+    PersonalTable("usage_rollup", OnErasure.KEEP, non_personal=_set({"metric", "feature", "provider"})),
     PersonalTable("insight", OnErasure.KEEP, non_personal=_set({"kind", "fingerprint", "title", "detail", "status"})),
     PersonalTable(
         "report",

@@ -13,6 +13,15 @@ from control_plane.organizations.models import Invitation, Membership, Organizat
 from control_plane.provider_keys.models import ProviderKey
 from control_plane.secrets.models import SecretKey, SecretVersion
 from control_plane.telemetry.models import Call, CallEventRecord, CallParticipant, QualitySampleRecord, UsageRecord
+from control_plane.telemetry.rollups import (
+    CallRollup,
+    ParticipantDayRollup,
+    ParticipantRollup,
+    QualityParticipantDayRollup,
+    QualityParticipantRollup,
+    QualityRollup,
+    UsageRollup,
+)
 from control_plane.users.models import User
 
 metadata = SQLModel.metadata
@@ -25,6 +34,7 @@ __all__ = [
     "Call",
     "CallEventRecord",
     "CallParticipant",
+    "CallRollup",
     "ComplianceRequest",
     "Insight",
     "Invitation",
@@ -33,7 +43,12 @@ __all__ = [
     "Membership",
     "Organization",
     "OverageCharge",
+    "ParticipantDayRollup",
+    "ParticipantRollup",
     "ProviderKey",
+    "QualityParticipantDayRollup",
+    "QualityParticipantRollup",
+    "QualityRollup",
     "QualitySampleRecord",
     "Report",
     "RetentionPolicy",
@@ -42,6 +57,7 @@ __all__ = [
     "StripeEvent",
     "Subscription",
     "UsageRecord",
+    "UsageRollup",
     "User",
     "UserSession",
     "metadata",

@@ -7,6 +7,7 @@ so it runs on a worker thread, never on the HTTP app's event loop.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import NoReturn
 
 import grpc
 import structlog
@@ -32,7 +33,10 @@ class TelemetryService(pb_grpc.TelemetryServicer):
     def Report(self, request: pb.ReportRequest, context: grpc.ServicerContext) -> pb.ReportResponse:  # noqa: N802
         if len(request.records) > MAX_BATCH:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"a batch holds at most {MAX_BATCH} records")
-        organization_id = self._authorised_organization(context)
+        try:
+            organization_id = self._authorised_organization(context)
+        except SQLAlchemyError as error:
+            self._unavailable(context, error)
         records: list[TelemetryRecord] = []
         rejected = []
         for index, message in enumerate(request.records):
@@ -44,10 +48,15 @@ class TelemetryService(pb_grpc.TelemetryServicer):
             with self.state.session() as db:
                 result = ingest(db, organization_id, records)
         except SQLAlchemyError as error:
-            log.error("telemetry batch not stored", error=str(error).splitlines()[0][:200])
-            context.abort(grpc.StatusCode.UNAVAILABLE, "the control plane could not store the batch; send it again")
+            self._unavailable(context, error)
         publish(result, self.state.realtime)
         return pb.ReportResponse(accepted=result.accepted, duplicates=result.duplicates, rejected=rejected)
+
+    @staticmethod
+    def _unavailable(context: grpc.ServicerContext, error: SQLAlchemyError) -> NoReturn:
+        """The database is down or too slow: the engine keeps the batch in its journal and sends it again."""
+        log.error("telemetry batch not stored", error=str(error).splitlines()[0][:200])
+        context.abort(grpc.StatusCode.UNAVAILABLE, "the control plane could not store the batch; send it again")
 
     def _authorised_organization(self, context: grpc.ServicerContext) -> int:
         metadata = dict(context.invocation_metadata())
@@ -74,7 +83,12 @@ class TelemetryServer:
     """Starts on ``host:port`` (0 = any free port; :attr:`port` says which) and stops gracefully."""
 
     def __init__(self, state: AppState, host: str, port: int, workers: int = 4) -> None:
-        self.server = grpc.server(ThreadPoolExecutor(max_workers=workers, thread_name_prefix="telemetry"))
+        # Batches beyond twice the workers are refused (RESOURCE_EXHAUSTED) rather than queued without bound:
+        # while the database is slow the engines keep them in their journals and back off.
+        self.server = grpc.server(
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="telemetry"),
+            maximum_concurrent_rpcs=2 * workers,
+        )
         pb_grpc.add_TelemetryServicer_to_server(TelemetryService(state), self.server)
         self.port = self.server.add_insecure_port(f"{host}:{port}")
         if self.port == 0:

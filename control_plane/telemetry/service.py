@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from control_plane.analytics.realtime import STALE_AFTER_S, RealtimeStore
 from control_plane.telemetry.models import Call, CallEventRecord, CallParticipant, QualitySampleRecord, UsageRecord
+from control_plane.telemetry.rollups import CALLS, PARTICIPANTS, RollupDelta
 from telemetry.records import CallEvent, QualitySample, TelemetryRecord, UsageEvent
 
 
@@ -32,14 +33,24 @@ class IngestResult:
 def ingest(db: Session, organization_id: int, records: Sequence[TelemetryRecord]) -> IngestResult:
     """Store ``records`` for ``organization_id`` and commit; call :func:`publish` with the result afterwards."""
     result = IngestResult()
-    calls = _CallFinder(db, organization_id)
+    rollups = RollupDelta(organization_id)
+    calls = _CallFinder(db, organization_id, rollups)
     events = sorted((r for r in records if isinstance(r, CallEvent)), key=lambda e: e.at)
     for event in events:
         _apply_event(db, organization_id, event, calls, result)
     samples = [r for r in records if isinstance(r, QualitySample)]
     usage = [r for r in records if isinstance(r, UsageEvent)]
-    stored = _store_many(db, QualitySampleRecord, [_sample_row(organization_id, s, calls) for s in samples], result)
-    _store_many(db, UsageRecord, [_usage_row(organization_id, u, calls) for u in usage], result)
+    sample_rows = [_sample_row(organization_id, s, calls) for s in samples]
+    stored = _store_many(db, QualitySampleRecord, sample_rows, result)
+    usage_rows = [_usage_row(organization_id, u, calls) for u in usage]
+    stored_usage = _store_many(db, UsageRecord, usage_rows, result)
+    for row in _first_of_each_key(sample_rows):
+        if row["idempotency_key"] in stored:
+            rollups.add_sample(row)
+    for row in _first_of_each_key(usage_rows):
+        if row["idempotency_key"] in stored_usage:
+            rollups.add_usage(row)
+    rollups.write(db)
     recent = time.time() - STALE_AFTER_S  # a replayed old sample says nothing about who is in a call now
     for sample in samples:
         if sample.idempotency_key in stored and sample.at > recent:
@@ -68,10 +79,18 @@ def _insert_ignoring_duplicates(db: Session, table: Table) -> Any:
     )
 
 
+def _first_of_each_key(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A batch may repeat a record; the database keeps the first, and so does everything counted from it."""
+    return list({row["idempotency_key"]: row for row in reversed(rows)}.values())
+
+
 def _store_many(db: Session, model: type[Any], rows: list[dict[str, Any]], result: IngestResult) -> set[str]:
     """Insert the rows not stored before; returns the idempotency keys of those inserted now."""
     if not rows:
         return set()
+    unique = _first_of_each_key(rows)
+    result.duplicates += len(rows) - len(unique)
+    rows = unique
     table = model.__table__
     if db.get_bind().dialect.name == "postgresql":
         statement, parameters = _unnest_insert(table, rows)
@@ -107,9 +126,10 @@ def _column_values(table: Table, name: str, rows: list[dict[str, Any]]) -> list[
 class _CallFinder:
     """The call a room's records belong to: the room's open call, else its latest, else a new one."""
 
-    def __init__(self, db: Session, organization_id: int) -> None:
+    def __init__(self, db: Session, organization_id: int, rollups: RollupDelta) -> None:
         self.db = db
         self.organization_id = organization_id
+        self.rollups = rollups
         self._known: dict[str, int] = {}
 
     def open_call(self, room: str) -> Call | None:
@@ -139,6 +159,7 @@ class _CallFinder:
         self.db.flush()
         assert call.id is not None
         self._known[room] = call.id
+        self.rollups.add(CALLS, at, (call_type,), calls=1)
         return call
 
     def forget(self, room: str) -> None:
@@ -167,27 +188,44 @@ def _apply_event(db: Session, organization_id: int, event: CallEvent, calls: _Ca
         result.live_updates.append((event.at, lambda store: store.room_opened(organization_id, room)))
     elif event.type == "participant-joined":
         call_id = calls.id_for(room, event.at)
-        if not (event.attributes.get("reconnect") is True and _resume_participant(db, call_id, who)):
-            db.add(CallParticipant(organization_id=organization_id, call_id=call_id, identity=who, joined_at=event.at))
-        db.flush()
-        _note_peak(db, call_id)
+        _join(db, organization_id, call_id, who, event.at, calls.rollups, event.attributes.get("reconnect") is True)
+        _note_peak(db, call_id, calls.rollups)
         result.live_updates.append((event.at, lambda store: store.joined(organization_id, room, who)))
     elif event.type == "participant-left":
-        _close_participants(db, calls.id_for(room, event.at), event.at, who)
+        _close_participants(db, calls.id_for(room, event.at), event.at, calls.rollups, who)
         result.live_updates.append((event.at, lambda store: store.left(organization_id, room, who)))
     else:
         call = calls.open_call(room)
         if call is not None and call.id is not None:
             call.ended_at = max(event.at, call.started_at)
             db.add(call)
-            _close_participants(db, call.id, event.at)
+            calls.rollups.add(CALLS, call.started_at, (call.call_type,), seconds=call.ended_at - call.started_at)
+            _close_participants(db, call.id, event.at, calls.rollups)
         calls.forget(room)
         result.live_updates.append((event.at, lambda store: store.room_closed(organization_id, room)))
 
 
-def _resume_participant(db: Session, call_id: int, identity: str) -> bool:
-    """A participant back after its engine died (a reconnect) goes on in the same call: its latest
-    attendance continues rather than a second one starting; ``False`` when it has none to continue."""
+def _join(
+    db: Session, organization_id: int, call_id: int, identity: str, at: float, rollups: RollupDelta, reconnect: bool
+) -> None:
+    """A participant row; the identity's first in this call also counts the call for them. A participant back
+    after its engine died (a reconnect) goes on in its latest attendance instead of starting a second one."""
+    if reconnect and _resume_participant(db, call_id, identity, rollups):
+        db.flush()
+        return
+    before = db.exec(
+        select(func.count())
+        .select_from(CallParticipant)
+        .where(CallParticipant.call_id == call_id, CallParticipant.identity == identity)
+    ).one()
+    db.add(CallParticipant(organization_id=organization_id, call_id=call_id, identity=identity, joined_at=at))
+    db.flush()
+    rollups.add(PARTICIPANTS, at, (identity,), joins=1, calls=0 if before else 1)
+
+
+def _resume_participant(db: Session, call_id: int, identity: str, rollups: RollupDelta) -> bool:
+    """Reopen ``identity``'s latest attendance of the call; ``False`` when it has none to continue. Seconds its
+    leaving added to the rollups are taken back: the attendance's final leave adds them again, whole."""
     latest = db.exec(
         select(CallParticipant)
         .where(CallParticipant.call_id == call_id, CallParticipant.identity == identity)
@@ -196,21 +234,29 @@ def _resume_participant(db: Session, call_id: int, identity: str) -> bool:
     ).first()
     if latest is None:
         return False
+    if latest.left_at is not None:
+        rollups.add(PARTICIPANTS, latest.joined_at, (identity,), seconds=-(latest.left_at - latest.joined_at))
     latest.left_at = None
     db.add(latest)
     return True
 
 
-def _close_participants(db: Session, call_id: int, at: float, identity: str | None = None) -> None:
-    statement = update(CallParticipant).where(
-        col(CallParticipant.call_id) == call_id, col(CallParticipant.left_at).is_(None)
-    )
+def _close_participants(
+    db: Session, call_id: int, at: float, rollups: RollupDelta, identity: str | None = None
+) -> None:
+    p = CallParticipant
+    conditions = [col(p.call_id) == call_id, col(p.left_at).is_(None)]
     if identity is not None:
-        statement = statement.where(col(CallParticipant.identity) == identity)
-    db.execute(statement.values(left_at=at))
+        conditions.append(col(p.identity) == identity)
+    present = db.exec(select(p.id, p.identity, p.joined_at).where(*conditions)).all()
+    if not present:
+        return
+    db.execute(update(p).where(col(p.id).in_([row[0] for row in present])).values(left_at=at))
+    for _, who, joined_at in present:
+        rollups.add(PARTICIPANTS, joined_at, (who,), seconds=at - joined_at)
 
 
-def _note_peak(db: Session, call_id: int) -> None:
+def _note_peak(db: Session, call_id: int, rollups: RollupDelta) -> None:
     present = db.exec(
         select(func.count())
         .select_from(CallParticipant)
@@ -220,6 +266,7 @@ def _note_peak(db: Session, call_id: int) -> None:
     if call is not None and present > call.peak_participants:
         call.peak_participants = present
         db.add(call)
+        rollups.add(CALLS, call.started_at, (call.call_type,), max_participants=present)
 
 
 def _sample_row(organization_id: int, sample: QualitySample, calls: _CallFinder) -> dict[str, Any]:

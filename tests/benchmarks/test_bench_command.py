@@ -53,6 +53,13 @@ def test_bench_lists_its_subcommands_and_still_takes_a_suite_first() -> None:
     assert invoke("bench", "run", "--list").output == listed.output
 
 
+def test_a_scale_out_of_range_is_refused_before_anything_runs() -> None:
+    for scale in ("0", "-1", "1000", "lots"):
+        result = invoke("bench", "control-plane", "--scale", scale)
+        assert result.exit_code == 2, result.output
+        assert "--scale" in result.output
+
+
 def test_compare_respects_direction_and_tolerance() -> None:
     base = SuiteResult(
         "s",

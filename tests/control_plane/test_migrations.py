@@ -56,3 +56,44 @@ def test_the_database_refuses_to_change_or_delete_audit_entries(empty_database: 
     with engine.connect() as connection:
         assert connection.execute(text("SELECT action FROM audit_entry")).scalars().all() == ["x.y"]
     engine.dispose()
+
+
+def test_the_rollup_migration_fills_the_rollups_from_the_history_already_stored(empty_database: str) -> None:
+    upgrade(empty_database, "0004")
+    engine = create_engine(empty_database)
+    hour = 1_780_000_000 - 1_780_000_000 % 3600
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO organization (id, name, plan, max_members, max_agents, monthly_minutes,"
+                " monthly_spend_alert, created_at) VALUES (1, 'Old', 'free', 5, 1, 100, 10, CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                'INSERT INTO "call" (id, organization_id, room, call_type, started_at, ended_at, peak_participants)'
+                " VALUES (1, 1, 'r', 'video', :start, :end, 2)"
+            ),
+            {"start": hour + 10.0, "end": hour + 130.0},
+        )
+        for index, (who, mos) in enumerate([("ann", 4.0), ("bob", 3.0), ("ann", 2.0)]):
+            connection.execute(
+                text(
+                    "INSERT INTO quality_sample (organization_id, call_id, idempotency_key, participant, media,"
+                    " direction, connection_type, jitter_ms, packets_lost, loss_fraction, rtt_ms, bitrate_kbps, mos,"
+                    " frames_per_second, at) VALUES (1, 1, :key, :who, 'audio', 'inbound', 'wifi', 5, 0, 0, NULL,"
+                    " 48, :mos, 0, :at)"
+                ),
+                {"key": f"k{index}", "who": who, "mos": mos, "at": hour + 20.0 + index},
+            )
+    upgrade(empty_database)
+    with engine.connect() as connection:
+        calls = connection.execute(text("SELECT hour, call_type, calls, seconds FROM call_rollup")).all()
+        quality = connection.execute(
+            text("SELECT participant, samples, mos_sum, mos_min, rtt_samples FROM quality_participant_rollup")
+        ).all()
+        days = connection.execute(text("SELECT hour, samples FROM quality_participant_day_rollup")).all()
+    engine.dispose()
+    assert [tuple(row) for row in calls] == [(hour, "video", 1, 120.0)]
+    assert sorted(tuple(row) for row in quality) == [("ann", 2, 6.0, 2.0, 0), ("bob", 1, 3.0, 3.0, 0)]
+    assert sorted(row[1] for row in days) == [1, 2] and all(row[0] % 86400 == 0 for row in days)
