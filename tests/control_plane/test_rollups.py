@@ -77,7 +77,7 @@ usage = st.builds(
 
 @st.composite
 def call_scripts(draw: st.DrawFn) -> list[TelemetryRecord]:
-    """A call from open to close, with people joining, leaving and rejoining in between."""
+    """A call from open to close, with people joining, leaving and rejoining (some as reconnects) in between."""
     room = draw(st.sampled_from(ROOMS))
     start = draw(moments)
     end = start + draw(st.integers(60, 3 * HOUR_S))
@@ -87,7 +87,12 @@ def call_scripts(draw: st.DrawFn) -> list[TelemetryRecord]:
     for who in draw(st.lists(st.sampled_from(PEOPLE), max_size=5)):
         joined = draw(st.floats(start, end).map(round))
         script.append(CallEvent("participant-joined", room, who, at=joined))
-        script.append(CallEvent("participant-left", room, who, at=draw(st.floats(joined, end).map(round))))
+        left = draw(st.floats(joined, end).map(round))
+        script.append(CallEvent("participant-left", room, who, at=left))
+        if draw(st.booleans()):  # back after its engine died: the same attendance goes on
+            back = draw(st.floats(left, end).map(round))
+            script.append(CallEvent("participant-joined", room, who, at=back, attributes={"reconnect": True}))
+            script.append(CallEvent("participant-left", room, who, at=draw(st.floats(back, end).map(round))))
     return [*script, CallEvent("room-closed", room, at=end)]
 
 
@@ -192,6 +197,10 @@ def test_the_rollups_hold_exactly_what_a_rebuild_from_raw_rows_computes(app: Lit
         batch.append(UsageEvent("stt_audio_seconds", 5.0, "r0", who, "stt", "whisper", at=BASE + second + 2))
         if second % 3 == 0:
             batch.append(CallEvent("participant-left", "r0", who, at=BASE + second + 50))
+        if second % 5 == 0:
+            batch.append(
+                CallEvent("participant-joined", "r0", who, at=BASE + second + 60, attributes={"reconnect": True})
+            )
     batch.append(CallEvent("room-closed", "r0", at=BASE + 3 * HOUR_S))
     ingest_shuffled(app, organization_id, batch, rng)
     state = app_state(app.state)
