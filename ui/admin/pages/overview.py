@@ -1,0 +1,69 @@
+"""The overview: the analytics service's figures for a period, calls per day and the MOS distribution."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Literal
+
+from litestar import Controller
+from litestar.params import Parameter
+from litestar.response import Template
+
+from control_plane.analytics import service as analytics
+from control_plane.analytics.charts import calls_per_day, mos_distribution
+from control_plane.analytics.controller import period as choose_period
+from control_plane.auth.guards import requires
+from control_plane.auth.permissions import Permission
+from control_plane.context import AnyRequest
+from control_plane.routing import CurrentTenant, Db, get
+from ui.admin.web import page
+
+Preset = Literal["1", "7", "30", "90", "custom"]
+Day = Annotated[dt.date | None, Parameter(description="first or last day, inclusive")]
+
+
+def period_of(days: str, since: dt.date | None, until: dt.date | None) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The period the picker chose: the last N days up to now, or whole days from ``since`` to ``until``."""
+    if days != "custom":
+        now = dt.datetime.now(dt.UTC)
+        return now - dt.timedelta(days=int(days)), now
+    start = dt.datetime.combine(since, dt.time(), dt.UTC) if since else None
+    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC) if until else None
+    return start, end
+
+
+class OverviewPages(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/", guards=requires(Permission.READ))
+    def overview(
+        self,
+        db: Db,
+        tenant: CurrentTenant,
+        request: AnyRequest,
+        days: Annotated[Preset, Parameter()] = "30",
+        since: Day = None,
+        until: Day = None,
+    ) -> Template:
+        chosen = choose_period(*period_of(days, since, until))
+        figures = analytics.overview(db, tenant.organization_id, chosen)
+        daily = calls_per_day(db, tenant.organization_id, chosen)
+        bands = mos_distribution(db, tenant.organization_id, chosen)
+        charts = {
+            "calls": {"x": daily.days, "y": daily.calls},
+            "mos": {"labels": [label for label, _ in bands], "y": [n for _, n in bands]},
+        }
+        return page(
+            request,
+            db,
+            "overview.html",
+            figures=figures,
+            days=days,
+            since=since,
+            until=until,
+            charts=json.dumps(charts).replace("<", "\\u003c"),
+            has_calls=any(daily.calls),
+            has_samples=any(n for _, n in bands),
+        )

@@ -1,0 +1,132 @@
+"""The pieces every admin page uses: rendering in the frame, redirects, security headers, HTML errors."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+import structlog
+from litestar import Response
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ValidationException
+from litestar.response import Redirect, Template
+from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from control_plane.context import AnyRequest, principal_of
+from control_plane.domain_errors import ControlPlaneError, Forbidden, Unauthenticated
+from control_plane.errors import status_of
+from control_plane.principals import Principal
+from control_plane.secrets.errors import SecretStoreError, as_domain_error
+from control_plane.state import app_state
+from settings import ControlPlaneSettings, join_token_secret
+from ui.admin.forms import FormState
+from ui.admin.shell import shell_of
+
+log = structlog.get_logger(__name__)
+
+SIGN_IN = "/ui/sign-in"
+NEW_ORGANIZATION = "/ui/organisations/new"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def csrf_config(settings: ControlPlaneSettings) -> CSRFConfig:
+    """Double-submit CSRF tokens (cookie + hidden field or ``X-CSRFToken``), signed with a key derived from the
+    deployment's join-token secret so that every worker and restart accepts the same tokens."""
+    key = hmac.new(join_token_secret(settings).encode(), b"auralink admin ui csrf", hashlib.sha256).hexdigest()
+    return CSRFConfig(secret=key, cookie_name="auralink_csrf", cookie_samesite="strict", cookie_httponly=False)
+
+
+def page(
+    request: AnyRequest,
+    db: Session,
+    template: str,
+    *,
+    form: FormState | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    """``template`` inside the frame of the signed-in user."""
+    shell = shell_of(db, principal_of(request))
+    return Template(
+        template,
+        context={"shell": shell, "form": form or FormState(), "blank": FormState(), "path": request.url.path, **context},
+        status_code=status_code,
+    )
+
+
+def bare_page(template: str, *, form: FormState | None = None, status_code: int = 200, **context: Any) -> Template:
+    """``template`` without the signed-in frame (sign-in, sign-up, errors before a session exists)."""
+    return Template(template, context={"shell": None, "form": form or FormState(), **context}, status_code=status_code)
+
+
+def back_to(path: str) -> Redirect:
+    """Post/redirect/get: after a change, the page that shows it (303, so a reload never repeats the change)."""
+    return Redirect(path, status_code=303)
+
+
+def _sign_in_first(request: AnyRequest, _: Exception) -> Response[Any]:
+    target = request.url.path if request.method == "GET" else "/"
+    return Redirect(f"{SIGN_IN}?next={target}" if target not in ("/", SIGN_IN) else SIGN_IN, status_code=303)
+
+
+def _refused(request: AnyRequest, error: ControlPlaneError) -> Response[Any]:
+    if isinstance(error, Unauthenticated):
+        return _sign_in_first(request, error)
+    user = request.scope.get("user")
+    if isinstance(error, Forbidden) and isinstance(user, Principal) and user.organization_id is None:
+        return Redirect(NEW_ORGANIZATION, status_code=303)
+    status = status_of(type(error))
+    if status >= 500:
+        log.error("admin page failed on a dependency", error_class=type(error).__name__, detail=error.message[:200])
+    return _error_page(request, status, error.message, headers=error.headers)
+
+
+def _secret_store(request: AnyRequest, error: SecretStoreError) -> Response[Any]:
+    return _refused(request, as_domain_error(error))
+
+
+def _database_down(request: AnyRequest, error: OperationalError) -> Response[Any]:
+    log.error("database unavailable", error=str(error.orig).splitlines()[0][:200])
+    return _error_page(request, 503, "The database is unavailable; try again in a moment.")
+
+
+def _csrf_failed(request: AnyRequest, _: PermissionDeniedException) -> Response[Any]:
+    return _error_page(request, 403, "This form had expired or came from another site: reload the page and try again.")
+
+
+def _bad_request(request: AnyRequest, error: ValidationException) -> Response[Any]:
+    return _error_page(request, 400, f"That address has a value the server does not accept: {error.detail}")
+
+
+def _error_page(request: AnyRequest, status: int, message: str, headers: dict[str, str] | None = None) -> Response[Any]:
+    if request.headers.get("hx-request"):
+        return Template("partials/banner.html", context={"message": message}, status_code=status, headers=headers)
+    return Template(
+        "error.html",
+        context={"shell": None, "status": status, "message": message, "form": FormState()},
+        status_code=status,
+        headers={**SECURITY_HEADERS, **(headers or {})},
+    )
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    ControlPlaneError: _refused,
+    SecretStoreError: _secret_store,
+    OperationalError: _database_down,
+    NotAuthorizedException: _sign_in_first,
+    PermissionDeniedException: _csrf_failed,
+    ValidationException: _bad_request,
+}
