@@ -6,7 +6,7 @@ from pathlib import Path
 
 from jinja2 import Environment
 from litestar.config.app import AppConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import ResponseHeader
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware

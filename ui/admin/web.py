@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 from typing import Any
@@ -12,18 +13,18 @@ from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandlersMap
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from control_plane.context import AnyRequest, principal_of
-from control_plane.domain_errors import ControlPlaneError, Forbidden, Unauthenticated
+from control_plane.domain_errors import ControlPlaneError, Forbidden, InvalidInput, Unauthenticated
 from control_plane.errors import status_of
 from control_plane.principals import Principal
 from control_plane.secrets.errors import SecretStoreError, as_domain_error
 from control_plane.state import app_state
 from settings import ControlPlaneSettings, join_token_secret
 from ui.admin.forms import FormState
-from ui.admin.shell import shell_of
+from ui.admin.shell import Shell, shell_of
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +41,26 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+
+
+def days_between(since: str, until: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """A filter form's two date fields (``YYYY-MM-DD``, either empty) as the period from the start of ``since`` to
+    the end of ``until``, UTC."""
+    first, last = _day(since, "From"), _day(until, "To")
+    start = dt.datetime.combine(first, dt.time(), dt.UTC) if first else None
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC) if last else None
+    if start and end and start >= end:
+        raise InvalidInput("the period must end after it starts")
+    return start, end
+
+
+def _day(value: str, name: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a date such as 2026-01-31, not {value[:40]!r}") from None
 
 
 def csrf_config(settings: ControlPlaneSettings) -> CSRFConfig:
@@ -116,10 +137,24 @@ def _error_page(request: AnyRequest, status: int, message: str, headers: dict[st
         return Template("partials/banner.html", context={"message": message}, status_code=status, headers=headers)
     return Template(
         "error.html",
-        context={"shell": None, "status": status, "message": message, "form": FormState()},
+        context={"shell": _shell_if_signed_in(request, status), "status": status, "message": message,
+                 "form": FormState(), "path": request.url.path},
         status_code=status,
         headers={**SECURITY_HEADERS, **(headers or {})},
     )
+
+
+def _shell_if_signed_in(request: AnyRequest, status: int) -> Shell | None:
+    """The frame, so that a refusal keeps the navigation; none when a dependency is failing (the database may be
+    what failed) or nobody is signed in."""
+    user = request.scope.get("user")
+    if status >= 500 or not isinstance(user, Principal) or user.user_id is None:
+        return None
+    try:
+        with app_state(request.app.state).session() as db:
+            return shell_of(db, user)
+    except (SQLAlchemyError, ControlPlaneError):
+        return None
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {

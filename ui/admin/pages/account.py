@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Body, QueryParameter
 from litestar.response import Redirect, Template
 
 from control_plane.auth.controller import ended_session_cookie, session_cookie
@@ -28,7 +28,7 @@ from ui.admin.forms import FormRefused, FormState, form_values, parse
 from ui.admin.web import NEW_ORGANIZATION, SIGN_IN, back_to, bare_page, page
 
 FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-NextPath = Annotated[str, Parameter(query="next", max_length=500)]
+NextPath = Annotated[str, QueryParameter(name="next", max_length=500)]
 
 
 def _safe_next(path: str) -> str:
@@ -120,7 +120,7 @@ class AccountPages(Controller):
         return back_to("/")
 
     @get("/invitation", opt=PUBLIC)
-    def invitation(self, request: AnyRequest, token: Annotated[str, Parameter(max_length=200)] = "") -> Template:
+    def invitation(self, request: AnyRequest, token: Annotated[str, QueryParameter(max_length=200)] = "") -> Template:
         signed_in = request.cookies.get(SESSION_COOKIE) is not None
         return bare_page("invitation.html", token=token, signed_in=signed_in)
 

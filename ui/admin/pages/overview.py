@@ -7,7 +7,7 @@ import json
 from typing import Annotated, Literal
 
 from litestar import Controller
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from litestar.response import Template
 
 from control_plane.analytics import service as analytics
@@ -17,20 +17,18 @@ from control_plane.auth.guards import requires
 from control_plane.auth.permissions import Permission
 from control_plane.context import AnyRequest
 from control_plane.routing import CurrentTenant, Db, get
-from ui.admin.web import page
+from ui.admin.web import days_between, page
 
 Preset = Literal["1", "7", "30", "90", "custom"]
-Day = Annotated[dt.date | None, Parameter(description="first or last day, inclusive")]
+Day = Annotated[str, QueryParameter(max_length=40, description="first or last day, inclusive")]
 
 
-def period_of(days: str, since: dt.date | None, until: dt.date | None) -> tuple[dt.datetime | None, dt.datetime | None]:
+def period_of(days: str, since: str, until: str) -> tuple[dt.datetime | None, dt.datetime | None]:
     """The period the picker chose: the last N days up to now, or whole days from ``since`` to ``until``."""
     if days != "custom":
         now = dt.datetime.now(dt.UTC)
         return now - dt.timedelta(days=int(days)), now
-    start = dt.datetime.combine(since, dt.time(), dt.UTC) if since else None
-    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC) if until else None
-    return start, end
+    return days_between(since, until)
 
 
 class OverviewPages(Controller):
@@ -43,9 +41,9 @@ class OverviewPages(Controller):
         db: Db,
         tenant: CurrentTenant,
         request: AnyRequest,
-        days: Annotated[Preset, Parameter()] = "30",
-        since: Day = None,
-        until: Day = None,
+        days: Annotated[Preset, QueryParameter()] = "30",
+        since: Day = "",
+        until: Day = "",
     ) -> Template:
         chosen = choose_period(*period_of(days, since, until))
         figures = analytics.overview(db, tenant.organization_id, chosen)

@@ -38,18 +38,23 @@ function axes(colours) {
   return [{ ...axis }, { ...axis }];
 }
 
+function counted(pair) {
+  pair[1].incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 100000, 1000000];
+  return pair;
+}
+
 const CHARTS = {
   calls(data, width, colours) {
     return [{
       width, height: 220, legend: { show: false },
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
-      axes: axes(colours),
+      axes: counted(axes(colours)),
       series: [{}, { label: "Calls", stroke: colours.accent, fill: colours.accent + "33", width: 2, points: { show: true } }],
     }, [data.x, data.y]];
   },
   mos(data, width, colours) {
     const bars = uPlot.paths.bars({ size: [0.6, 80] });
-    const ax = axes(colours);
+    const ax = counted(axes(colours));
     ax[0].values = (u, ticks) => ticks.map((i) => data.labels[i] ?? "");
     return [{
       width, height: 220, legend: { show: false },

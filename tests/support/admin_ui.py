@@ -1,0 +1,106 @@
+"""Driving the admin UI as a person does: the control plane on real HTTP, Debian's chromium through Playwright,
+axe-core on every page, a screenshot of every page at 1366×900."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from playwright.sync_api import ConsoleMessage, Page
+
+from control_plane.app import create_app
+from settings import Settings
+from ui.admin import AdminUiPlugin
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "build" / "screenshots" / "admin-ui"
+"""Where the browser tests leave a PNG of every page they visit (``build/`` is ignored by git)."""
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+"""axe-core 4.14.1 from npm, vendored with its licence header so that the tests need no network or npm step."""
+VIEWPORT = {"width": 1366, "height": 900}
+SERIOUS = {"serious", "critical"}
+_REFUSED_FORM = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def control_plane_with_ui(settings: Settings) -> Iterator[str]:
+    """The control plane with the admin UI, served by uvicorn on loopback in a thread; yields its base URL."""
+    app = create_app(settings, migrate=False, extra=[AdminUiPlugin(settings)])
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="control-plane-ui", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the control plane did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
+
+
+@dataclass
+class PageChecks:
+    """What every visited page is held to: no console error (a CSP refusal is one), no serious axe violation."""
+
+    backend: str
+    console_errors: list[str] = field(default_factory=list)
+    axe: dict[str, list[str]] = field(default_factory=dict)
+    screenshots: list[Path] = field(default_factory=list)
+
+    def watch(self, page: Page) -> None:
+        page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.console_errors.append(f"page error: {error}"))
+
+    def _console(self, message: ConsoleMessage) -> None:
+        # a refused form answers 4xx on purpose (the page shows why); anything else is a fault
+        if message.type == "error" and not _REFUSED_FORM.match(message.text):
+            self.console_errors.append(f"{message.text} ({message.location.get('url', '')})")
+
+    def visit(self, page: Page, name: str) -> list[str]:
+        """Screenshot the page as ``<backend>-<name>.png`` and run axe on it; returns its serious violations."""
+        page.wait_for_load_state("networkidle")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        target = SCREENSHOTS / f"{self.backend}-{name}.png"
+        page.screenshot(path=str(target), full_page=False)
+        self.screenshots.append(target)
+        # evaluated through the DevTools protocol, which the page's CSP does not govern
+        page.evaluate(AXE.read_text() + "\n;0")
+        result: dict[str, Any] = page.evaluate(
+            "async () => await axe.run(document, {resultTypes: ['violations']})"
+        )
+        serious = [
+            f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"]
+            if v["impact"] in SERIOUS
+        ]
+        self.axe[name] = serious
+        return serious
+
+    def report(self) -> str:
+        return json.dumps({"console": self.console_errors, "axe": self.axe}, indent=1)
+
+
+def csrf_token(html: str) -> str:
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)

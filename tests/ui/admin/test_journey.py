@@ -1,0 +1,245 @@
+"""A person's way through the admin UI in chromium, page by page, on SQLite and PostgreSQL: every page is
+screenshotted at 1366×900 and checked with axe-core, and no page logs an error (a CSP refusal would be one)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from control_plane.state import app_state
+from control_plane.telemetry.service import ingest, publish
+from settings import Settings
+from telemetry.records import CallEvent, QualitySample, TelemetryRecord, UsageEvent
+from tests.support.admin_ui import PageChecks, csrf_token
+from tests.support.databases import PASSWORD
+
+pytestmark = pytest.mark.slow
+
+BROKEN_PIPELINE = """version: 1
+name: broken
+stages:
+  - name: participant
+    type: webrtc_source
+  - name: meter
+    type: level_metre
+"""
+
+
+def sign_up(page: Page, url: str, name: str, email: str) -> None:
+    page.goto(f"{url}/ui/sign-up")
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+
+
+def create_organization(page: Page, name: str) -> None:
+    page.get_by_label("Organisation name").fill(name)
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("heading", name=re.compile("Overview"))).to_be_visible()
+
+
+def nav(page: Page, label: str) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=label).click()
+
+
+def test_an_owner_and_an_invited_viewer_use_every_page(
+    chromium: Browser, ui_url: str, settings: Settings, checks: PageChecks
+) -> None:
+    context = chromium.new_context(viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(10_000)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ui_url)
+    page = context.new_page()
+    checks.watch(page)
+
+    page.goto(ui_url)
+    expect(page).to_have_url(f"{ui_url}/ui/sign-in")
+    page.get_by_label("E-mail").fill("nobody@example.com")
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("wrong e-mail or password")
+    checks.visit(page, "sign-in")
+
+    page.goto(f"{ui_url}/ui/sign-up")
+    page.get_by_label("Your name").fill("Ada")
+    page.get_by_label("E-mail").fill("not an address")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.locator("#e-email")).to_have_text("that is not an e-mail address")
+    expect(page.locator("#e-password")).to_contain_text("at least 10 characters")
+    checks.visit(page, "sign-up-errors")
+
+    sign_up(page, ui_url, "Ada Owner", "ada@example.com")
+    expect(page).to_have_url(f"{ui_url}/ui/organisations/new")
+    checks.visit(page, "organisation-new")
+    create_organization(page, "Acme")
+    expect(page.get_by_text("No calls in this period yet")).to_be_visible()
+    checks.visit(page, "overview-empty")
+
+    organization_id = _report_calls(settings, ui_url, page)
+    page.reload()
+    expect(page.locator(".tiles")).to_contain_text("Calls")
+    expect(page.locator("[data-chart=calls] canvas")).to_be_visible()
+    expect(page.locator("[data-chart=mos] canvas")).to_be_visible()
+    expect(page.get_by_role("cell", name="wifi")).to_be_visible()
+    page.get_by_label("Period", exact=True).select_option("7")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"days=7"))
+    checks.visit(page, "overview")
+
+    nav(page, "Members")
+    page.get_by_label("E-mail").fill("bob@example.com")
+    page.get_by_label("Role", exact=True).select_option("viewer")
+    page.get_by_role("button", name="Invite").click()
+    link = page.locator("#invitation-link").inner_text()
+    assert "/ui/invitation?token=" in link
+    expect(page.get_by_role("cell", name="bob@example.com")).to_be_visible()
+    checks.visit(page, "members")
+
+    nav(page, "API keys")
+    expect(page.get_by_text("No API keys yet")).to_be_visible()
+    page.get_by_label("Name").fill("ci")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.locator("#e-scopes")).to_be_visible()
+    page.get_by_label("Name").fill("ci")
+    page.get_by_role("checkbox", name=re.compile("read:")).check()
+    page.get_by_role("checkbox", name=re.compile("write:")).check()
+    page.get_by_role("button", name="Create key").click()
+    key = page.locator("#new-key").inner_text()
+    page.get_by_role("button", name="Copy").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == key
+    assert httpx.get(f"{ui_url}/agents", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    checks.visit(page, "api-keys")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_text("revoked")).to_be_visible()
+    assert httpx.get(f"{ui_url}/agents", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+
+    nav(page, "Agents")
+    expect(page.get_by_text("No agents yet")).to_be_visible()
+    checks.visit(page, "agents-empty")
+    page.get_by_role("link", name="New agent").click()
+    page.get_by_label("Name", exact=True).fill("levels")
+    page.get_by_label("Pipeline (YAML)").fill(BROKEN_PIPELINE)
+    problem = page.locator("#pipeline-problems .problems li").first
+    expect(problem).to_contain_text("levels.yaml:7:5")
+    expect(problem).to_contain_text("level_metre")
+    checks.visit(page, "agent-invalid")
+    page.get_by_role("button", name="Create agent").click()
+    expect(page.locator("#pipeline-problems")).to_contain_text("levels.yaml:7:5")
+    page.get_by_label("Pipeline (YAML)").fill(BROKEN_PIPELINE.replace("level_metre", "level_meter"))
+    expect(page.locator("#pipeline-problems")).to_contain_text("The pipeline is valid")
+    page.get_by_role("button", name="Create agent").click()
+    expect(page.get_by_role("heading", name="levels")).to_be_visible()
+    page.get_by_label("Room", exact=True).fill("not a room!")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#e-room")).to_be_visible()
+    page.get_by_label("Room", exact=True).fill("standup")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("alert")).to_contain_text("engine")
+    checks.visit(page, "agent")
+    agent_path = page.url.split(ui_url)[1].removesuffix("/join")
+
+    nav(page, "Audit log")
+    expect(page.get_by_role("cell", name="agent.create")).to_be_visible()
+    page.get_by_label("Action").fill("api_key.revoke")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
+    assert [r["action"] for r in rows] == ["api_key.revoke"]
+    page.get_by_label("Action").fill("")
+    page.get_by_role("button", name="Filter").click()
+    actions = page.locator("tbody td:nth-child(3)").all_inner_texts()
+    for step in ["organization.create", "invitation.create", "api_key.create", "agent.create"]:
+        assert step in actions, (step, actions)
+    checks.visit(page, "audit")
+
+    nav(page, "System")
+    expect(page.get_by_role("cell", name="database")).to_be_visible()
+    checks.visit(page, "system")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/ui/sign-in"))
+    page.goto(ui_url + agent_path)
+    expect(page).to_have_url(re.compile(r"/ui/sign-in\?next=/ui/agents/"))
+
+    page.goto(link)
+    checks.visit(page, "invitation-signed-out")
+    page.get_by_role("link", name="Sign up").click()
+    page.get_by_label("Your name").fill("Bob Viewer")
+    page.get_by_label("E-mail").fill("bob@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_label("Invitation code")).to_have_value(link.split("token=")[1])
+    checks.visit(page, "invitation")
+    page.get_by_role("button", name="Join the organisation").click()
+    expect(page.get_by_role("heading", name=re.compile("Overview"))).to_contain_text("Acme")
+    labels = page.get_by_role("navigation", name="Main").get_by_role("link").all_inner_texts()
+    assert labels == ["Overview", "Members", "Agents"]
+    nav(page, "Agents")
+    expect(page.get_by_role("link", name="New agent")).to_have_count(0)
+    page.goto(f"{ui_url}/ui/api-keys")
+    expect(page.get_by_role("alert")).to_contain_text("manage_members")
+    checks.visit(page, "forbidden")
+    token = csrf_token(page.content())
+    refused = page.request.post(f"{ui_url}/ui/members/1/role", form={"_csrf_token": token, "role": "viewer"})
+    assert refused.status == 403
+    forged = page.request.post(f"{ui_url}/ui/members/1/role", form={"role": "viewer"})
+    assert forged.status == 403 and "expired or came from another site" in forged.text()
+
+    page.goto(f"{ui_url}/ui/organisations/new")
+    create_organization(page, "Bobco")
+    nav(page, "Agents")
+    expect(page.get_by_text("No agents yet")).to_be_visible()
+    page.goto(ui_url + agent_path)
+    expect(page.get_by_role("alert")).to_contain_text("not found")
+    page.goto(ui_url)
+    page.get_by_label("Organisation").select_option(label="Acme (viewer)")
+    page.get_by_role("button", name="Switch").click()
+    expect(page.get_by_role("heading", name=re.compile("Overview"))).to_contain_text("Acme")
+    assert organization_id
+
+    context.close()
+    print(checks.report())
+    assert not checks.console_errors, checks.console_errors
+    assert not any(checks.axe.values()), checks.report()
+
+
+def _report_calls(settings: Settings, ui_url: str, page: Page) -> int:
+    """Calls reported as the engines' gRPC reporter does, so that the overview has figures to show."""
+    from control_plane.app import create_app  # the state of a second app on the same database
+
+    organization_id = int(page.locator("#organization_id option[selected]").get_attribute("value") or 0)
+    now = time.time()
+    records: list[TelemetryRecord] = []
+    for index, (room, connection) in enumerate([("standup", "wifi"), ("retro", "wired"), ("demo", "cellular")]):
+        start = now - 86400 * index - 600
+        records += [
+            CallEvent("room-opened", room, at=start),
+            CallEvent("participant-joined", room, "alice", at=start + 1),
+            CallEvent("participant-joined", room, "bob", at=start + 2),
+            *(
+                QualitySample(room, who, "audio", 4.0 + i, 0, 0.01 * i, 40.0, 32.0, 4.3 - 0.4 * i,
+                              connection_type=connection, at=start + 5 + i)
+                for i in range(3)
+                for who in ("alice", "bob")
+            ),
+            UsageEvent("stt_audio_seconds", 120.0, room, "alice", "stt", "whisper-tiny.en", at=start + 30),
+            CallEvent("participant-left", room, "bob", at=start + 300),
+            CallEvent("room-closed", room, at=start + 400),
+        ]
+    app = create_app(settings, migrate=False)
+    state = app_state(app.state)
+    with state.session() as db:
+        publish(ingest(db, organization_id, records), state.realtime)
+    state.engine.dispose()
+    return organization_id
