@@ -28,7 +28,9 @@ def calls_per_day(db: Session, organization_id: int, period: Period) -> DailyCal
     day = bucket(col(Call.started_at), "day", dialect)
     rows = db.execute(
         select(day, func.count())
-        .where(col(Call.organization_id) == organization_id, col(Call.started_at) >= since, col(Call.started_at) < until)
+        .where(
+            col(Call.organization_id) == organization_id, col(Call.started_at) >= since, col(Call.started_at) < until
+        )
         .group_by(day)
     ).all()
     counted = {float(start): int(n) for start, n in rows}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from playwright.sync_api import ConsoleMessage, Page
+from playwright.sync_api import ConsoleMessage, Page, Response
 
 from control_plane.app import create_app
 from settings import Settings
@@ -28,7 +28,9 @@ AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 """axe-core 4.14.1 from npm, vendored with its licence header so that the tests need no network or npm step."""
 VIEWPORT = {"width": 1366, "height": 900}
 SERIOUS = {"serious", "critical"}
-_REFUSED_FORM = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
+_ANSWER_STATUS = re.compile(r"Failed to load resource: the server responded with a status of \d+")
+"""Chromium's note of a page answered with an error status: a refused form or a failing dependency is answered
+so on purpose (the page says why); a missing asset is caught by its own check."""
 
 
 def free_port() -> int:
@@ -70,10 +72,14 @@ class PageChecks:
         page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.console_errors.append(f"page error: {error}"))
+        page.on("response", self._asset)
+
+    def _asset(self, response: Response) -> None:
+        if "/ui/static/" in response.url and response.status != 200:
+            self.console_errors.append(f"asset {response.url} answered {response.status}")
 
     def _console(self, message: ConsoleMessage) -> None:
-        # a refused form answers 4xx on purpose (the page shows why); anything else is a fault
-        if message.type == "error" and not _REFUSED_FORM.match(message.text):
+        if message.type == "error" and not _ANSWER_STATUS.match(message.text):
             self.console_errors.append(f"{message.text} ({message.location.get('url', '')})")
 
     def visit(self, page: Page, name: str) -> list[str]:
@@ -85,9 +91,7 @@ class PageChecks:
         self.screenshots.append(target)
         # evaluated through the DevTools protocol, which the page's CSP does not govern
         page.evaluate(AXE.read_text() + "\n;0")
-        result: dict[str, Any] = page.evaluate(
-            "async () => await axe.run(document, {resultTypes: ['violations']})"
-        )
+        result: dict[str, Any] = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
         serious = [
             f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
             for v in result["violations"]

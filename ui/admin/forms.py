@@ -27,7 +27,7 @@ class FormState:
         return bool(self.errors or self.problem)
 
 
-class FormRefused(Exception):
+class FormError(Exception):
     """A form the server refused; the page shows it again with ``state``."""
 
     def __init__(self, state: FormState) -> None:
@@ -50,11 +50,11 @@ def form_values(form: Mapping[str, Any], *, lists: frozenset[str] = frozenset())
 
 
 def parse(model: type[ModelT], values: Mapping[str, Any]) -> ModelT:
-    """``values`` as ``model``; a :class:`FormRefused` naming each wrong field in words otherwise."""
+    """``values`` as ``model``; a :class:`FormError` naming each wrong field in words otherwise."""
     try:
         return model.model_validate(dict(values))
     except ValidationError as error:
-        raise FormRefused(FormState(dict(values), field_errors(error))) from None
+        raise FormError(FormState(dict(values), field_errors(error))) from None
 
 
 def field_errors(error: ValidationError) -> dict[str, str]:

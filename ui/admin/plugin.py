@@ -6,11 +6,11 @@ from pathlib import Path
 
 from jinja2 import Environment
 from litestar.config.app import AppConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import ResponseHeader
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.plugins import InitPluginProtocol
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig

@@ -83,7 +83,13 @@ def page(
     shell = shell_of(db, principal_of(request))
     return Template(
         template,
-        context={"shell": shell, "form": form or FormState(), "blank": FormState(), "path": request.url.path, **context},
+        context={
+            "shell": shell,
+            "form": form or FormState(),
+            "blank": FormState(),
+            "path": request.url.path,
+            **context,
+        },
         status_code=status_code,
     )
 
@@ -91,6 +97,11 @@ def page(
 def bare_page(template: str, *, form: FormState | None = None, status_code: int = 200, **context: Any) -> Template:
     """``template`` without the signed-in frame (sign-in, sign-up, errors before a session exists)."""
     return Template(template, context={"shell": None, "form": form or FormState(), **context}, status_code=status_code)
+
+
+def refusal_status(error: Exception) -> int:
+    """The status a page shown again after ``error`` answers with: the domain error's own, 400 for a form."""
+    return status_of(type(error)) if isinstance(error, ControlPlaneError) else 400
 
 
 def back_to(path: str) -> Redirect:
@@ -137,8 +148,13 @@ def _error_page(request: AnyRequest, status: int, message: str, headers: dict[st
         return Template("partials/banner.html", context={"message": message}, status_code=status, headers=headers)
     return Template(
         "error.html",
-        context={"shell": _shell_if_signed_in(request, status), "status": status, "message": message,
-                 "form": FormState(), "path": request.url.path},
+        context={
+            "shell": _shell_if_signed_in(request, status),
+            "status": status,
+            "message": message,
+            "form": FormState(),
+            "path": request.url.path,
+        },
         status_code=status,
         headers={**SECURITY_HEADERS, **(headers or {})},
     )

@@ -228,8 +228,19 @@ def _report_calls(settings: Settings, ui_url: str, page: Page) -> int:
             CallEvent("participant-joined", room, "alice", at=start + 1),
             CallEvent("participant-joined", room, "bob", at=start + 2),
             *(
-                QualitySample(room, who, "audio", 4.0 + i, 0, 0.01 * i, 40.0, 32.0, 4.3 - 0.4 * i,
-                              connection_type=connection, at=start + 5 + i)
+                QualitySample(
+                    room,
+                    who,
+                    "audio",
+                    4.0 + i,
+                    0,
+                    0.01 * i,
+                    40.0,
+                    32.0,
+                    4.3 - 0.4 * i,
+                    connection_type=connection,
+                    at=start + 5 + i,
+                )
                 for i in range(3)
                 for who in ("alice", "bob")
             ),

@@ -18,13 +18,13 @@ from control_plane.auth.signin import sign_in, sign_out, switch_organization
 from control_plane.context import AnyRequest, audit_context, principal_of
 from control_plane.domain_errors import ClientError, Conflict, NotFound, Unauthenticated
 from control_plane.organizations import service as organizations
-from control_plane.principals import Principal
 from control_plane.organizations.schemas import InvitationAccept, OrganizationCreate
+from control_plane.principals import Principal
 from control_plane.routing import PUBLIC, Db, get, post
 from control_plane.state import app_state
 from control_plane.users import service as users
 from control_plane.users.schemas import SignUp
-from ui.admin.forms import FormRefused, FormState, form_values, parse
+from ui.admin.forms import FormError, FormState, form_values, parse
 from ui.admin.web import NEW_ORGANIZATION, SIGN_IN, back_to, bare_page, page
 
 FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -51,7 +51,7 @@ class AccountPages(Controller):
         try:
             login = parse(Login, values)
             token, result = sign_in(db, app_state(state), login, audit_context(request))
-        except FormRefused as refused:
+        except FormError as refused:
             return bare_page("sign_in.html", form=refused.state, next_path=target, status_code=400)
         except (Unauthenticated, ClientError) as error:
             state_ = FormState({"email": values.get("email", "")}, problem=error.message)
@@ -73,7 +73,7 @@ class AccountPages(Controller):
         shown = {k: v for k, v in values.items() if k != "password"}
         try:
             user = users.sign_up(db, parse(SignUp, values), audit_context(request))
-        except FormRefused as refused:
+        except FormError as refused:
             refused.state.values = shown
             return bare_page("sign_up.html", form=refused.state, next_path=target, status_code=400)
         except Conflict as error:
@@ -107,7 +107,7 @@ class AccountPages(Controller):
             created = organizations.create(
                 db, parse(OrganizationCreate, form_values(data)), principal.user_id, audit_context(request)
             )
-        except FormRefused as refused:
+        except FormError as refused:
             return page(request, db, "organization_new.html", form=refused.state, status_code=400)
         assert created.id is not None
         _act_in(db, request, created.id)
@@ -132,12 +132,13 @@ class AccountPages(Controller):
         try:
             accepted = parse(InvitationAccept, values)
             membership = organizations.accept(db, accepted.token, principal.user_id, audit_context(request))
-        except FormRefused as refused:
+        except FormError as refused:
             return bare_page("invitation.html", form=refused.state, token="", signed_in=True, status_code=400)
         except (NotFound, ClientError) as error:
             state_ = FormState(values, {"token": error.message})
-            return bare_page("invitation.html", form=state_, token=values.get("token", ""), signed_in=True,
-                             status_code=400)
+            return bare_page(
+                "invitation.html", form=state_, token=values.get("token", ""), signed_in=True, status_code=400
+            )
         _act_in(db, request, membership.organization_id)
         return back_to("/")
 

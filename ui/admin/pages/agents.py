@@ -18,9 +18,9 @@ from control_plane.context import AnyRequest
 from control_plane.domain_errors import ClientError, ControlPlaneError, Unprocessable
 from control_plane.routing import CurrentTenant, Db, IdParam, get, post
 from control_plane.state import app_state
-from ui.admin.forms import FormRefused, FormState, form_values, parse
+from ui.admin.forms import FormError, FormState, form_values, parse
 from ui.admin.pages.account import FormBody
-from ui.admin.web import back_to, page
+from ui.admin.web import back_to, page, refusal_status
 
 STARTER = (Path(pipeline.__file__).parent / "examples" / "room_levels.yaml").read_text()
 """What a new agent's pipeline starts as: a valid room pipeline to change."""
@@ -57,7 +57,7 @@ class AgentPages(Controller):
         values = form_values(data)
         try:
             created = agents.create(db, tenant, parse(AgentCreate, _agent_values(values)))
-        except (FormRefused, ClientError) as error:
+        except (FormError, ClientError) as error:
             return _edit_again(db, request, None, values, error)
         return back_to(f"/ui/agents/{created.id}")
 
@@ -87,7 +87,7 @@ class AgentPages(Controller):
         try:
             shaped = _agent_values(values) | ({"languages": []} if "languages" not in values else {})
             agents.update(db, tenant, agent_id, parse(AgentUpdate, shaped))
-        except (FormRefused, ClientError) as error:
+        except (FormError, ClientError) as error:
             return _edit_again(db, request, agent, values, error)
         return back_to(f"/ui/agents/{agent_id}?saved=1")
 
@@ -105,30 +105,38 @@ class AgentPages(Controller):
         edit_values = {"name": agent.name, "pipeline": agent.pipeline, "languages": ", ".join(agent.languages)}
         try:
             joined = agents.join(db, tenant, agent_id, parse(AgentJoin, values), app_state(state).settings)
-        except FormRefused as refused:
-            return _join_again(db, request, agent, edit_values, refused.state)
+        except FormError as refused:
+            return _join_again(db, request, agent, edit_values, refused.state, 400)
         except ControlPlaneError as error:
-            return _join_again(db, request, agent, edit_values, FormState(values, problem=error.message))
+            shown = FormState(values, problem=error.message)
+            return _join_again(db, request, agent, edit_values, shown, refusal_status(error))
         return page(
             request, db, "agent_edit.html", agent=agent, form=FormState(edit_values), problems=[], joined=joined
         )
 
 
-def _join_again(db: Db, request: AnyRequest, agent: Any, edit_values: dict[str, Any], join: FormState) -> Template:
+def _join_again(
+    db: Db, request: AnyRequest, agent: Any, edit_values: dict[str, Any], join: FormState, status: int
+) -> Template:
     return page(
-        request, db, "agent_edit.html", agent=agent, form=FormState(edit_values), join=join, problems=[], status_code=400
+        request,
+        db,
+        "agent_edit.html",
+        agent=agent,
+        form=FormState(edit_values),
+        join=join,
+        problems=[],
+        status_code=status,
     )
 
 
 def _edit_again(db: Db, request: AnyRequest, agent: Any, values: dict[str, Any], error: Exception) -> Template:
-    if isinstance(error, FormRefused):
+    if isinstance(error, FormError):
         state, problems = error.state, []
     else:
         assert isinstance(error, ClientError)
         problems = _pipeline_problems(error) if isinstance(error, Unprocessable) else []
         state = FormState(values, {"pipeline": error.message} if problems else {}, "" if problems else error.message)
     state.values = values
-    return page(request, db, "agent_edit.html", agent=agent, form=state, problems=problems, status_code=400)
-
-
-
+    status = refusal_status(error)
+    return page(request, db, "agent_edit.html", agent=agent, form=state, problems=problems, status_code=status)

@@ -17,9 +17,9 @@ from control_plane.domain_errors import ClientError
 from control_plane.principals import Tenant
 from control_plane.routing import CurrentTenant, Db, IdParam, get, post
 from control_plane.state import app_state
-from ui.admin.forms import FormRefused, FormState, form_values, parse
+from ui.admin.forms import FormError, FormState, form_values, parse
 from ui.admin.pages.account import FormBody
-from ui.admin.web import back_to, page
+from ui.admin.web import back_to, page, refusal_status
 
 SCOPES = [
     (Scope.READ.value, "read: see everything"),
@@ -47,10 +47,11 @@ class ApiKeyPages(Controller):
             created = api_keys.create(
                 db, tenant, parse(ApiKeyCreate, values), app_state(state).settings.api_key_requests_per_minute
             )
-        except FormRefused as refused:
+        except FormError as refused:
             return _page(db, tenant, request, form=refused.state, status_code=400)
         except ClientError as error:
-            return _page(db, tenant, request, form=FormState(values, {"scopes": error.message}), status_code=400)
+            shown = FormState(values, {"scopes": error.message})
+            return _page(db, tenant, request, form=shown, status_code=refusal_status(error))
         return _page(db, tenant, request, created=created)
 
     @post("/{key_id:int}/revoke")
@@ -61,5 +62,10 @@ class ApiKeyPages(Controller):
 
 def _page(db: Db, tenant: Tenant, request: AnyRequest, **context: Any) -> Template:
     return page(
-        request, db, "api_keys.html", keys=api_keys.of_organization(db, tenant.organization_id), scopes=SCOPES, **context
+        request,
+        db,
+        "api_keys.html",
+        keys=api_keys.of_organization(db, tenant.organization_id),
+        scopes=SCOPES,
+        **context,
     )

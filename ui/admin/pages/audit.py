@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from litestar import Controller, Response
@@ -71,7 +70,13 @@ class AuditPages(Controller):
             has_next=len(found) > PAGE_SIZE,
             page_number=page_number,
             members=members,
-            chosen={"action": action, "resource_type": resource_type, "actor": int(actor) if actor.isdigit() else None, "since": since, "until": until},
+            chosen={
+                "action": action,
+                "resource_type": resource_type,
+                "actor": int(actor) if actor.isdigit() else None,
+                "since": since,
+                "until": until,
+            },
             query=query,
         )
 

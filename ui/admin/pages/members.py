@@ -15,9 +15,9 @@ from control_plane.organizations import service as organizations
 from control_plane.organizations.schemas import InvitationCreate, RoleChange
 from control_plane.principals import Tenant
 from control_plane.routing import CurrentTenant, Db, IdParam, get, post
-from ui.admin.forms import FormRefused, FormState, form_values, parse
+from ui.admin.forms import FormError, FormState, form_values, parse
 from ui.admin.pages.account import FormBody
-from ui.admin.web import back_to, page
+from ui.admin.web import back_to, page, refusal_status
 
 ROLES = [(role.value, role.value.replace("_", " ")) for role in Role]
 
@@ -35,10 +35,12 @@ class MemberPages(Controller):
         values = form_values(data)
         try:
             created = organizations.invite(db, tenant, parse(InvitationCreate, values))
-        except FormRefused as refused:
+        except FormError as refused:
             return _page(db, tenant, request, form=refused.state, status_code=400)
         except ClientError as error:
-            return _page(db, tenant, request, form=FormState(values, {"email": error.message}), status_code=400)
+            return _page(
+                db, tenant, request, form=FormState(values, {"email": error.message}), status_code=refusal_status(error)
+            )
         link = f"{request.base_url}ui/invitation?token={created.token}"
         return _page(db, tenant, request, invited=created.email, invitation_link=link)
 
@@ -53,8 +55,8 @@ class MemberPages(Controller):
     ) -> Template | Redirect:
         try:
             organizations.change_role(db, tenant, user_id, parse(RoleChange, form_values(data)).role)
-        except (FormRefused, ClientError) as error:
-            return _page(db, tenant, request, row_errors={user_id: _message(error)}, status_code=400)
+        except (FormError, ClientError) as error:
+            return _page(db, tenant, request, row_errors={user_id: _message(error)}, status_code=refusal_status(error))
         return back_to("/ui/members")
 
     @post("/{user_id:int}/remove", guards=requires(Permission.MANAGE_MEMBERS))
@@ -62,12 +64,12 @@ class MemberPages(Controller):
         try:
             organizations.remove_member(db, tenant, user_id)
         except ClientError as error:
-            return _page(db, tenant, request, row_errors={user_id: error.message}, status_code=400)
+            return _page(db, tenant, request, row_errors={user_id: error.message}, status_code=refusal_status(error))
         return back_to("/ui/members")
 
 
 def _message(error: Exception) -> str:
-    if isinstance(error, FormRefused):
+    if isinstance(error, FormError):
         return next(iter(error.state.errors.values()), str(error))
     return error.message if isinstance(error, ClientError) else str(error)
 

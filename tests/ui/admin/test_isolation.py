@@ -1,0 +1,110 @@
+"""The owner of a second organisation, in chromium, finds nothing of the first on any page, and every address
+naming one of its rows answers "not found" (or "not allowed"), changing nothing."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.support.admin_ui import PageChecks, csrf_token
+from tests.support.databases import PASSWORD
+from tests.support.paths import EXAMPLES
+
+pytestmark = pytest.mark.slow
+
+PAGES = ["/", "/ui/members", "/ui/api-keys", "/ui/agents", "/ui/agents/new", "/ui/audit", "/ui/system"]
+
+
+def first_organization(url: str) -> tuple[httpx.Client, dict[str, int | str]]:
+    """Acme, through the API: an owner, an agent, a key, an invitation."""
+    client = httpx.Client(base_url=url)
+    owner = {"email": "owner@acme.test", "name": "Acme Owner", "password": PASSWORD}
+    assert client.post("/users", json=owner).is_success
+    assert client.post("/auth/login", json={"email": "owner@acme.test", "password": PASSWORD}).is_success
+    organization = client.post("/organizations", json={"name": "Acme Secret Org"}).json()
+    assert client.post("/auth/organization", json={"organization_id": organization["id"]}).is_success
+    pipeline = (EXAMPLES / "room_levels.yaml").read_text()
+    agent = client.post("/agents", json={"name": "acme-secret-agent", "pipeline": pipeline}).json()
+    key = client.post("/api-keys", json={"name": "acme-secret-key", "scopes": ["read"]}).json()
+    invitation = client.post(
+        f"/organizations/{organization['id']}/invitations", json={"email": "invitee@acme.test", "role": "admin"}
+    ).json()
+    return client, {
+        "organization": organization["id"],
+        "agent": agent["id"],
+        "key": key["id"],
+        "key_prefix": key["prefix"],
+        "invitation": invitation["id"],
+        "owner": client.get("/users/me").json()["id"],
+    }
+
+
+def test_a_second_organisation_sees_nothing_of_the_first(chromium: Browser, ui_url: str, checks: PageChecks) -> None:
+    acme, ids = first_organization(ui_url)
+    secrets = [
+        "Acme Secret Org",
+        "acme-secret-agent",
+        "acme-secret-key",
+        str(ids["key_prefix"]),
+        "owner@acme.test",
+        "invitee@acme.test",
+    ]
+    context = chromium.new_context(viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    checks.watch(page)
+    page.goto(f"{ui_url}/ui/sign-up")
+    page.get_by_label("Your name").fill("Mallory")
+    page.get_by_label("E-mail").fill("mallory@other.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    page.get_by_label("Organisation name").fill("Other")
+    page.get_by_role("button", name="Create").click()
+    page.get_by_role("heading", name="Overview").wait_for()
+
+    for path in [*PAGES, f"/ui/audit?actor={ids['owner']}"]:
+        response = page.goto(ui_url + path)
+        assert response is not None and response.status == 200, path
+        text = response.text()
+        assert not [s for s in secrets if s in text], (path, [s for s in secrets if s in text])
+    exported = page.request.get(f"{ui_url}/ui/audit/export.csv")
+    assert exported.status == 200 and not [s for s in secrets if s in exported.text()]
+    assert exported.text().count("\n") >= 2  # the header and Mallory's own entries
+
+    assert _status(page, ui_url, f"/ui/agents/{ids['agent']}") == 404
+    token = csrf_token(page.content())
+    posts = {
+        f"/ui/agents/{ids['agent']}": {"name": "stolen", "pipeline": "x"},
+        f"/ui/agents/{ids['agent']}/delete": {},
+        f"/ui/agents/{ids['agent']}/join": {"room": "acme"},
+        f"/ui/api-keys/{ids['key']}/revoke": {},
+        f"/ui/members/invitations/{ids['invitation']}/revoke": {},
+        f"/ui/members/{ids['owner']}/role": {"role": "viewer"},
+        f"/ui/members/{ids['owner']}/remove": {},
+    }
+    for path, form in posts.items():
+        answer = page.request.post(ui_url + path, form={"_csrf_token": token, **form})
+        assert answer.status == 404, (path, answer.status, answer.text()[:300])
+        assert not [s for s in secrets if s in answer.text()], path
+    switched = page.request.post(
+        f"{ui_url}/ui/organisation", form={"_csrf_token": token, "organization_id": str(ids["organization"])}
+    )
+    assert switched.status == 403
+    page.goto(f"{ui_url}/ui/agents/{ids['agent']}")
+    checks.visit(page, "other-organisation-not-found")
+
+    assert acme.get(f"/agents/{ids['agent']}").json()["name"] == "acme-secret-agent"
+    assert acme.get("/api-keys").json()[0]["revoked_at"] is None
+    invitations = acme.get(f"/organizations/{ids['organization']}/invitations").json()
+    assert invitations[0]["revoked_at"] is None
+    assert [m["role"] for m in acme.get(f"/organizations/{ids['organization']}/members").json()] == ["owner"]
+    context.close()
+    assert not checks.console_errors, checks.console_errors
+    assert not any(checks.axe.values()), checks.report()
+
+
+def _status(page: Page, url: str, path: str) -> int:
+    response = page.goto(url + path)
+    assert response is not None
+    return response.status
