@@ -18,7 +18,10 @@ import uvicorn
 from playwright.sync_api import ConsoleMessage, Page, Response
 
 from control_plane.app import create_app
+from control_plane.plugins import CorePlugin
+from control_plane.telemetry.service import ingest, publish
 from settings import Settings
+from telemetry.records import TelemetryRecord
 from ui.admin import AdminUiPlugin
 
 REPO = Path(__file__).resolve().parents[2]
@@ -102,6 +105,18 @@ class PageChecks:
 
     def report(self) -> str:
         return json.dumps({"console": self.console_errors, "axe": self.axe}, indent=1)
+
+
+def report(settings: Settings, organization_id: int, records: list[TelemetryRecord]) -> None:
+    """Store telemetry as the gRPC telemetry service does (ingest, then the live store)."""
+    state = CorePlugin(settings).build_state()
+    try:
+        with state.session() as db:
+            publish(ingest(db, organization_id, records), state.realtime)
+    finally:
+        state.engine.dispose()
+        if state.redis is not None:
+            state.redis.close()
 
 
 def csrf_token(html: str) -> str:

@@ -17,6 +17,11 @@ def when(value: dt.datetime | float | None) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def when_seconds(value: float) -> str:
+    """A moment to the second, ``14:05:09 UTC``."""
+    return dt.datetime.fromtimestamp(value, dt.UTC).strftime("%H:%M:%S UTC")
+
+
 def number(value: float | int | None, digits: int = 0) -> str:
     """Thousands separated, ``digits`` decimals (``—`` for none)."""
     if value is None:
@@ -39,4 +44,10 @@ def data_size(value: float | None) -> str:
     return f"{size:,.1f} TB"
 
 
-ALL: dict[str, Callable[..., Any]] = {"when": when, "number": number, "money": money, "data_size": data_size}
+ALL: dict[str, Callable[..., Any]] = {
+    "when": when,
+    "when_seconds": when_seconds,
+    "number": number,
+    "money": money,
+    "data_size": data_size,
+}

@@ -21,6 +21,8 @@ from ui.admin.pages.account import AccountPages
 from ui.admin.pages.agents import AgentPages
 from ui.admin.pages.api_keys import ApiKeyPages
 from ui.admin.pages.audit import AuditPages
+from ui.admin.pages.calls import CallPages
+from ui.admin.pages.live import LivePages
 from ui.admin.pages.members import MemberPages
 from ui.admin.pages.overview import OverviewPages
 from ui.admin.pages.system import SystemPages
@@ -48,6 +50,8 @@ class AdminUiPlugin(InitPluginProtocol):
                 MemberPages,
                 ApiKeyPages,
                 AgentPages,
+                CallPages,
+                LivePages,
                 AuditPages,
                 SystemPages,
             ],

@@ -22,6 +22,8 @@ class NavItem:
 
 NAVIGATION = (
     NavItem("Overview", "/", Permission.READ),
+    NavItem("Live", "/ui/live", Permission.READ),
+    NavItem("Calls", "/ui/calls", Permission.READ),
     NavItem("Members", "/ui/members", Permission.READ),
     NavItem("API keys", "/ui/api-keys", Permission.MANAGE_MEMBERS),
     NavItem("Agents", "/ui/agents", Permission.READ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from litestar import Response
@@ -28,6 +28,8 @@ from ui.admin.shell import Shell, shell_of
 
 log = structlog.get_logger(__name__)
 
+Preset = Literal["1", "7", "30", "90", "custom"]
+"""The period pickers' choices: the last N days, or from one day to another."""
 SIGN_IN = "/ui/sign-in"
 NEW_ORGANIZATION = "/ui/organisations/new"
 CSP = (
@@ -41,6 +43,14 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+
+
+def period_of(days: str, since: str, until: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The period the picker chose: the last N days up to now, or whole days from ``since`` to ``until``."""
+    if days != "custom":
+        now = dt.datetime.now(dt.UTC)
+        return now - dt.timedelta(days=int(days)), now
+    return days_between(since, until)
 
 
 def days_between(since: str, until: str) -> tuple[dt.datetime | None, dt.datetime | None]:

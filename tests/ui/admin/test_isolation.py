@@ -3,21 +3,38 @@ naming one of its rows answers "not found" (or "not allowed"), changing nothing.
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page
+from sqlmodel import select
 
-from tests.support.admin_ui import PageChecks, csrf_token
+from control_plane.plugins import CorePlugin
+from control_plane.telemetry.models import Call
+from settings import Settings
+from telemetry.records import CallEvent, QualitySample
+from tests.support.admin_ui import PageChecks, csrf_token, report
 from tests.support.databases import PASSWORD
 from tests.support.paths import EXAMPLES
 
 pytestmark = pytest.mark.slow
 
-PAGES = ["/", "/ui/members", "/ui/api-keys", "/ui/agents", "/ui/agents/new", "/ui/audit", "/ui/system"]
+PAGES = [
+    "/",
+    "/ui/live",
+    "/ui/calls",
+    "/ui/members",
+    "/ui/api-keys",
+    "/ui/agents",
+    "/ui/agents/new",
+    "/ui/audit",
+    "/ui/system",
+]
 
 
-def first_organization(url: str) -> tuple[httpx.Client, dict[str, int | str]]:
-    """Acme, through the API: an owner, an agent, a key, an invitation."""
+def first_organization(url: str, settings: Settings) -> tuple[httpx.Client, dict[str, int | str]]:
+    """Acme, through the API: an owner, an agent, a key, an invitation; a call in progress and one finished."""
     client = httpx.Client(base_url=url)
     owner = {"email": "owner@acme.test", "name": "Acme Owner", "password": PASSWORD}
     assert client.post("/users", json=owner).is_success
@@ -30,7 +47,18 @@ def first_organization(url: str) -> tuple[httpx.Client, dict[str, int | str]]:
     invitation = client.post(
         f"/organizations/{organization['id']}/invitations", json={"email": "invitee@acme.test", "role": "admin"}
     ).json()
+    now = time.time()
+    report(
+        settings,
+        organization["id"],
+        [
+            CallEvent("room-opened", "acme-secret-room", at=now - 100),
+            CallEvent("participant-joined", "acme-secret-room", "acme-secret-person", at=now - 99),
+            QualitySample("acme-secret-room", "acme-secret-person", "audio", 3.0, 0, 0.0, 30.0, 32.0, 4.1, at=now - 1),
+        ],
+    )
     return client, {
+        "call": _only_call(settings),
         "organization": organization["id"],
         "agent": agent["id"],
         "key": key["id"],
@@ -40,9 +68,13 @@ def first_organization(url: str) -> tuple[httpx.Client, dict[str, int | str]]:
     }
 
 
-def test_a_second_organisation_sees_nothing_of_the_first(chromium: Browser, ui_url: str, checks: PageChecks) -> None:
-    acme, ids = first_organization(ui_url)
+def test_a_second_organisation_sees_nothing_of_the_first(
+    chromium: Browser, ui_url: str, settings: Settings, checks: PageChecks
+) -> None:
+    acme, ids = first_organization(ui_url, settings)
     secrets = [
+        "acme-secret-room",
+        "acme-secret-person",
         "Acme Secret Org",
         "acme-secret-agent",
         "acme-secret-key",
@@ -73,6 +105,14 @@ def test_a_second_organisation_sees_nothing_of_the_first(chromium: Browser, ui_u
     assert exported.text().count("\n") >= 2  # the header and Mallory's own entries
 
     assert _status(page, ui_url, f"/ui/agents/{ids['agent']}") == 404
+    assert _status(page, ui_url, f"/ui/calls/{ids['call']}") == 404
+    stream = page.evaluate(
+        """() => new Promise((resolve) => {
+            const source = new EventSource("/ui/live/stream");
+            source.addEventListener("rooms", (event) => { source.close(); resolve(event.data); });
+        })"""
+    )
+    assert "No calls in progress" in stream and not [s for s in secrets if s in stream]
     token = csrf_token(page.content())
     posts = {
         f"/ui/agents/{ids['agent']}": {"name": "stolen", "pipeline": "x"},
@@ -102,6 +142,15 @@ def test_a_second_organisation_sees_nothing_of_the_first(chromium: Browser, ui_u
     context.close()
     assert not checks.console_errors, checks.console_errors
     assert not any(checks.axe.values()), checks.report()
+
+
+def _only_call(settings: Settings) -> int:
+    state = CorePlugin(settings).build_state()
+    try:
+        with state.session() as db:
+            return int(db.exec(select(Call.id)).one() or 0)
+    finally:
+        state.engine.dispose()
 
 
 def _status(page: Page, url: str, path: str) -> int:

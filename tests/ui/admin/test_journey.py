@@ -12,11 +12,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from control_plane.state import app_state
-from control_plane.telemetry.service import ingest, publish
 from settings import Settings
 from telemetry.records import CallEvent, QualitySample, TelemetryRecord, UsageEvent
-from tests.support.admin_ui import PageChecks, csrf_token
+from tests.support.admin_ui import PageChecks, csrf_token, report
 from tests.support.databases import PASSWORD
 
 pytestmark = pytest.mark.slow
@@ -82,7 +80,7 @@ def test_an_owner_and_an_invited_viewer_use_every_page(
     expect(page.get_by_text("No calls in this period yet")).to_be_visible()
     checks.visit(page, "overview-empty")
 
-    organization_id = _report_calls(settings, ui_url, page)
+    organization_id = _report_calls(settings, page)
     page.reload()
     expect(page.locator(".tiles")).to_contain_text("Calls")
     expect(page.locator("[data-chart=calls] canvas")).to_be_visible()
@@ -92,6 +90,41 @@ def test_an_owner_and_an_invited_viewer_use_every_page(
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"days=7"))
     checks.visit(page, "overview")
+
+    nav(page, "Calls")
+    expect(page.locator("tbody tr")).to_have_count(4)
+    expect(page.get_by_role("row", name=re.compile("demo")).get_by_text("low MOS")).to_be_visible()
+    page.get_by_label("Minimum MOS").fill("4.1")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.get_by_role("link", name="live-room")).to_be_visible()
+    page.get_by_label("Minimum MOS").fill("nine")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("alert")).to_contain_text("minimum MOS must be a number")
+    nav(page, "Calls")
+    page.get_by_label("Participant").fill("bob")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("tbody tr")).to_have_count(3)
+    checks.visit(page, "calls")
+    page.get_by_role("link", name="standup").click()
+    expect(page.get_by_role("heading", name=re.compile("alice"))).to_be_visible()
+    expect(page.locator("[data-chart=quality] canvas").first).to_be_visible()
+    expect(page.locator("[data-chart=network] canvas").first).to_be_visible()
+    expect(page.get_by_role("cell", name="participant left")).to_be_visible()
+    expect(page.get_by_role("cell", name="stt_audio_seconds")).to_be_visible()
+    checks.visit(page, "call")
+
+    nav(page, "Live")
+    carol = page.locator("tr[data-participant=carol]")
+    expect(carol).to_contain_text("4.20")
+    report(
+        settings,
+        organization_id,
+        [sample("live-room", "carol", time.time(), mos=2.5, jitter=41.0, loss=0.08, connection="wifi")],
+    )
+    expect(carol).to_contain_text("2.50", timeout=2_500)  # pushed over server-sent events, no reload
+    expect(carol).to_contain_text("41.0")
+    checks.visit(page, "live")
 
     nav(page, "Members")
     page.get_by_label("E-mail").fill("bob@example.com")
@@ -184,7 +217,7 @@ def test_an_owner_and_an_invited_viewer_use_every_page(
     page.get_by_role("button", name="Join the organisation").click()
     expect(page.get_by_role("heading", name=re.compile("Overview"))).to_contain_text("Acme")
     labels = page.get_by_role("navigation", name="Main").get_by_role("link").all_inner_texts()
-    assert labels == ["Overview", "Members", "Agents"]
+    assert labels == ["Overview", "Live", "Calls", "Members", "Agents"]
     nav(page, "Agents")
     expect(page.get_by_role("link", name="New agent")).to_have_count(0)
     page.goto(f"{ui_url}/ui/api-keys")
@@ -214,10 +247,8 @@ def test_an_owner_and_an_invited_viewer_use_every_page(
     assert not any(checks.axe.values()), checks.report()
 
 
-def _report_calls(settings: Settings, ui_url: str, page: Page) -> int:
-    """Calls reported as the engines' gRPC reporter does, so that the overview has figures to show."""
-    from control_plane.app import create_app  # the state of a second app on the same database
-
+def _report_calls(settings: Settings, page: Page) -> int:
+    """Three finished calls and one in progress, reported as the engines' gRPC reporter does."""
     organization_id = int(page.locator("#organization_id option[selected]").get_attribute("value") or 0)
     now = time.time()
     records: list[TelemetryRecord] = []
@@ -228,18 +259,14 @@ def _report_calls(settings: Settings, ui_url: str, page: Page) -> int:
             CallEvent("participant-joined", room, "alice", at=start + 1),
             CallEvent("participant-joined", room, "bob", at=start + 2),
             *(
-                QualitySample(
+                sample(
                     room,
                     who,
-                    "audio",
-                    4.0 + i,
-                    0,
-                    0.01 * i,
-                    40.0,
-                    32.0,
-                    4.3 - 0.4 * i,
-                    connection_type=connection,
-                    at=start + 5 + i,
+                    start + 5 + 10 * i,
+                    mos=4.3 - 0.4 * i - (0.5 if room == "demo" else 0.0),
+                    jitter=4.0 + i,
+                    loss=0.01 * i,
+                    connection=connection,
                 )
                 for i in range(3)
                 for who in ("alice", "bob")
@@ -248,9 +275,14 @@ def _report_calls(settings: Settings, ui_url: str, page: Page) -> int:
             CallEvent("participant-left", room, "bob", at=start + 300),
             CallEvent("room-closed", room, at=start + 400),
         ]
-    app = create_app(settings, migrate=False)
-    state = app_state(app.state)
-    with state.session() as db:
-        publish(ingest(db, organization_id, records), state.realtime)
-    state.engine.dispose()
+    records += [
+        CallEvent("room-opened", "live-room", at=now - 60),
+        CallEvent("participant-joined", "live-room", "carol", at=now - 59),
+        sample("live-room", "carol", now - 1, mos=4.2, jitter=3.0, loss=0.0, connection="wifi"),
+    ]
+    report(settings, organization_id, records)
     return organization_id
+
+
+def sample(room: str, who: str, at: float, *, mos: float, jitter: float, loss: float, connection: str) -> QualitySample:
+    return QualitySample(room, who, "audio", jitter, 0, loss, 40.0, 32.0, mos, connection_type=connection, at=at)

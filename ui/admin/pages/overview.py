@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from typing import Annotated, Literal
+from typing import Annotated
 
 from litestar import Controller
 from litestar.params import QueryParameter
@@ -17,18 +16,9 @@ from control_plane.auth.guards import requires
 from control_plane.auth.permissions import Permission
 from control_plane.context import AnyRequest
 from control_plane.routing import CurrentTenant, Db, get
-from ui.admin.web import days_between, page
+from ui.admin.web import Preset, page, period_of
 
-Preset = Literal["1", "7", "30", "90", "custom"]
 Day = Annotated[str, QueryParameter(max_length=40, description="first or last day, inclusive")]
-
-
-def period_of(days: str, since: str, until: str) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """The period the picker chose: the last N days up to now, or whole days from ``since`` to ``until``."""
-    if days != "custom":
-        now = dt.datetime.now(dt.UTC)
-        return now - dt.timedelta(days=int(days)), now
-    return days_between(since, until)
 
 
 class OverviewPages(Controller):

@@ -65,6 +65,29 @@ const CHARTS = {
   },
 };
 
+const PALETTE = ["#d4a000", "#1a7f37", "#cf222e", "#8250df"];
+
+function timeline(title, data, width, colours, left, right) {
+  const ax = axes(colours);
+  ax[1].label = left.label;
+  ax[1].scale = left.scale;
+  ax.push({ ...ax[1], side: 1, scale: right.scale, label: right.label, grid: { show: false } });
+  return [{
+    title, width, height: 220,
+    scales: { x: { time: true }, [left.scale]: left.range ? { range: left.range } : {}, [right.scale]: {} },
+    axes: ax,
+    series: [{}, ...left.series.map((s, i) => ({ label: s.label, scale: left.scale, stroke: i ? PALETTE[i] : colours.accent, width: 2 })),
+             ...right.series.map((s, i) => ({ label: s.label, scale: right.scale, stroke: PALETTE[2 + i], width: 2, dash: [6, 4] }))],
+  }, [data.at, ...left.series.map((s) => data[s.key]), ...right.series.map((s) => data[s.key])]];
+}
+
+CHARTS.quality = (data, width, colours) => timeline("MOS and loss", data, width, colours,
+  { scale: "mos", label: "MOS", range: [1, 4.5], series: [{ key: "mos", label: "MOS" }] },
+  { scale: "%", label: "loss %", series: [{ key: "loss", label: "loss %" }] });
+CHARTS.network = (data, width, colours) => timeline("Jitter, RTT and bitrate", data, width, colours,
+  { scale: "ms", label: "ms", series: [{ key: "jitter", label: "jitter ms" }, { key: "rtt", label: "RTT ms" }] },
+  { scale: "kbps", label: "kbit/s", series: [{ key: "bitrate", label: "bitrate kbit/s" }] });
+
 function charts(root) {
   const source = document.getElementById("chart-data");
   if (!source || typeof uPlot === "undefined") return;
@@ -72,13 +95,23 @@ function charts(root) {
   const colours = themeColours();
   for (const element of root.querySelectorAll("[data-chart]")) {
     const build = CHARTS[element.dataset.chart];
-    if (!build || !all[element.dataset.chart]) continue;
-    const [options, data] = build(all[element.dataset.chart], element.clientWidth || 480, colours);
-    new uPlot(options, data, element);
+    const data = all[element.dataset.series || element.dataset.chart];
+    if (!build || !data) continue;
+    const [options, series] = build(data, element.clientWidth || 480, colours);
+    new uPlot(options, series, element);
   }
 }
 
+function liveUpdates(root) {
+  const target = root.querySelector("[data-live-source]");
+  if (!target) return;
+  const source = new EventSource(target.dataset.liveSource);
+  source.addEventListener("rooms", (event) => { target.innerHTML = event.data; });
+  window.addEventListener("pagehide", () => source.close());
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  liveUpdates(document);
   copyButtons(document);
   confirmations(document);
   charts(document);
