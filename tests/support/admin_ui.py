@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from litestar import Litestar
 from playwright.sync_api import ConsoleMessage, Page, Response
 
 from control_plane.app import create_app
@@ -42,9 +43,21 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str
+    app: Litestar
+
+    @property
+    def telemetry_target(self) -> str:
+        """Where engines send telemetry (when the settings gave it a port)."""
+        return f"127.0.0.1:{self.app.state.telemetry_server.port}"
+
+
 @contextmanager
-def control_plane_with_ui(settings: Settings) -> Iterator[str]:
-    """The control plane with the admin UI, served by uvicorn on loopback in a thread; yields its base URL."""
+def control_plane_with_ui(settings: Settings) -> Iterator[Served]:
+    """The control plane with the admin UI, served by uvicorn on loopback in a thread (so that a test's own
+    event loop stays free for engines and browsers)."""
     app = create_app(settings, migrate=False, extra=[AdminUiPlugin(settings)])
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
@@ -56,7 +69,7 @@ def control_plane_with_ui(settings: Settings) -> Iterator[str]:
             raise RuntimeError("the control plane did not start")
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield Served(f"http://127.0.0.1:{port}", app)
     finally:
         server.should_exit = True
         thread.join(15)

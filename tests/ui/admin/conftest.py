@@ -18,8 +18,8 @@ __all__ = ["backend", "cheap_password_hashing", "settings"]
 
 @pytest.fixture
 def ui_url(settings: Settings) -> Iterator[str]:
-    with control_plane_with_ui(settings) as url:
-        yield url
+    with control_plane_with_ui(settings) as served:
+        yield served.url
 
 
 @pytest.fixture(scope="session")
