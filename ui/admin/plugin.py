@@ -25,6 +25,7 @@ from ui.admin.pages.calls import CallPages
 from ui.admin.pages.live import LivePages
 from ui.admin.pages.members import MemberPages
 from ui.admin.pages.overview import OverviewPages
+from ui.admin.pages.secrets import SecretPages
 from ui.admin.pages.system import SystemPages
 from ui.admin.web import EXCEPTION_HANDLERS, SECURITY_HEADERS, csrf_config
 
@@ -53,6 +54,7 @@ class AdminUiPlugin(InitPluginProtocol):
                 CallPages,
                 LivePages,
                 AuditPages,
+                SecretPages,
                 SystemPages,
             ],
             middleware=[DefineMiddleware(CSRFMiddleware, config=csrf_config(self.settings))],

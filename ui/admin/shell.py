@@ -27,6 +27,7 @@ NAVIGATION = (
     NavItem("Members", "/ui/members", Permission.READ),
     NavItem("API keys", "/ui/api-keys", Permission.MANAGE_MEMBERS),
     NavItem("Agents", "/ui/agents", Permission.READ),
+    NavItem("Secrets", "/ui/secrets", Permission.MANAGE_SECRETS),
     NavItem("Audit log", "/ui/audit", Permission.READ_AUDIT),
     NavItem("System", "/ui/system", None),
 )

@@ -44,6 +44,9 @@ def first_organization(url: str, settings: Settings) -> tuple[httpx.Client, dict
     pipeline = (EXAMPLES / "room_levels.yaml").read_text()
     agent = client.post("/agents", json={"name": "acme-secret-agent", "pipeline": pipeline}).json()
     key = client.post("/api-keys", json={"name": "acme-secret-key", "scopes": ["read"]}).json()
+    provider_key = client.post(
+        "/provider-keys", json={"provider": "openai", "name": "acme-secret-provider", "key": "sk-acme-0123456789abcdef"}
+    ).json()
     invitation = client.post(
         f"/organizations/{organization['id']}/invitations", json={"email": "invitee@acme.test", "role": "admin"}
     ).json()
@@ -64,6 +67,7 @@ def first_organization(url: str, settings: Settings) -> tuple[httpx.Client, dict
         "key": key["id"],
         "key_prefix": key["prefix"],
         "invitation": invitation["id"],
+        "provider_key": provider_key["id"],
         "owner": client.get("/users/me").json()["id"],
     }
 
@@ -122,6 +126,8 @@ def test_a_second_organisation_sees_nothing_of_the_first(
         f"/ui/members/invitations/{ids['invitation']}/revoke": {},
         f"/ui/members/{ids['owner']}/role": {"role": "viewer"},
         f"/ui/members/{ids['owner']}/remove": {},
+        f"/ui/secrets/provider-keys/{ids['provider_key']}/rotate": {"key": "sk-stolen-0123456789abcdef"},
+        f"/ui/secrets/provider-keys/{ids['provider_key']}/revoke": {},
     }
     for path, form in posts.items():
         answer = page.request.post(ui_url + path, form={"_csrf_token": token, **form})
@@ -138,6 +144,7 @@ def test_a_second_organisation_sees_nothing_of_the_first(
     assert acme.get("/api-keys").json()[0]["revoked_at"] is None
     invitations = acme.get(f"/organizations/{ids['organization']}/invitations").json()
     assert invitations[0]["revoked_at"] is None
+    assert acme.get(f"/provider-keys/{ids['provider_key']}").json()["version"] == 1
     assert [m["role"] for m in acme.get(f"/organizations/{ids['organization']}/members").json()] == ["owner"]
     context.close()
     assert not checks.console_errors, checks.console_errors

@@ -180,6 +180,26 @@ def test_an_owner_and_an_invited_viewer_use_every_page(
     checks.visit(page, "agent")
     agent_path = page.url.split(ui_url)[1].removesuffix("/join")
 
+    nav(page, "Secrets")
+    expect(page.get_by_text("No provider keys yet")).to_be_visible()
+    page.get_by_label("Provider", exact=True).select_option("deepgram")
+    page.get_by_label("Name", exact=True).fill("speech")
+    page.get_by_label("Key", exact=True).fill("too short")
+    page.get_by_role("button", name="Add").click()
+    expect(page.locator("#e-key")).to_contain_text("a provider key has 16 to 4096 characters, not 9")
+    expect(page.get_by_label("Key", exact=True)).to_have_value("")  # a secret is never sent back
+    page.get_by_label("Key", exact=True).fill("dg-0123456789abcdef-secret")
+    page.get_by_role("button", name="Add").click()
+    row = page.get_by_role("row", name=re.compile("speech"))
+    expect(row).to_contain_text("deepgram")
+    assert "0123456789abcdef" not in page.content()
+    page.get_by_label("New value of speech").fill("dg-fedcba9876543210-secret")
+    page.get_by_role("button", name="Rotate", exact=True).click()
+    expect(page.get_by_role("row", name=re.compile("speech")).get_by_role("cell").nth(3)).to_have_text("2")
+    page.get_by_role("button", name="Rotate the key").click()
+    expect(page.locator(".banner.success")).to_contain_text("now encrypts new secrets")
+    checks.visit(page, "secrets")
+
     nav(page, "Audit log")
     expect(page.get_by_role("cell", name="agent.create")).to_be_visible()
     page.get_by_label("Action").fill("api_key.revoke")
@@ -192,7 +212,7 @@ def test_an_owner_and_an_invited_viewer_use_every_page(
     page.get_by_label("Action").fill("")
     page.get_by_role("button", name="Filter").click()
     actions = page.locator("tbody td:nth-child(3)").all_inner_texts()
-    for step in ["organization.create", "invitation.create", "api_key.create", "agent.create"]:
+    for step in ["organization.create", "invitation.create", "api_key.create", "agent.create", "provider_key.create"]:
         assert step in actions, (step, actions)
     checks.visit(page, "audit")
 
@@ -218,6 +238,8 @@ def test_an_owner_and_an_invited_viewer_use_every_page(
     expect(page.get_by_role("heading", name=re.compile("Overview"))).to_contain_text("Acme")
     labels = page.get_by_role("navigation", name="Main").get_by_role("link").all_inner_texts()
     assert labels == ["Overview", "Live", "Calls", "Members", "Agents"]
+    page.goto(f"{ui_url}/ui/secrets")
+    expect(page.get_by_role("alert")).to_contain_text("manage_secrets")
     nav(page, "Agents")
     expect(page.get_by_role("link", name="New agent")).to_have_count(0)
     page.goto(f"{ui_url}/ui/api-keys")

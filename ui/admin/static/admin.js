@@ -110,7 +110,16 @@ function liveUpdates(root) {
   window.addEventListener("pagehide", () => source.close());
 }
 
+function failedRequests() {
+  // htmx leaves a 4xx/5xx answer unswapped; the server's banner for it goes to the page's banner slot
+  document.body.addEventListener("htmx:responseError", (event) => {
+    const banner = document.getElementById("banner");
+    if (banner) banner.innerHTML = event.detail.xhr.responseText;
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  failedRequests();
   liveUpdates(document);
   copyButtons(document);
   confirmations(document);
