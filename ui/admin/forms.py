@@ -54,7 +54,9 @@ def parse(model: type[ModelT], values: Mapping[str, Any]) -> ModelT:
     try:
         return model.model_validate(dict(values))
     except ValidationError as error:
-        raise FormError(FormState(dict(values), field_errors(error))) from None
+        errors = field_errors(error)
+        whole = errors.pop("", "")  # a check of the form as a whole (a model validator) belongs to no field
+        raise FormError(FormState(dict(values), errors, whole)) from None
 
 
 def field_errors(error: ValidationError) -> dict[str, str]:

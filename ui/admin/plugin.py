@@ -22,6 +22,7 @@ from ui.admin.pages.agents import AgentPages
 from ui.admin.pages.api_keys import ApiKeyPages
 from ui.admin.pages.audit import AuditPages
 from ui.admin.pages.calls import CallPages
+from ui.admin.pages.compliance import CompliancePages
 from ui.admin.pages.live import LivePages
 from ui.admin.pages.members import MemberPages
 from ui.admin.pages.overview import OverviewPages
@@ -55,6 +56,7 @@ class AdminUiPlugin(InitPluginProtocol):
                 LivePages,
                 AuditPages,
                 SecretPages,
+                CompliancePages,
                 SystemPages,
             ],
             middleware=[DefineMiddleware(CSRFMiddleware, config=csrf_config(self.settings))],

@@ -47,6 +47,9 @@ def first_organization(url: str, settings: Settings) -> tuple[httpx.Client, dict
     provider_key = client.post(
         "/provider-keys", json={"provider": "openai", "name": "acme-secret-provider", "key": "sk-acme-0123456789abcdef"}
     ).json()
+    hold = client.post("/compliance/legal-holds", json={"reason": "acme-secret-litigation"}).json()
+    policy = client.post("/compliance/retention-policies", json={"resource_type": "calls", "retention_days": 30}).json()
+    export = client.post("/compliance/exports", json={"scope": "organization"}).json()
     invitation = client.post(
         f"/organizations/{organization['id']}/invitations", json={"email": "invitee@acme.test", "role": "admin"}
     ).json()
@@ -67,6 +70,9 @@ def first_organization(url: str, settings: Settings) -> tuple[httpx.Client, dict
         "key": key["id"],
         "key_prefix": key["prefix"],
         "invitation": invitation["id"],
+        "hold": hold["id"],
+        "policy": policy["id"],
+        "export": export["id"],
         "provider_key": provider_key["id"],
         "owner": client.get("/users/me").json()["id"],
     }
@@ -110,6 +116,8 @@ def test_a_second_organisation_sees_nothing_of_the_first(
 
     assert _status(page, ui_url, f"/ui/agents/{ids['agent']}") == 404
     assert _status(page, ui_url, f"/ui/calls/{ids['call']}") == 404
+    downloaded = page.request.get(f"{ui_url}/ui/compliance/requests/{ids['export']}/download")
+    assert downloaded.status == 404
     stream = page.evaluate(
         """() => new Promise((resolve) => {
             const source = new EventSource("/ui/live/stream");
@@ -128,6 +136,9 @@ def test_a_second_organisation_sees_nothing_of_the_first(
         f"/ui/members/{ids['owner']}/remove": {},
         f"/ui/secrets/provider-keys/{ids['provider_key']}/rotate": {"key": "sk-stolen-0123456789abcdef"},
         f"/ui/secrets/provider-keys/{ids['provider_key']}/revoke": {},
+        f"/ui/compliance/requests/{ids['export']}/cancel": {},
+        f"/ui/compliance/legal-holds/{ids['hold']}/release": {},
+        f"/ui/compliance/retention-policies/{ids['policy']}/delete": {},
     }
     for path, form in posts.items():
         answer = page.request.post(ui_url + path, form={"_csrf_token": token, **form})
@@ -145,6 +156,8 @@ def test_a_second_organisation_sees_nothing_of_the_first(
     invitations = acme.get(f"/organizations/{ids['organization']}/invitations").json()
     assert invitations[0]["revoked_at"] is None
     assert acme.get(f"/provider-keys/{ids['provider_key']}").json()["version"] == 1
+    assert acme.get("/compliance/legal-holds").json()[0]["released_at"] is None
+    assert [p["id"] for p in acme.get("/compliance/retention-policies").json()] == [ids["policy"]]
     assert [m["role"] for m in acme.get(f"/organizations/{ids['organization']}/members").json()] == ["owner"]
     context.close()
     assert not checks.console_errors, checks.console_errors

@@ -200,6 +200,41 @@ def test_an_owner_and_an_invited_viewer_use_every_page(
     expect(page.locator(".banner.success")).to_contain_text("now encrypts new secrets")
     checks.visit(page, "secrets")
 
+    nav(page, "Compliance")
+    expect(page.get_by_text("No exports or erasures yet")).to_be_visible()
+    page.get_by_label("What").select_option("organization")
+    page.get_by_label("Format").select_option("csv")
+    page.get_by_role("button", name="Request the export").click()
+    export = page.locator("#compliance-requests tbody tr").first
+    expect(export).to_contain_text("completed", timeout=15_000)  # polled while it runs
+    with page.expect_download() as download:
+        export.get_by_role("link", name=re.compile("Download")).click()
+    assert download.value.path().read_bytes()[:2] == b"PK"  # a zip of CSV files
+    page.get_by_label("Reason").fill("litigation 2026-114")
+    page.get_by_role("button", name="Place hold").click()
+    page.get_by_label("E-mail of the person").fill("carol@example.com")
+    page.get_by_label(re.compile("to confirm")).fill("erase carol@example.com")
+    page.get_by_role("button", name="Erase").click()
+    expect(page.get_by_role("alert")).to_contain_text("under legal hold")
+    expect(page.get_by_role("alert")).to_contain_text("litigation 2026-114")
+    page.get_by_role("button", name="Release").click()
+    page.get_by_label("E-mail of the person").fill("carol@example.com")
+    page.get_by_label(re.compile("to confirm")).fill("erase someone")
+    page.get_by_role("button", name="Erase").click()
+    expect(page.locator("#e-confirmation")).to_have_text("type: erase carol@example.com")
+    page.get_by_label(re.compile("to confirm")).fill("erase carol@example.com")
+    page.get_by_role("button", name="Erase").click()
+    erasure = page.locator("#compliance-requests tbody tr").first
+    expect(erasure).to_contain_text("completed", timeout=15_000)
+    page.get_by_label("Data", exact=True).select_option("quality_samples")
+    page.get_by_label("Keep for (days)").fill("0")
+    page.get_by_role("button", name="Add policy").click()
+    expect(page.locator("#e-retention_days")).to_contain_text("greater than or equal to 1")
+    page.get_by_label("Keep for (days)").fill("90")
+    page.get_by_role("button", name="Add policy").click()
+    expect(page.get_by_role("cell", name="quality samples")).to_be_visible()
+    checks.visit(page, "compliance")
+
     nav(page, "Audit log")
     expect(page.get_by_role("cell", name="agent.create")).to_be_visible()
     page.get_by_label("Action").fill("api_key.revoke")
@@ -212,7 +247,17 @@ def test_an_owner_and_an_invited_viewer_use_every_page(
     page.get_by_label("Action").fill("")
     page.get_by_role("button", name="Filter").click()
     actions = page.locator("tbody td:nth-child(3)").all_inner_texts()
-    for step in ["organization.create", "invitation.create", "api_key.create", "agent.create", "provider_key.create"]:
+    for step in [
+        "organization.create",
+        "invitation.create",
+        "api_key.create",
+        "agent.create",
+        "provider_key.create",
+        "compliance.export.complete",
+        "compliance.export.download",
+        "compliance.erasure.complete",
+        "compliance.hold.place",
+    ]:
         assert step in actions, (step, actions)
     checks.visit(page, "audit")
 
