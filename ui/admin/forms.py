@@ -64,5 +64,6 @@ def field_errors(error: ValidationError) -> dict[str, str]:
     found: dict[str, str] = {}
     for item in error.errors():
         name = str(item["loc"][0]) if item["loc"] else ""
-        found.setdefault(name, plain_message(item["msg"]))
+        inner = ".".join(str(part) for part in item["loc"][1:])  # a nested field: say which
+        found.setdefault(name, f"{inner}: {plain_message(item['msg'])}" if inner else plain_message(item["msg"]))
     return found

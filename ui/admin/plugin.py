@@ -19,6 +19,7 @@ from settings import ControlPlaneSettings
 from ui.admin import filters
 from ui.admin.pages.account import AccountPages
 from ui.admin.pages.agents import AgentPages
+from ui.admin.pages.analytics import AnalyticsPages
 from ui.admin.pages.api_keys import ApiKeyPages
 from ui.admin.pages.audit import AuditPages
 from ui.admin.pages.calls import CallPages
@@ -53,6 +54,7 @@ class AdminUiPlugin(InitPluginProtocol):
                 ApiKeyPages,
                 AgentPages,
                 CallPages,
+                AnalyticsPages,
                 LivePages,
                 AuditPages,
                 SecretPages,

@@ -24,6 +24,7 @@ NAVIGATION = (
     NavItem("Overview", "/", Permission.READ),
     NavItem("Live", "/ui/live", Permission.READ),
     NavItem("Calls", "/ui/calls", Permission.READ),
+    NavItem("Analytics", "/ui/analytics", Permission.READ),
     NavItem("Members", "/ui/members", Permission.READ),
     NavItem("API keys", "/ui/api-keys", Permission.MANAGE_MEMBERS),
     NavItem("Agents", "/ui/agents", Permission.READ),

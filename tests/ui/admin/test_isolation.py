@@ -50,6 +50,8 @@ def first_organization(url: str, settings: Settings) -> tuple[httpx.Client, dict
     hold = client.post("/compliance/legal-holds", json={"reason": "acme-secret-litigation"}).json()
     policy = client.post("/compliance/retention-policies", json={"resource_type": "calls", "retention_days": 30}).json()
     export = client.post("/compliance/exports", json={"scope": "organization"}).json()
+    definition = {"dataset": "quality", "measures": ["samples"], "dimensions": ["participant"]}
+    saved = client.post("/reports", json={"name": "acme-secret-report", "definition": definition}).json()
     invitation = client.post(
         f"/organizations/{organization['id']}/invitations", json={"email": "invitee@acme.test", "role": "admin"}
     ).json()
@@ -73,6 +75,7 @@ def first_organization(url: str, settings: Settings) -> tuple[httpx.Client, dict
         "hold": hold["id"],
         "policy": policy["id"],
         "export": export["id"],
+        "report": saved["id"],
         "provider_key": provider_key["id"],
         "owner": client.get("/users/me").json()["id"],
     }
@@ -116,6 +119,8 @@ def test_a_second_organisation_sees_nothing_of_the_first(
 
     assert _status(page, ui_url, f"/ui/agents/{ids['agent']}") == 404
     assert _status(page, ui_url, f"/ui/calls/{ids['call']}") == 404
+    assert _status(page, ui_url, f"/ui/analytics/reports/{ids['report']}") == 404
+    assert page.request.get(f"{ui_url}/ui/analytics/reports/{ids['report']}/report.csv").status == 404
     downloaded = page.request.get(f"{ui_url}/ui/compliance/requests/{ids['export']}/download")
     assert downloaded.status == 404
     stream = page.evaluate(

@@ -126,6 +126,33 @@ def test_an_owner_and_an_invited_viewer_use_every_page(
     expect(carol).to_contain_text("41.0")
     checks.visit(page, "live")
 
+    insights = page.request.post(f"{ui_url}/analytics/insights/refresh")  # the scheduled job, run now
+    assert insights.ok and insights.json()["new"] >= 1
+    nav(page, "Analytics")
+    page.get_by_label("Usage by", exact=True).select_option("week")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", name="AI usage by week")).to_be_visible()
+    expect(page.get_by_role("cell", name="whisper-tiny.en")).to_be_visible()
+    page.get_by_role("button", name="Acknowledge").first.click()
+    expect(page.get_by_text("acknowledged")).to_be_visible()
+    page.get_by_label("Name", exact=True).fill("MOS by connection")
+    page.get_by_label("Data", exact=True).select_option("quality")
+    page.get_by_role("button", name="Save and run").click()
+    expect(page.get_by_role("alert")).to_contain_text("measures: List should have at least 1 item")
+    page.get_by_role("checkbox", name="avg_mos").first.check()
+    page.locator("input[name=quality_measures][value=samples]").check()
+    page.locator("input[name=quality_dimensions][value=connection_type]").check()
+    page.get_by_role("button", name="Save and run").click()
+    expect(page.get_by_role("heading", name="MOS by connection")).to_be_visible()
+    expect(page.locator("tbody tr")).to_have_count(3)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    report_rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
+    assert {r["connection_type"] for r in report_rows} == {"wifi", "wired", "cellular"}
+    checks.visit(page, "report")
+    nav(page, "Analytics")
+    checks.visit(page, "analytics")
+
     nav(page, "Members")
     page.get_by_label("E-mail").fill("bob@example.com")
     page.get_by_label("Role", exact=True).select_option("viewer")
@@ -282,7 +309,7 @@ def test_an_owner_and_an_invited_viewer_use_every_page(
     page.get_by_role("button", name="Join the organisation").click()
     expect(page.get_by_role("heading", name=re.compile("Overview"))).to_contain_text("Acme")
     labels = page.get_by_role("navigation", name="Main").get_by_role("link").all_inner_texts()
-    assert labels == ["Overview", "Live", "Calls", "Members", "Agents"]
+    assert labels == ["Overview", "Live", "Calls", "Analytics", "Members", "Agents"]
     page.goto(f"{ui_url}/ui/secrets")
     expect(page.get_by_role("alert")).to_contain_text("manage_secrets")
     nav(page, "Agents")
