@@ -90,6 +90,23 @@ def test_an_owner_and_an_invited_viewer_use_every_page(
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"days=7"))
     checks.visit(page, "overview")
+    page.emulate_media(color_scheme="dark")
+    checks.visit(page, "overview-dark")
+    page.emulate_media(color_scheme="light")
+
+    page.keyboard.press("Tab")  # the keyboard's way in: the skip link first, then the frame, then the page
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Members":
+            break
+    else:
+        raise AssertionError("Tab never reached the navigation's Members link")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{ui_url}/ui/members")
+    page.go_back()
 
     nav(page, "Calls")
     expect(page.locator("tbody tr")).to_have_count(4)
@@ -114,6 +131,8 @@ def test_an_owner_and_an_invited_viewer_use_every_page(
     expect(page.get_by_role("cell", name="stt_audio_seconds")).to_be_visible()
     checks.visit(page, "call")
 
+    fresh = sample("live-room", "carol", time.time(), mos=4.2, jitter=3.0, loss=0.0, connection="wifi")
+    report(settings, organization_id, [fresh])  # engines report every few seconds; Live shows the last 15 s
     nav(page, "Live")
     carol = page.locator("tr[data-participant=carol]")
     expect(carol).to_contain_text("4.20")

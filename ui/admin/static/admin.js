@@ -88,19 +88,26 @@ CHARTS.network = (data, width, colours) => timeline("Jitter, RTT and bitrate", d
   { scale: "ms", label: "ms", series: [{ key: "jitter", label: "jitter ms" }, { key: "rtt", label: "RTT ms" }] },
   { scale: "kbps", label: "kbit/s", series: [{ key: "bitrate", label: "bitrate kbit/s" }] });
 
+let drawn = [];
+
 function charts(root) {
   const source = document.getElementById("chart-data");
   if (!source || typeof uPlot === "undefined") return;
   const all = JSON.parse(source.textContent);
   const colours = themeColours();
+  for (const plot of drawn) plot.destroy();
+  drawn = [];
   for (const element of root.querySelectorAll("[data-chart]")) {
     const build = CHARTS[element.dataset.chart];
     const data = all[element.dataset.series || element.dataset.chart];
     if (!build || !data) continue;
     const [options, series] = build(data, element.clientWidth || 480, colours);
-    new uPlot(options, series, element);
+    drawn.push(new uPlot(options, series, element));
   }
 }
+
+// the charts' colours come from the theme: draw them again when the system switches between light and dark
+window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => charts(document));
 
 function liveUpdates(root) {
   const target = root.querySelector("[data-live-source]");
