@@ -5,17 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 import structlog
 from litestar import Response
 from litestar.config.csrf import CSRFConfig
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ValidationException
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
+from control_plane.analytics.controller import period as choose_period
+from control_plane.analytics.schemas import Period
 from control_plane.context import AnyRequest, principal_of
 from control_plane.domain_errors import ControlPlaneError, Forbidden, InvalidInput, Unauthenticated
 from control_plane.errors import status_of
@@ -43,6 +48,31 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+
+
+@dataclass(frozen=True)
+class PeriodChoice:
+    """What a period picker chose (shown again in the picker) and the period it means."""
+
+    days: str
+    since: str
+    until: str
+    period: Period
+
+
+DayField = Annotated[str, QueryParameter(max_length=40, description="a day, YYYY-MM-DD (the picker's From or To)")]
+
+
+def provide_period(
+    days: Annotated[Preset, QueryParameter()] = "30", since: DayField = "", until: DayField = ""
+) -> PeriodChoice:
+    """The ``chosen`` dependency of the pages with a period picker."""
+    return PeriodChoice(days, since, until, choose_period(*period_of(days, since, until)))
+
+
+PERIOD_PICKER = {"chosen": Provide(provide_period, sync_to_thread=False)}
+"""The dependencies of a controller whose pages have a period picker."""
+Chosen = NamedDependency[PeriodChoice]
 
 
 def period_of(days: str, since: str, until: str) -> tuple[dt.datetime | None, dt.datetime | None]:

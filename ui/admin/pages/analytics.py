@@ -11,7 +11,6 @@ from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
 from control_plane.analytics import service as analytics
-from control_plane.analytics.controller import period as choose_period
 from control_plane.analytics.insights import set_status
 from control_plane.analytics.models import Insight, Report
 from control_plane.analytics.reports import (
@@ -31,9 +30,8 @@ from control_plane.routing import CurrentTenant, Db, IdParam, get, post
 from control_plane.tenancy import owned
 from ui.admin.forms import FormError, FormState, form_values, parse
 from ui.admin.pages.account import FormBody
-from ui.admin.web import Preset, back_to, page, period_of
+from ui.admin.web import PERIOD_PICKER, Chosen, PeriodChoice, back_to, page, provide_period
 
-Day = Annotated[str, QueryParameter(max_length=40)]
 Grain = Literal["day", "week", "month"]
 CATALOGUE = {name: {"measures": list(d.measures), "dimensions": list(d.dimensions)} for name, d in DATASETS.items()}
 
@@ -59,6 +57,7 @@ class AnalyticsPages(Controller):
     path = "/ui/analytics"
     include_in_schema = False
     guards = requires(Permission.READ)
+    dependencies = PERIOD_PICKER
 
     @get("/")
     def analytics(
@@ -66,12 +65,10 @@ class AnalyticsPages(Controller):
         db: Db,
         tenant: CurrentTenant,
         request: AnyRequest,
-        days: Annotated[Preset, QueryParameter()] = "30",
-        since: Day = "",
-        until: Day = "",
+        chosen: Chosen,
         granularity: Annotated[Grain, QueryParameter()] = "day",
     ) -> Template:
-        return _page(db, tenant, request, days=days, since=since, until=until, granularity=granularity)
+        return _page(db, tenant, request, chosen, granularity=granularity)
 
     @post("/insights/{insight_id:int}/acknowledge", guards=requires(Permission.MANAGE_MEMBERS))
     def acknowledge(self, db: Db, tenant: CurrentTenant, insight_id: IdParam) -> Redirect:
@@ -92,7 +89,8 @@ class AnalyticsPages(Controller):
             shown = FormState(values, refused.state.errors, refused.state.problem)
             if "definition" in shown.errors:
                 shown.problem = shown.errors.pop("definition")
-            return _page(db, tenant, request, report_form=shown, status_code=400)
+            chosen = provide_period()
+            return _page(db, tenant, request, chosen, report_form=shown, status_code=400)
         return back_to(f"/ui/analytics/reports/{report.id}")
 
     @get("/reports/{report_id:int}")
@@ -117,15 +115,13 @@ def _page(
     db: Db,
     tenant: Tenant,
     request: AnyRequest,
+    chosen: PeriodChoice,
     *,
-    days: str = "30",
-    since: str = "",
-    until: str = "",
     granularity: Grain = "day",
     report_form: FormState | None = None,
     status_code: int = 200,
 ) -> Template:
-    chosen = choose_period(*period_of(days, since, until))
+    period = chosen.period
     organization_id = tenant.organization_id
     insights = db.exec(
         select(Insight).where(Insight.organization_id == organization_id).order_by(col(Insight.id).desc()).limit(50)
@@ -136,15 +132,13 @@ def _page(
         db,
         "analytics.html",
         status_code=status_code,
-        quality=analytics.quality_report(db, organization_id, chosen, None, None),
-        usage=analytics.usage_summary(db, organization_id, chosen),
-        timeline=analytics.usage_timeline(db, organization_id, chosen, granularity),
+        quality=analytics.quality_report(db, organization_id, period, None, None),
+        usage=analytics.usage_summary(db, organization_id, period),
+        timeline=analytics.usage_timeline(db, organization_id, period, granularity),
         insights=insights,
         reports=reports,
         catalogue=CATALOGUE,
         report_form=report_form or FormState({"dataset": "quality", "last_days": "30"}),
-        days=days,
-        since=since,
-        until=until,
+        chosen=chosen,
         granularity=granularity,
     )

@@ -10,16 +10,14 @@ from litestar.params import QueryParameter
 from litestar.response import Template
 
 from control_plane.analytics.calls import CallFilter, call_detail, call_types, list_calls
-from control_plane.analytics.controller import period as choose_period
 from control_plane.auth.guards import requires
 from control_plane.auth.permissions import Permission
 from control_plane.context import AnyRequest
 from control_plane.domain_errors import InvalidInput
 from control_plane.routing import CurrentTenant, Db, IdParam, get
-from ui.admin.web import Preset, page, period_of
+from ui.admin.web import PERIOD_PICKER, Chosen, page
 
 PAGE_SIZE = 50
-Day = Annotated[str, QueryParameter(max_length=40)]
 Text = Annotated[str, QueryParameter(max_length=200)]
 PageNumber = Annotated[int, QueryParameter(name="page", ge=1, le=100_000)]
 
@@ -40,6 +38,7 @@ class CallPages(Controller):
     path = "/ui/calls"
     include_in_schema = False
     guards = requires(Permission.READ)
+    dependencies = PERIOD_PICKER
 
     @get("/")
     def calls(
@@ -47,18 +46,15 @@ class CallPages(Controller):
         db: Db,
         tenant: CurrentTenant,
         request: AnyRequest,
-        days: Annotated[Preset, QueryParameter()] = "30",
-        since: Day = "",
-        until: Day = "",
+        chosen: Chosen,
         participant: Text = "",
         min_mos: Annotated[str, QueryParameter(max_length=20)] = "",
         call_type: Text = "",
         page_number: PageNumber = 1,
     ) -> Template:
-        chosen = choose_period(*period_of(days, since, until))
         filters = CallFilter(participant or None, _min_mos(min_mos), call_type or None)
         offset = (page_number - 1) * PAGE_SIZE
-        rows = list_calls(db, tenant.organization_id, chosen, filters, limit=PAGE_SIZE + 1, offset=offset)
+        rows = list_calls(db, tenant.organization_id, chosen.period, filters, limit=PAGE_SIZE + 1, offset=offset)
         query = {k: v for k, v in request.query_params.items() if k != "page" and v}
         return page(
             request,
@@ -67,11 +63,8 @@ class CallPages(Controller):
             rows=rows[:PAGE_SIZE],
             has_next=len(rows) > PAGE_SIZE,
             page_number=page_number,
-            period=chosen,
-            days=days,
-            since=since,
-            until=until,
-            chosen={"participant": participant, "min_mos": min_mos, "call_type": call_type},
+            chosen=chosen,
+            picked={"participant": participant, "min_mos": min_mos, "call_type": call_type},
             types=call_types(db, tenant.organization_id),
             query=query,
         )
