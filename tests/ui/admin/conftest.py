@@ -6,14 +6,33 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import profiles
 from playwright.sync_api import Browser, sync_playwright
 
+from control_plane.auth.passwords import use_parameters
 from settings import Settings
-from tests.control_plane.conftest import backend, cheap_password_hashing, settings
 from tests.support.admin_ui import PageChecks, control_plane_with_ui
 from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS
+from tests.support.databases import Backend, migrated_backend, settings_for
 
-__all__ = ["backend", "cheap_password_hashing", "settings"]
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> None:
+    """Argon2 at production cost takes most of a second here; the code path is the same at any cost."""
+    use_parameters(profiles.CHEAPEST)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """The control plane's databases, SQLite and PostgreSQL (a database of its own, beside the control plane
+    tests' one in the same run)."""
+    with migrated_backend(request.param, tmp_path_factory.mktemp(f"admin-ui-{request.param}"), "_ui") as found:
+        yield found
+
+
+@pytest.fixture
+def settings(backend: Backend) -> Settings:
+    return settings_for(backend)
 
 
 @pytest.fixture
@@ -22,8 +41,10 @@ def ui_url(settings: Settings) -> Iterator[str]:
         yield served.url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium() -> Iterator[Browser]:
+    """Chromium for one test (Playwright's sync API runs an event loop while it lives: it must not outlive the
+    test, or the async tests after it could not run theirs)."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is installed by dev.sh")
     with sync_playwright() as playwright:
