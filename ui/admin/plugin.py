@@ -22,6 +22,7 @@ from ui.admin.pages.agents import AgentPages
 from ui.admin.pages.analytics import AnalyticsPages
 from ui.admin.pages.api_keys import ApiKeyPages
 from ui.admin.pages.audit import AuditPages
+from ui.admin.pages.billing import BillingPages
 from ui.admin.pages.calls import CallPages
 from ui.admin.pages.compliance import CompliancePages
 from ui.admin.pages.live import LivePages
@@ -57,6 +58,7 @@ class AdminUiPlugin(InitPluginProtocol):
                 AnalyticsPages,
                 LivePages,
                 AuditPages,
+                BillingPages,
                 SecretPages,
                 CompliancePages,
                 SystemPages,

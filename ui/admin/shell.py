@@ -28,6 +28,7 @@ NAVIGATION = (
     NavItem("Members", "/ui/members", Permission.READ),
     NavItem("API keys", "/ui/api-keys", Permission.MANAGE_MEMBERS),
     NavItem("Agents", "/ui/agents", Permission.READ),
+    NavItem("Billing", "/ui/billing", Permission.READ),
     NavItem("Secrets", "/ui/secrets", Permission.MANAGE_SECRETS),
     NavItem("Compliance", "/ui/compliance", Permission.MANAGE_COMPLIANCE),
     NavItem("Audit log", "/ui/audit", Permission.READ_AUDIT),
