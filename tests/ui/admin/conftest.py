@@ -6,11 +6,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import stripe
 from argon2 import profiles
 from playwright.sync_api import Browser, sync_playwright
+from pydantic import SecretStr
 
 from control_plane.auth.passwords import use_parameters
 from settings import Settings
+from tests.control_plane.billing.helpers import API_KEY
+from tests.control_plane.billing.stripe_servers import LocalStripe
 from tests.support.admin_ui import PageChecks, control_plane_with_ui
 from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS
 from tests.support.databases import Backend, migrated_backend, settings_for
@@ -33,6 +37,33 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 @pytest.fixture
 def settings(backend: Backend) -> Settings:
     return settings_for(backend)
+
+
+@pytest.fixture(scope="session")
+def localstripe() -> Iterator[LocalStripe]:
+    """localstripe (Stripe's API and its test Stripe.js) in a subprocess, for the Billing page."""
+    server = LocalStripe()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def billing_settings(settings: Settings, localstripe: LocalStripe) -> Settings:
+    """The control plane with Stripe configured as localstripe (card entry included)."""
+    return settings.model_copy(
+        update={
+            "stripe_api_key": SecretStr(API_KEY),
+            "stripe_api_base": localstripe.url,
+            "stripe_publishable_key": "pk_test_auralink_admin_ui",
+            "stripe_max_network_retries": 0,
+        }
+    )
+
+
+@pytest.fixture
+def stripe_client(localstripe: LocalStripe) -> stripe.StripeClient:
+    """Direct access to localstripe, to look at what the page did there."""
+    return stripe.StripeClient(API_KEY, base_addresses={"api": localstripe.url})
 
 
 @pytest.fixture
