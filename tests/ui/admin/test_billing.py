@@ -9,23 +9,14 @@ import time
 
 import pytest
 import stripe
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from settings import Settings
 from telemetry.records import CallEvent, UsageEvent
 from tests.support.admin_ui import SCREENSHOTS, PageChecks, control_plane_with_ui, csrf_token, report
-from tests.ui.admin.test_journey import create_organization, nav, sign_up
+from tests.ui.admin.test_journey import create_organization, nav, sign_up, type_card
 
 pytestmark = pytest.mark.slow
-
-
-def type_card(page: Page, number: str) -> None:
-    """Into the Element, as a person types it (Stripe.js reads its fields as they change)."""
-    page.get_by_label("Card number").press_sequentially(number)
-    page.get_by_label("Expiry month (MM)").press_sequentially("12")
-    page.get_by_label("Expiry year (YY)").press_sequentially("34")
-    page.get_by_label("Security code (CVC)").press_sequentially("123")
-    page.get_by_label("Postal code").press_sequentially("10115")
 
 
 def test_an_owner_pays_with_a_card_typed_into_elements(

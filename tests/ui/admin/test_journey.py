@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from settings import Settings
 from telemetry.records import CallEvent, QualitySample, TelemetryRecord, UsageEvent
-from tests.support.admin_ui import PageChecks, csrf_token, report
+from tests.support.admin_ui import PageChecks, control_plane_with_ui, csrf_token, report
 from tests.support.databases import PASSWORD
 
 pytestmark = pytest.mark.slow
@@ -43,13 +44,30 @@ def create_organization(page: Page, name: str) -> None:
     expect(page.get_by_role("heading", name=re.compile("Overview"))).to_be_visible()
 
 
+def type_card(page: Page, number: str) -> None:
+    """Into the Element, as a person types it (Stripe.js reads its fields as they change)."""
+    page.get_by_label("Card number").press_sequentially(number)
+    page.get_by_label("Expiry month (MM)").press_sequentially("12")
+    page.get_by_label("Expiry year (YY)").press_sequentially("34")
+    page.get_by_label("Security code (CVC)").press_sequentially("123")
+    page.get_by_label("Postal code").press_sequentially("10115")
+
+
 def nav(page: Page, label: str) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name=label).click()
 
 
+@pytest.fixture
+def journey_url(billing_settings: Settings) -> Iterator[str]:
+    """The control plane with Stripe (localstripe), so that the journey pays for a plan with a typed card."""
+    with control_plane_with_ui(billing_settings) as served:
+        yield served.url
+
+
 def test_an_owner_and_an_invited_viewer_use_every_page(
-    chromium: Browser, ui_url: str, settings: Settings, checks: PageChecks
+    chromium: Browser, journey_url: str, billing_settings: Settings, checks: PageChecks
 ) -> None:
+    ui_url, settings = journey_url, billing_settings
     context = chromium.new_context(viewport={"width": 1366, "height": 900})
     context.set_default_timeout(10_000)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ui_url)
@@ -246,6 +264,20 @@ def test_an_owner_and_an_invited_viewer_use_every_page(
     expect(page.locator(".banner.success")).to_contain_text("now encrypts new secrets")
     checks.visit(page, "secrets")
 
+    nav(page, "Billing")
+    expect(page.get_by_role("heading", name="Plan: Free")).to_be_visible()
+    expect(page.get_by_label(re.compile(r"AI calls: \d of 100 included"))).to_be_visible()
+    expect(page.get_by_role("cell", name="stt_audio_seconds").first).to_be_visible()
+    type_card(page, "4242424242424242")
+    page.get_by_role("button", name="Save the card").click()
+    expect(page.locator("#card-on-file")).to_contain_text("ending 4242")
+    page.get_by_role("radio", name=re.compile(r"^\s*Pro\b")).check()
+    page.get_by_role("button", name="Change plan").click()
+    expect(page.get_by_role("heading", name="Plan: Pro")).to_be_visible()
+    page.get_by_role("button", name="Fetch invoices from Stripe").click()
+    expect(page.locator("section[aria-labelledby=inv-h] tbody tr").first).to_contain_text("paid")
+    checks.visit(page, "billing-journey")
+
     nav(page, "Compliance")
     expect(page.get_by_text("No exports or erasures yet")).to_be_visible()
     page.get_by_label("What").select_option("organization")
@@ -303,6 +335,8 @@ def test_an_owner_and_an_invited_viewer_use_every_page(
         "compliance.export.download",
         "compliance.erasure.complete",
         "compliance.hold.place",
+        "billing.payment_method.update",
+        "billing.subscription.create",
     ]:
         assert step in actions, (step, actions)
     checks.visit(page, "audit")
@@ -328,7 +362,7 @@ def test_an_owner_and_an_invited_viewer_use_every_page(
     page.get_by_role("button", name="Join the organisation").click()
     expect(page.get_by_role("heading", name=re.compile("Overview"))).to_contain_text("Acme")
     labels = page.get_by_role("navigation", name="Main").get_by_role("link").all_inner_texts()
-    assert labels == ["Overview", "Live", "Calls", "Analytics", "Members", "Agents"]
+    assert labels == ["Overview", "Live", "Calls", "Analytics", "Members", "Agents", "Billing"]
     page.goto(f"{ui_url}/ui/secrets")
     expect(page.get_by_role("alert")).to_contain_text("manage_secrets")
     nav(page, "Agents")

@@ -97,3 +97,22 @@ def test_a_database_that_is_down_shows_a_banner(tmp_path: Path) -> None:
     assert answer.status_code == 503
     assert "The database is unavailable; try again in a moment." in answer.text
     assert 'role="alert"' in answer.text and "Traceback" not in answer.text
+
+
+def test_billing_without_stripe_offers_the_free_plan_and_says_why(ui: TestClient[Litestar]) -> None:
+    token, _ = signed_up(ui)
+    ui.post("/ui/organisations/new", data={"_csrf_token": token, "name": "Acme"})
+    answer = ui.get("/ui/billing")
+    assert answer.status_code == 200 and "Stripe is not configured on this server" in answer.text
+    assert "script-src 'self';" in answer.headers["content-security-policy"]  # no Stripe.js, no other origin
+    assert re.search(r'value="pro"\s+disabled', answer.text) and "(needs Stripe)" in answer.text
+    paid = ui.post("/ui/billing/plan", data={"_csrf_token": token, "plan": "pro"})
+    assert paid.status_code == 503 and "billing is not configured" in paid.text and 'id="e-plan"' in paid.text
+    unknown = ui.post("/ui/billing/plan", data={"_csrf_token": token, "plan": "x" * 5000})
+    assert unknown.status_code == 400 and "choose one of the plans" in unknown.text
+    setup = ui.post("/ui/billing/card/setup", headers={"X-CSRFToken": token})
+    assert setup.status_code == 503 and "billing is not configured" in setup.text
+    card = ui.post("/ui/billing/card", data={"_csrf_token": token, "setup_intent": "seti_forged"})
+    assert card.status_code == 503 and "Traceback" not in card.text
+    month = ui.get("/ui/billing", params={"period": "2026-13"})
+    assert month.status_code == 400 and 'id="e-period">period must be a month as YYYY-MM' in month.text

@@ -20,7 +20,7 @@ from control_plane.billing.plans import CATALOGUE, PlanName
 from control_plane.billing.stripe_gateway import StripeGateway, gateway_for
 from control_plane.context import AnyRequest
 from control_plane.db.types import utcnow
-from control_plane.domain_errors import ClientError, InvalidInput
+from control_plane.domain_errors import ControlPlaneError, InvalidInput
 from control_plane.principals import Tenant
 from control_plane.routing import CurrentTenant, Db, get, post
 from control_plane.state import app_state
@@ -79,7 +79,7 @@ class BillingPages(Controller):
             row = service.subscription_of(db, tenant.organization_id)
             move = service.change if row.stripe_subscription_id is not None else service.subscribe
             move(db, tenant, _gateway(state), plan, None)
-        except ClientError as error:
+        except ControlPlaneError as error:  # Stripe failing or not configured too: said beside the form
             form = FormState(values, {"plan": error.message})
             return _page(db, state, tenant, request, form=form, status_code=refusal_status(error))
         return back_to(HERE)
@@ -91,7 +91,7 @@ class BillingPages(Controller):
         at_period_end = form_values(data).get("when") != "now"
         try:
             service.cancel(db, tenant, _gateway(state), at_period_end)
-        except ClientError as error:
+        except ControlPlaneError as error:  # Stripe failing or not configured too: said beside the form
             return _page(db, state, tenant, request, cancel_error=error.message, status_code=refusal_status(error))
         return back_to(HERE)
 
@@ -107,7 +107,7 @@ class BillingPages(Controller):
         values = form_values(data)
         try:
             cards.save_card(db, tenant, _gateway(state), str(values.get("setup_intent", "")))
-        except ClientError as error:
+        except ControlPlaneError as error:  # Stripe failing or not configured too: said beside the form
             form = FormState({}, {"card": error.message})
             return _page(db, state, tenant, request, form=form, status_code=refusal_status(error))
         return back_to(HERE)
@@ -147,6 +147,7 @@ def _page(db: Db, state: State, tenant: Tenant, request: AnyRequest, period: str
     except InvalidInput as error:
         month = Period.containing(utcnow())
         form = FormState({"period": period}, {**form.errors, "period": error.message})
+        context.setdefault("status_code", refusal_status(error))
     row = service.subscription_of(db, tenant.organization_id)
     card_entry = gateway is not None and settings.stripe_publishable_key is not None
     rendered = page(
