@@ -16,13 +16,14 @@ from typing import Any
 
 import uvicorn
 from litestar import Litestar
-from playwright.sync_api import ConsoleMessage, Page, Response
+from playwright.sync_api import ConsoleMessage, Page, Response, expect
 
 from control_plane.app import create_app
 from control_plane.plugins import CorePlugin
 from control_plane.telemetry.service import ingest, publish
 from settings import Settings
 from telemetry.records import TelemetryRecord
+from tests.support.databases import PASSWORD
 from ui.admin import AdminUiPlugin
 
 REPO = Path(__file__).resolve().parents[2]
@@ -136,3 +137,30 @@ def csrf_token(html: str) -> str:
     found = re.search(r'name="_csrf_token" value="([^"]+)"', html)
     assert found, "the page has no CSRF field"
     return found.group(1)
+
+
+def sign_up(page: Page, url: str, name: str, email: str) -> None:
+    page.goto(f"{url}/ui/sign-up")
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+
+
+def create_organization(page: Page, name: str) -> None:
+    page.get_by_label("Organisation name").fill(name)
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("heading", name=re.compile("Overview"))).to_be_visible()
+
+
+def type_card(page: Page, number: str) -> None:
+    """Into the Element, as a person types it (Stripe.js reads its fields as they change)."""
+    page.get_by_label("Card number").press_sequentially(number)
+    page.get_by_label("Expiry month (MM)").press_sequentially("12")
+    page.get_by_label("Expiry year (YY)").press_sequentially("34")
+    page.get_by_label("Security code (CVC)").press_sequentially("123")
+    page.get_by_label("Postal code").press_sequentially("10115")
+
+
+def nav(page: Page, label: str) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=label).click()

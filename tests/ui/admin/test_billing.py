@@ -13,8 +13,17 @@ from playwright.sync_api import Browser, expect
 
 from settings import Settings
 from telemetry.records import CallEvent, UsageEvent
-from tests.support.admin_ui import SCREENSHOTS, PageChecks, control_plane_with_ui, csrf_token, report
-from tests.ui.admin.test_journey import create_organization, nav, sign_up, type_card
+from tests.support.admin_ui import (
+    SCREENSHOTS,
+    PageChecks,
+    control_plane_with_ui,
+    create_organization,
+    csrf_token,
+    nav,
+    report,
+    sign_up,
+    type_card,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,16 @@ from playwright.sync_api import Browser, Page, expect
 
 from settings import Settings
 from telemetry.records import CallEvent, QualitySample, TelemetryRecord, UsageEvent
-from tests.support.admin_ui import PageChecks, control_plane_with_ui, csrf_token, report
+from tests.support.admin_ui import (
+    PageChecks,
+    control_plane_with_ui,
+    create_organization,
+    csrf_token,
+    nav,
+    report,
+    sign_up,
+    type_card,
+)
 from tests.support.databases import PASSWORD
 
 pytestmark = pytest.mark.slow
@@ -28,33 +37,6 @@ stages:
   - name: meter
     type: level_metre
 """
-
-
-def sign_up(page: Page, url: str, name: str, email: str) -> None:
-    page.goto(f"{url}/ui/sign-up")
-    page.get_by_label("Your name").fill(name)
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-
-
-def create_organization(page: Page, name: str) -> None:
-    page.get_by_label("Organisation name").fill(name)
-    page.get_by_role("button", name="Create").click()
-    expect(page.get_by_role("heading", name=re.compile("Overview"))).to_be_visible()
-
-
-def type_card(page: Page, number: str) -> None:
-    """Into the Element, as a person types it (Stripe.js reads its fields as they change)."""
-    page.get_by_label("Card number").press_sequentially(number)
-    page.get_by_label("Expiry month (MM)").press_sequentially("12")
-    page.get_by_label("Expiry year (YY)").press_sequentially("34")
-    page.get_by_label("Security code (CVC)").press_sequentially("123")
-    page.get_by_label("Postal code").press_sequentially("10115")
-
-
-def nav(page: Page, label: str) -> None:
-    page.get_by_role("navigation", name="Main").get_by_role("link", name=label).click()
 
 
 @pytest.fixture
