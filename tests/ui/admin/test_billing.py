@@ -9,8 +9,11 @@ import time
 
 import pytest
 import stripe
+from litestar import Litestar
+from litestar.testing import TestClient
 from playwright.sync_api import Browser, expect
 
+from control_plane.app import create_app
 from settings import Settings
 from telemetry.records import CallEvent, UsageEvent
 from tests.support.admin_ui import (
@@ -24,6 +27,8 @@ from tests.support.admin_ui import (
     sign_up,
     type_card,
 )
+from tests.support.databases import PASSWORD
+from ui.admin import AdminUiPlugin
 
 pytestmark = pytest.mark.slow
 
@@ -135,3 +140,36 @@ def test_an_owner_pays_with_a_card_typed_into_elements(
 
 def stripe_client_origin(settings: Settings) -> str:
     return str(settings.stripe_api_base)
+
+
+def test_a_card_set_up_for_another_organisation_or_never_confirmed_is_refused(
+    billing_settings: Settings, stripe_client: stripe.StripeClient
+) -> None:
+    app = create_app(billing_settings, migrate=False, extra=[AdminUiPlugin(billing_settings)])
+    with TestClient(app) as other, TestClient(app) as mine:
+        other_token = _owner_of_a_new_organisation(other, "Other")
+        secret = other.post("/ui/billing/card/setup", headers={"X-CSRFToken": other_token}).json()["client_secret"]
+        others_intent = secret.split("_secret_")[0]
+        confirmed = stripe_client.v1.setup_intents.confirm(others_intent, params={"payment_method": "pm_card_visa"})
+        assert confirmed.status == "succeeded"
+
+        token = _owner_of_a_new_organisation(mine, "Mine")
+        stolen = mine.post("/ui/billing/card", data={"_csrf_token": token, "setup_intent": others_intent})
+        assert stolen.status_code == 400 and 'id="e-card" role="alert">the card was not set up' in stolen.text
+        mine_secret = mine.post("/ui/billing/card/setup", headers={"X-CSRFToken": token}).json()["client_secret"]
+        unconfirmed = mine.post(
+            "/ui/billing/card", data={"_csrf_token": token, "setup_intent": mine_secret.split("_secret_")[0]}
+        )
+        assert unconfirmed.status_code == 409 and "Stripe has not confirmed the card" in unconfirmed.text
+        forged = mine.post("/ui/billing/card", data={"_csrf_token": token, "setup_intent": "x" * 10_000})
+        assert forged.status_code == 400 and "Traceback" not in forged.text
+        assert "No card yet" in mine.get("/ui/billing").text
+        assert "Visa ending 4242" not in mine.get("/ui/billing").text
+
+
+def _owner_of_a_new_organisation(client: TestClient[Litestar], name: str) -> str:
+    token = csrf_token(client.get("/ui/sign-up").text)
+    email = f"{name.lower()}-{time.time_ns()}@example.com"
+    client.post("/ui/sign-up", data={"_csrf_token": token, "name": name, "email": email, "password": PASSWORD})
+    client.post("/ui/organisations/new", data={"_csrf_token": token, "name": name})
+    return token
