@@ -42,6 +42,7 @@ from settings import Settings
 from telemetry.grpc_reporter import GrpcTelemetryReporter
 from telemetry.records import QualitySample
 from telemetry.wire import to_proto
+from ui.admin import AdminUiPlugin
 
 ADMIN_URL = os.environ.get("AURALINK_BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 P99_TARGET_MS = 100.0
@@ -234,11 +235,12 @@ def _scratch_database() -> Iterator[str]:
 
 
 @contextmanager
-def _serving(url: str) -> Iterator[tuple[str, Any, int]]:
+def _serving(url: str, with_ui: bool = False) -> Iterator[tuple[str, Any, int]]:
+    """The control plane on ``url`` served by uvicorn in a thread (with the admin UI when ``with_ui``)."""
     port, grpc_port = _free_port(), _free_port()
     with tempfile.TemporaryDirectory() as data_dir:
         settings = Settings(data_dir=Path(data_dir), database_url=url, telemetry_port=grpc_port, log_level="warning")
-        app = create_app(settings, migrate=False)
+        app = create_app(settings, migrate=False, extra=[AdminUiPlugin(settings)] if with_ui else [])
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

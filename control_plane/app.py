@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins import InitPluginProtocol
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.pydantic import PydanticPlugin
 
@@ -35,8 +38,11 @@ class MetricsController(PrometheusController):
     include_in_schema = False
 
 
-def create_app(settings: ControlPlaneSettings, *, migrate: bool = True) -> Litestar:
-    """The app for ``settings``; ``migrate`` brings the database to the latest schema first."""
+def create_app(
+    settings: ControlPlaneSettings, *, migrate: bool = True, extra: Sequence[InitPluginProtocol] = ()
+) -> Litestar:
+    """The app for ``settings``; ``migrate`` brings the database to the latest schema first; ``extra`` plugins
+    (the admin UI, which sits above the control plane) add their routes beside the API's."""
     if migrate:
         upgrade(database_url(settings))
     prometheus = PrometheusConfig(
@@ -65,6 +71,7 @@ def create_app(settings: ControlPlaneSettings, *, migrate: bool = True) -> Lites
             PeriodicJobPlugin("compliance", settings.compliance_interval_s, compliance_job),
             DomainPlugin("billing", [BillingController, StripeWebhookController]),
             billing_job(settings),
+            *extra,
         ],
         middleware=[prometheus.middleware],
         openapi_config=OpenAPIConfig(

@@ -107,8 +107,13 @@ def _invalid_fields(_: AnyRequest, error: ValidationException) -> Response[dict[
 
 def _plain_field_error(item: Any) -> Any:
     if isinstance(item, dict) and isinstance(item.get("message"), str):
-        return {**item, "message": item["message"].removeprefix("Value error, ")}
+        return {**item, "message": plain_message(item["message"])}
     return item
+
+
+def plain_message(message: str) -> str:
+    """A field validator's message without pydantic's "Value error, " in front."""
+    return message.removeprefix("Value error, ")
 
 
 def _conflict(_: AnyRequest, error: IntegrityError) -> Response[dict[str, object]]:

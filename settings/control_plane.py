@@ -63,6 +63,9 @@ class ControlPlaneSettings(CommonSettings):
     stripe_api_key: SecretStr | None = Field(None, description="Stripe secret key (sk_…); unset = paid plans off")
     stripe_api_base: str | None = Field(None, description="Stripe API address; unset = Stripe's (localstripe in tests)")
     stripe_webhook_secret: SecretStr | None = Field(None, description="signing secret of the Stripe webhook (whsec_…)")
+    stripe_publishable_key: str | None = Field(
+        None, description="Stripe publishable key (pk_…) for card entry in the admin UI; unset = no card entry"
+    )
     stripe_webhook_tolerance_s: int = Field(300, ge=1, le=86400, description="oldest webhook signature accepted, s")
     stripe_timeout_s: float = Field(10.0, gt=0, le=120, description="seconds one Stripe request may take")
     stripe_max_network_retries: int = Field(2, ge=0, le=10, description="retries of a Stripe request that failed")

@@ -21,8 +21,9 @@ ALLOWED = {
     "telemetry": {"protos"},
     "pipeline": {"engine", "kernels", "protos", "settings", "telemetry"},
     "control_plane": {"pipeline", "protos", "settings", "telemetry"},
+    "ui": {"control_plane", "pipeline", "protos", "settings", "telemetry"},
 }
-PRODUCT = {*ALLOWED, "auralink", "benchmarks", "ui"}
+PRODUCT = {*ALLOWED, "auralink", "benchmarks"}
 
 
 def imported_packages(package: str) -> dict[str, set[str]]:

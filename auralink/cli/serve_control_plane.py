@@ -28,6 +28,7 @@ def serve_control_plane(
     from control_plane.app import create_app
     from control_plane.db.engine import database_url
     from control_plane.db.migrate import upgrade
+    from ui.admin import AdminUiPlugin
 
     overrides = {"control_plane_host": host, "control_plane_port": port, "telemetry_port": telemetry_port}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
@@ -41,11 +42,11 @@ def serve_control_plane(
     click.echo(f"database {shown} is at the latest schema", err=True)
     if migrate_only:
         return
-    app = create_app(settings, migrate=False)
+    app = create_app(settings, migrate=False, extra=[AdminUiPlugin(settings)])
     where = f"{settings.control_plane_host}:{settings.control_plane_port}"
     grpc_port = settings.telemetry_port
     telemetry = "no gRPC telemetry" if grpc_port is None else f"gRPC telemetry on port {grpc_port}"
-    click.echo(f"control plane on http://{where} (OpenAPI at /schema/swagger), {telemetry}", err=True)
+    click.echo(f"control plane on http://{where} (admin UI at /, OpenAPI at /schema/swagger), {telemetry}", err=True)
     uvicorn.run(
         app,
         host=settings.control_plane_host,

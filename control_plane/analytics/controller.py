@@ -11,9 +11,9 @@ from litestar.params import JSONBody, QueryParameter
 from sqlmodel import col, select
 
 from control_plane.analytics import service
-from control_plane.analytics.insights import refresh
+from control_plane.analytics.insights import refresh, set_status
 from control_plane.analytics.models import Insight, Report
-from control_plane.analytics.reports import ReportCreate, ReportDefinition, columns_of, run_report
+from control_plane.analytics.reports import ReportCreate, ReportDefinition, columns_of, run_report, save_report
 from control_plane.analytics.schemas import (
     InsightRead,
     Overview,
@@ -113,23 +113,11 @@ class AnalyticsController(Controller):
 
     @post("/insights/{insight_id:int}/acknowledge", guards=requires(Permission.MANAGE_MEMBERS), status_code=200)
     def acknowledge(self, db: Db, tenant: CurrentTenant, insight_id: IdParam) -> InsightRead:
-        return _set_status(db, tenant, insight_id, "acknowledged")
+        return InsightRead.model_validate(set_status(db, tenant, insight_id, "acknowledged"))
 
     @post("/insights/{insight_id:int}/dismiss", guards=requires(Permission.MANAGE_MEMBERS), status_code=200)
     def dismiss(self, db: Db, tenant: CurrentTenant, insight_id: IdParam) -> InsightRead:
-        return _set_status(db, tenant, insight_id, "dismissed")
-
-
-def _set_status(db: Db, tenant: Tenant, insight_id: int, status: str) -> InsightRead:
-    insight = owned(db, Insight, insight_id, tenant.organization_id, "insight")
-    before = snapshot(insight)
-    insight.status, insight.updated_at = status, utcnow()
-    db.add(insight)
-    record(
-        db, tenant.audit, tenant.organization_id, f"insight.{status}", insight, before=before, after=snapshot(insight)
-    )
-    db.commit()
-    return InsightRead.model_validate(insight)
+        return InsightRead.model_validate(set_status(db, tenant, insight_id, "dismissed"))
 
 
 class ReportController(Controller):
@@ -139,17 +127,7 @@ class ReportController(Controller):
 
     @post("/", guards=requires(Permission.USE), summary="Save a report definition")
     def create(self, db: Db, tenant: CurrentTenant, data: JSONBody[ReportCreate]) -> ReportRead:
-        report = Report(
-            organization_id=tenant.organization_id,
-            name=data.name,
-            definition=data.definition.model_dump(mode="json"),
-            created_by=tenant.principal.user_id,
-        )
-        db.add(report)
-        db.flush()
-        record(db, tenant.audit, tenant.organization_id, "report.create", report, after=snapshot(report))
-        db.commit()
-        return ReportRead.model_validate(report)
+        return ReportRead.model_validate(save_report(db, tenant, data))
 
     @get("/")
     def list_reports(self, db: Db, tenant: CurrentTenant) -> list[ReportRead]:

@@ -16,9 +16,12 @@ from sqlmodel import Session, col, select
 
 from control_plane.analytics.models import Insight
 from control_plane.analytics.pricing import BANDWIDTH_PRICE_PER_GB, cost_of
-from control_plane.db.types import columns
+from control_plane.audit.service import record, snapshot
+from control_plane.db.types import columns, utcnow
 from control_plane.organizations.models import Organization
+from control_plane.principals import Tenant
 from control_plane.telemetry.models import Call, QualitySampleRecord, UsageRecord
+from control_plane.tenancy import owned
 
 HIGH_BITRATE_KBPS = 1000.0
 AIC_EXPECTED_SAVING = 0.3
@@ -172,3 +175,16 @@ def refresh(db: Session, organization: Organization, now: dt.datetime | None = N
 
 def refresh_all(db: Session, now: dt.datetime | None = None) -> int:
     return sum(refresh(db, organization, now) for organization in db.exec(select(Organization)).all())
+
+
+def set_status(db: Session, tenant: Tenant, insight_id: int, status: str) -> Insight:
+    """Acknowledge or dismiss one of the organisation's insights (404 for another's); audited."""
+    insight = owned(db, Insight, insight_id, tenant.organization_id, "insight")
+    before = snapshot(insight)
+    insight.status, insight.updated_at = status, utcnow()
+    db.add(insight)
+    record(
+        db, tenant.audit, tenant.organization_id, f"insight.{status}", insight, before=before, after=snapshot(insight)
+    )
+    db.commit()
+    return insight

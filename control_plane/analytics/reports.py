@@ -16,9 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
+from control_plane.analytics.models import Report
 from control_plane.analytics.pricing import cost_of
 from control_plane.analytics.sources import Span, count_of, source
 from control_plane.analytics.sql import Granularity, bucket
+from control_plane.audit.service import record, snapshot
+from control_plane.principals import Tenant
 from control_plane.schemas import Input, Name, Text
 from control_plane.telemetry.models import Call, QualitySampleRecord, UsageRecord
 from control_plane.telemetry.rollups import CALLS, QUALITY, USAGE, RollupSpec
@@ -234,3 +237,18 @@ def _plain(name: str, value: Any) -> Any:
 
 def columns_of(definition: ReportDefinition) -> list[str]:
     return (["period"] if definition.granularity else []) + definition.dimensions + definition.measures
+
+
+def save_report(db: Session, tenant: Tenant, data: ReportCreate) -> Report:
+    """Store a report definition for the organisation; audited."""
+    report = Report(
+        organization_id=tenant.organization_id,
+        name=data.name,
+        definition=data.definition.model_dump(mode="json"),
+        created_by=tenant.principal.user_id,
+    )
+    db.add(report)
+    db.flush()
+    record(db, tenant.audit, tenant.organization_id, "report.create", report, after=snapshot(report))
+    db.commit()
+    return report

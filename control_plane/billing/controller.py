@@ -14,11 +14,10 @@ from control_plane.auth.guards import requires
 from control_plane.auth.permissions import Permission
 from control_plane.billing import invoices, overage, service, webhooks
 from control_plane.billing.faults import BillingNotConfigured, stripe_call, stripe_failure
-from control_plane.billing.metering import Period, records, usage
+from control_plane.billing.metering import Period, records
 from control_plane.billing.models import Invoice
 from control_plane.billing.plans import CATALOGUE, CURRENCY, OVERAGE_CENTS, Metric, PlanName, PlanTerms
 from control_plane.billing.schemas import (
-    ChargeLine,
     InvoiceRead,
     OverageChargeRead,
     PeriodClose,
@@ -106,23 +105,7 @@ class BillingController(Controller):
     @get("/usage", guards=READ, summary="Usage of a period by type, and the overage it costs")
     def usage_summary(self, db: Db, tenant: CurrentTenant, period: PeriodParam = None) -> UsageSummary:
         month = Period.parse(period) if period else Period.containing(utcnow())
-        recorded = overage.charges(db, tenant.organization_id, month)
-        row = service.subscription_of(db, tenant.organization_id)
-        used = usage(db, tenant.organization_id, month)
-        lines = overage.charge_lines(used, service.terms_of(row))
-        return UsageSummary(
-            period=str(month),
-            period_start=month.start,
-            period_end=month.end,
-            plan=recorded[0].plan if recorded else row.plan,
-            call_minutes=round(used.call_minutes, 3),
-            stt_audio_seconds=round(used.stt_audio_seconds, 3),
-            translation_characters=used.translation_characters,
-            aic_gigabytes_saved=round(used.aic_gigabytes_saved, 6),
-            ai_calls=used.ai_calls,
-            charges=[ChargeLine.model_validate(c) for c in recorded] if recorded else lines,
-            closed=bool(recorded),
-        )
+        return overage.summary(db, tenant.organization_id, month)
 
     @get("/usage/records", guards=READ, summary="The usage events a period's summary adds up, oldest first")
     def usage_records(

@@ -21,7 +21,7 @@ from control_plane.billing.faults import short
 from control_plane.billing.metering import Period, Usage, usage
 from control_plane.billing.models import OverageCharge
 from control_plane.billing.plans import OVERAGE_CENTS, Metric, PlanName, PlanTerms
-from control_plane.billing.schemas import ChargeLine
+from control_plane.billing.schemas import ChargeLine, UsageSummary
 from control_plane.billing.service import subscription_of, terms_of
 from control_plane.billing.stripe_gateway import ORGANIZATION_KEY, StripeGateway
 from control_plane.db.types import utcnow
@@ -168,3 +168,23 @@ def _metadata(charge: OverageCharge) -> dict[str, str]:
         "auralink_period": charge.period,
         "auralink_metric": charge.metric,
     }
+
+
+def summary(db: Session, organization_id: int, month: Period) -> UsageSummary:
+    """A period's usage by type and the overage it costs: as recorded at close once closed, as it stands before."""
+    recorded = charges(db, organization_id, month)
+    row = subscription_of(db, organization_id)
+    used = usage(db, organization_id, month)
+    return UsageSummary(
+        period=str(month),
+        period_start=month.start,
+        period_end=month.end,
+        plan=recorded[0].plan if recorded else row.plan,
+        call_minutes=round(used.call_minutes, 3),
+        stt_audio_seconds=round(used.stt_audio_seconds, 3),
+        translation_characters=used.translation_characters,
+        aic_gigabytes_saved=round(used.aic_gigabytes_saved, 6),
+        ai_calls=used.ai_calls,
+        charges=[ChargeLine.model_validate(c) for c in recorded] if recorded else charge_lines(used, terms_of(row)),
+        closed=bool(recorded),
+    )

@@ -101,9 +101,9 @@ def _move_to(
         return _apply(db, tenant.audit, row, terms, None, action)
     if gateway is None:
         raise BillingNotConfigured(f"the {plan} plan")
-    customer_id = _customer(db, tenant.audit, gateway, row)
+    customer_id = customer_of(db, tenant.audit, gateway, row)
     if payment_method is not None:
-        _use_payment_method(gateway, customer_id, payment_method)
+        use_payment_method(gateway, customer_id, payment_method)
     elif row.stripe_subscription_id is None:  # a running subscription already has its card
         with stripe_call("checking the payment method"):
             if not gateway.has_payment_method(customer_id):
@@ -113,7 +113,7 @@ def _move_to(
     return _apply(db, tenant.audit, row, terms, live, action)
 
 
-def _customer(db: Session, audit: AuditContext, gateway: StripeGateway, row: Subscription) -> str:
+def customer_of(db: Session, audit: AuditContext, gateway: StripeGateway, row: Subscription) -> str:
     if row.stripe_customer_id is not None:
         return row.stripe_customer_id
     organization = get_organization(db, row.organization_id)
@@ -127,7 +127,7 @@ def _customer(db: Session, audit: AuditContext, gateway: StripeGateway, row: Sub
     return row.stripe_customer_id
 
 
-def _use_payment_method(gateway: StripeGateway, customer_id: str, payment_method: str) -> None:
+def use_payment_method(gateway: StripeGateway, customer_id: str, payment_method: str) -> None:
     doing = "attaching the payment method"
     try:
         gateway.use_payment_method(customer_id, payment_method)

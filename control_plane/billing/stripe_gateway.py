@@ -82,6 +82,24 @@ class StripeGateway:
             (customer.get("invoice_settings") or {}).get("default_payment_method") or customer.get("default_source")
         )
 
+    def create_setup_intent(self, customer_id: str) -> dict[str, Any]:
+        """A SetupIntent for a card the customer types into Stripe.js (``confirmCardSetup``), saved for later use."""
+        params: Any = {"customer": customer_id, "usage": "off_session", "payment_method_types": ["card"]}
+        return self.client.v1.setup_intents.create(params=params).to_dict()
+
+    def setup_intent(self, setup_intent_id: str) -> dict[str, Any]:
+        return self.client.v1.setup_intents.retrieve(setup_intent_id).to_dict()
+
+    def default_card(self, customer_id: str) -> dict[str, Any] | None:
+        """The customer's default payment method's card (brand, last4, expiry), if it has one."""
+        customer = self.client.v1.customers.retrieve(customer_id).to_dict()
+        method = (customer.get("invoice_settings") or {}).get("default_payment_method")
+        if not method:
+            return None
+        method_id = method if isinstance(method, str) else method.get("id")
+        card = self.client.v1.payment_methods.retrieve(method_id).to_dict().get("card")
+        return dict(card) if card else None
+
     def live_subscription(self, customer_id: str, organization_id: int) -> dict[str, Any] | None:
         """The customer's not-yet-ended subscription that we created for ``organization_id``, if any."""
         found = self.client.v1.subscriptions.list(params={"customer": customer_id, "limit": 100})

@@ -50,6 +50,9 @@ def test_it_serves_until_interrupted(tmp_path: Path) -> None:
             pass
         signup = httpx.post(f"http://127.0.0.1:{port}/users", json=_ops())
         assert signup.status_code == 201
+        admin = httpx.get(f"http://127.0.0.1:{port}/", follow_redirects=True)  # the admin UI, at /
+        assert admin.url.path == "/ui/sign-in" and "<h1>Sign in</h1>" in admin.text
+        assert "script-src 'self'" in admin.headers["content-security-policy"]
         again = httpx.post(f"http://127.0.0.1:{port}/users", json=_ops())
         deep = httpx.post(
             f"http://127.0.0.1:{port}/users", content=b"[" * 50_000, headers={"Content-Type": "application/json"}

@@ -1,0 +1,1 @@
+"""The admin UI's pages, one module per area; each handler calls the control plane's services directly."""
