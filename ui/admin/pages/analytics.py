@@ -97,15 +97,15 @@ class AnalyticsPages(Controller):
     def report(self, db: Db, tenant: CurrentTenant, report_id: IdParam, request: AnyRequest) -> Template:
         found = owned(db, Report, report_id, tenant.organization_id, "report")
         definition = ReportDefinition.model_validate(found.definition)
-        rows = run_report(db, tenant.organization_id, definition)
-        return page(request, db, "report.html", report=found, columns=columns_of(definition), rows=rows)
+        run = run_report(db, tenant.organization_id, definition)
+        return page(request, db, "report.html", report=found, columns=columns_of(definition), run=run, rows=run.rows)
 
     @get("/reports/{report_id:int}/report.csv")
     def report_csv(self, db: Db, tenant: CurrentTenant, report_id: IdParam) -> Response[str]:
         found = owned(db, Report, report_id, tenant.organization_id, "report")
         definition = ReportDefinition.model_validate(found.definition)
         return Response(
-            to_csv(run_report(db, tenant.organization_id, definition), columns_of(definition)),
+            to_csv(run_report(db, tenant.organization_id, definition).rows, columns_of(definition)),
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="report-{report_id}.csv"'},
         )
