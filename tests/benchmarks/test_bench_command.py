@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.calls_suite import Step
 from benchmarks.core import Figure, SuiteResult, compare
 from tests.cli.helpers import invoke
 from tests.support.databases import REDIS_URL
@@ -98,6 +99,18 @@ def test_calls_suite_measures_join_time_concurrency_and_cpu(tmp_path: Path) -> N
     assert 0 < figures["join_p50_ms"]["value"] <= figures["join_p95_ms"]["value"] < 5000
     assert figures["join_p50_ms"]["target"] == 300 and figures["sustained_participants"]["target"] == 50
     assert figures["engine_cpu_at_5"]["value"] > 0 and "dropped_at_5" in figures
+    assert 0 < figures["paced_at_5"]["value"] <= 1.1
+
+
+def test_a_step_whose_publishers_fell_behind_real_time_is_not_sustained() -> None:
+    """A starved load generator sends fewer frames and the engine drops none of them: that is not a step held."""
+    kept_up = Step(40, dropped_fraction=0.0, shortfall_fraction=0.0, engine_cpu_cores=0.5, load_cpu_cores=0.9,
+                   paced_fraction=0.995)  # fmt: skip
+    starved = Step(45, dropped_fraction=0.0, shortfall_fraction=0.0, engine_cpu_cores=0.5, load_cpu_cores=0.97,
+                   paced_fraction=0.8)  # fmt: skip
+    dropping = Step(50, dropped_fraction=0.02, shortfall_fraction=0.0, engine_cpu_cores=0.9, load_cpu_cores=0.9,
+                    paced_fraction=1.0)  # fmt: skip
+    assert kept_up.holds() and not starved.holds() and not dropping.holds()
 
 
 @pytest.mark.slow
