@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import structlog
 from litestar import Response
@@ -101,6 +102,23 @@ def _day(value: str, name: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"{name} must be a date such as 2026-01-31, not {value[:40]!r}") from None
+
+
+PAGE_SIZE = 50
+"""Rows a list page shows."""
+PageNumber = Annotated[int, QueryParameter(name="page", ge=1, le=100_000)]
+Row = TypeVar("Row")
+
+
+def page_window(page_number: int) -> tuple[int, int]:
+    """``(limit, offset)`` for one page, reading one row past it so the page knows whether another follows."""
+    return PAGE_SIZE + 1, (page_number - 1) * PAGE_SIZE
+
+
+def paged(request: AnyRequest, rows: Sequence[Row], page_number: int) -> tuple[Sequence[Row], dict[str, Any]]:
+    """The page's rows and what its pager needs: whether a next page exists and the filters to keep."""
+    query = {k: v for k, v in request.query_params.items() if k != "page" and v}
+    return rows[:PAGE_SIZE], {"has_next": len(rows) > PAGE_SIZE, "page_number": page_number, "query": query}
 
 
 def csrf_config(settings: ControlPlaneSettings) -> CSRFConfig:

@@ -16,13 +16,11 @@ from control_plane.context import AnyRequest
 from control_plane.domain_errors import InvalidInput
 from control_plane.organizations import service as organizations
 from control_plane.routing import CurrentTenant, Db, get
-from ui.admin.web import days_between, page
+from ui.admin.web import PageNumber, days_between, page, page_window, paged
 
-PAGE_SIZE = 50
 Text = Annotated[str, QueryParameter(max_length=100)]
 Day = Annotated[str, QueryParameter(max_length=40)]
 Actor = Annotated[str, QueryParameter(max_length=10)]
-PageNumber = Annotated[int, QueryParameter(ge=1, le=100_000)]
 
 
 def _filters(action: str, resource_type: str, actor: str, since: str, until: str) -> dict[str, Any]:
@@ -54,21 +52,19 @@ class AuditPages(Controller):
         actor: Actor = "",
         since: Day = "",
         until: Day = "",
-        page_number: Annotated[int, QueryParameter(name="page", ge=1, le=100_000)] = 1,
+        page_number: PageNumber = 1,
     ) -> Template:
         filters = _filters(action, resource_type, actor, since, until)
-        found = audit.search(
-            db, tenant.organization_id, **filters, limit=PAGE_SIZE + 1, offset=(page_number - 1) * PAGE_SIZE
-        )
+        limit, offset = page_window(page_number)
+        found = audit.search(db, tenant.organization_id, **filters, limit=limit, offset=offset)
+        entries, pager = paged(request, found, page_number)
         members = {m.user_id: m.email for m in organizations.members(db, tenant.organization_id)}
-        query = {k: v for k, v in request.query_params.items() if k != "page" and v}
         return page(
             request,
             db,
             "audit.html",
-            entries=found[:PAGE_SIZE],
-            has_next=len(found) > PAGE_SIZE,
-            page_number=page_number,
+            entries=entries,
+            **pager,
             members=members,
             chosen={
                 "action": action,
@@ -77,7 +73,6 @@ class AuditPages(Controller):
                 "since": since,
                 "until": until,
             },
-            query=query,
         )
 
     @get("/export.csv")

@@ -15,11 +15,9 @@ from control_plane.auth.permissions import Permission
 from control_plane.context import AnyRequest
 from control_plane.domain_errors import InvalidInput
 from control_plane.routing import CurrentTenant, Db, IdParam, get
-from ui.admin.web import PERIOD_PICKER, Chosen, page
+from ui.admin.web import PERIOD_PICKER, Chosen, PageNumber, page, page_window, paged
 
-PAGE_SIZE = 50
 Text = Annotated[str, QueryParameter(max_length=200)]
-PageNumber = Annotated[int, QueryParameter(name="page", ge=1, le=100_000)]
 
 
 def _min_mos(value: str) -> float | None:
@@ -53,20 +51,18 @@ class CallPages(Controller):
         page_number: PageNumber = 1,
     ) -> Template:
         filters = CallFilter(participant or None, _min_mos(min_mos), call_type or None)
-        offset = (page_number - 1) * PAGE_SIZE
-        rows = list_calls(db, tenant.organization_id, chosen.period, filters, limit=PAGE_SIZE + 1, offset=offset)
-        query = {k: v for k, v in request.query_params.items() if k != "page" and v}
+        limit, offset = page_window(page_number)
+        found = list_calls(db, tenant.organization_id, chosen.period, filters, limit=limit, offset=offset)
+        rows, pager = paged(request, found, page_number)
         return page(
             request,
             db,
             "calls.html",
-            rows=rows[:PAGE_SIZE],
-            has_next=len(rows) > PAGE_SIZE,
-            page_number=page_number,
+            rows=rows,
+            **pager,
             chosen=chosen,
             picked={"participant": participant, "min_mos": min_mos, "call_type": call_type},
             types=call_types(db, tenant.organization_id),
-            query=query,
         )
 
     @get("/{call_id:int}")
