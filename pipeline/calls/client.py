@@ -56,14 +56,20 @@ class ToneTrack(MediaStreamTrack):
         wait = self._start + self._sent * TONE_SAMPLES / TONE_RATE - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
-        t = (np.arange(TONE_SAMPLES) + self._sent * TONE_SAMPLES) / TONE_RATE
-        samples = (self.amplitude * 32767 * np.sin(2 * math.pi * self.frequency_hz * t)).astype(np.int16)
-        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = TONE_RATE
-        frame.pts = self._sent * TONE_SAMPLES
-        frame.time_base = fractions.Fraction(1, TONE_RATE)
+        frame = tone_frame(self._sent, self.frequency_hz, self.amplitude)
         self._sent += 1
         return frame
+
+
+def tone_frame(index: int, frequency_hz: float = 440.0, amplitude: float = 0.3) -> av.AudioFrame:
+    """The ``index``-th 20 ms frame of a sine tone (48 kHz mono ``s16``)."""
+    t = (np.arange(TONE_SAMPLES) + index * TONE_SAMPLES) / TONE_RATE
+    samples = (amplitude * 32767 * np.sin(2 * math.pi * frequency_hz * t)).astype(np.int16)
+    frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+    frame.sample_rate = TONE_RATE
+    frame.pts = index * TONE_SAMPLES
+    frame.time_base = fractions.Fraction(1, TONE_RATE)
+    return frame
 
 
 class _ConnectionTrack(MediaStreamTrack):
