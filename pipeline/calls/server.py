@@ -87,6 +87,8 @@ class CallServer:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._idle_timers: dict[str, asyncio.TimerHandle] = {}
         self._room_pipeline_text = options.room_pipeline.read_text() if options.room_pipeline else None
+        self.room_opened_listeners: list[Callable[[str], None]] = []
+        """Told each opened room's name (a cluster worker confirms the room's placement in Redis)."""
         self.room_closed_listeners: list[Callable[[str], None]] = []
         """Told each closed room's name (a cluster worker forgets the room in Redis)."""
 
@@ -122,6 +124,8 @@ class CallServer:
         self.rooms[name] = room
         self._report_event("room-opened", room, None, max_participants=limit)
         self._arm_idle_timer(room)
+        for listener in self.room_opened_listeners:
+            listener(name)
         return room
 
     async def close_room(self, name: str) -> None:

@@ -9,6 +9,9 @@ created there first with the caller's token, which is how a room comes back afte
 worker that refuses connections is retired at once and the room placed again, so a crash is noticed by
 the first request rather than after the heartbeat's TTL.
 
+A new placement is pending until the worker opens the room (see :mod:`pipeline.cluster.registry`): a WHIP
+offer answered with a 307 that is never followed leaves nothing behind.
+
 Only ``POST /rooms`` and a WHIP offer may place a room the registry does not know; any other request for
 one (WHEP, a join, a read) is the 404 a single engine answers, and nothing is placed.
 
@@ -39,7 +42,7 @@ from pipeline.calls.errors import (
 )
 from pipeline.calls.json_body import MAX_JSON_DEPTH, json_depth
 from pipeline.calls.tokens import ROOM_NAME, ROOM_NAME_RULE
-from pipeline.cluster.registry import ClusterRegistry, ClusterUnavailableError, Placement
+from pipeline.cluster.registry import PENDING_PLACEMENT_MS, ClusterRegistry, ClusterUnavailableError, Placement
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +63,14 @@ class Front:
         secret: str,
         timeout_s: float = WORKER_TIMEOUT_S,
         whip_redirect: bool = False,
+        pending_placement_ms: int = PENDING_PLACEMENT_MS,
     ) -> None:
         self.registry = registry
         self.secret = secret
         self.whip_redirect = whip_redirect
         """Answer a WHIP offer with 307 to the room's worker (RFC 9725 §4.5) instead of proxying it."""
+        self.pending_placement_ms = pending_placement_ms
+        """How long a new placement waits for its worker to open the room (a 307 may never be followed)."""
         self.http = httpx.AsyncClient(timeout=timeout_s)
 
     async def aclose(self) -> None:
@@ -74,7 +80,7 @@ class Front:
         """The room's placement and its worker's URL; without ``create``, 404 for a room the cluster does not
         know, as a single engine answers."""
         for _ in range(3):  # a worker can die between the placement and the lookup of its URL
-            placement = await self.registry.place(room, create)
+            placement = await self.registry.place(room, create, self.pending_placement_ms)
             if not placement.known:
                 raise room_not_found(room)
             if placement.worker is None:

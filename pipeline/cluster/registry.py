@@ -10,6 +10,13 @@ Keys (under ``prefix``, the settings' ``redis_key_prefix`` + ``cluster:``):
 * ``rooms:{id}``: the rooms placed on a worker; ``room:{name}``: the worker a room lives on;
   ``room-size:{name}``: the ``max_participants`` it was created with, for when it is opened again elsewhere.
 
+A front places a room *pending*: ``room:{name}`` lives :data:`PENDING_PLACEMENT_MS` until the worker opens
+the room and confirms it (:meth:`ClusterRegistry.confirm`), so a placement nobody acts on (a WHIP offer
+answered with a 307 the client never follows) is forgotten, and each heartbeat drops such rooms from the
+worker's ``rooms:{id}``. A worker that exits takes everything of its own with it: its rooms close (each
+released), and :meth:`ClusterRegistry.retire` removes its hash, its rooms' set and its place in ``serving``
+and ``workers``. A crashed worker's ``room:{name}`` keys stay: each is how its room is placed again.
+
 Every change that must not interleave with another front's is one Lua script, run atomically by Redis:
 placing a room reads the map, checks the worker, picks the least-loaded serving one and records it in
 one step, so two fronts over one Redis never put a room on two workers. Nothing here elects or agrees:
@@ -32,6 +39,8 @@ DEAD_AFTER_MS = 5000
 MAX_CONNECTIONS = 32
 HEARTBEAT_S = 1.0
 """How often a worker beats: well under :data:`DEAD_AFTER_MS`, so one late beat is not a death."""
+PENDING_PLACEMENT_MS = 30_000
+"""How long a room a front placed stays recorded before its worker opens it (a followed 307 takes ms)."""
 
 _HEARTBEAT = """
 local prefix, id = ARGV[1], ARGV[2]
@@ -40,6 +49,11 @@ redis.call('HSET', worker, 'id', id, 'url', ARGV[3], 'pid', ARGV[4], 'state', AR
            'participants', ARGV[6], 'rooms', ARGV[7], 'cpu', ARGV[8], 'seen_ms', ARGV[9])
 redis.call('PEXPIRE', worker, ARGV[10])
 redis.call('SADD', prefix .. 'workers', id)
+local rooms = prefix .. 'rooms:' .. id
+for _, room in ipairs(redis.call('SMEMBERS', rooms)) do
+  -- a pending placement that expired unconfirmed (or a room moved away) no longer counts on this worker
+  if redis.call('GET', prefix .. 'room:' .. room) ~= id then redis.call('SREM', rooms, room) end
+end
 if ARGV[5] == 'serving' then
   local load = redis.call('SCARD', prefix .. 'rooms:' .. id) + tonumber(ARGV[6])
   redis.call('ZADD', prefix .. 'serving', load, id)
@@ -51,9 +65,10 @@ return 1
 
 # Returns {worker id or '', 1 when placed now, the dead worker it was on or '', 1 when the room is known}.
 # ARGV[3] '0' finds a room without creating it: an unknown room is {'', 0, '', 0}. A room whose worker died is
-# still known when no worker can take it now, so that it is placed on a later request.
+# still known when no worker can take it now, so that it is placed on a later request. ARGV[4] > 0 records a
+# new placement for that many ms only, until the worker confirms it.
 _PLACE = """
-local prefix, room, create = ARGV[1], ARGV[2], ARGV[3] == '1'
+local prefix, room, create, pending_ms = ARGV[1], ARGV[2], ARGV[3] == '1', tonumber(ARGV[4])
 local key = prefix .. 'room:' .. room
 local current = redis.call('GET', key)
 local previous = ''
@@ -74,7 +89,7 @@ while true do
   local id = best[1]
   local state = redis.call('HGET', prefix .. 'worker:' .. id, 'state')
   if state == 'serving' then
-    redis.call('SET', key, id)
+    if pending_ms > 0 then redis.call('SET', key, id, 'PX', pending_ms) else redis.call('SET', key, id) end
     redis.call('SADD', prefix .. 'rooms:' .. id, room)
     redis.call('ZINCRBY', prefix .. 'serving', 1, id)
     return {id, 1, previous, 1}
@@ -100,6 +115,22 @@ _RETIRE = """
 local prefix, id = ARGV[1], ARGV[2]
 redis.call('DEL', prefix .. 'worker:' .. id)
 redis.call('ZREM', prefix .. 'serving', id)
+redis.call('SREM', prefix .. 'workers', id)
+redis.call('DEL', prefix .. 'rooms:' .. id)
+return 1
+"""
+
+# The worker has opened the room: its placement stays. 1 when the room is (now) recorded on this worker, 0 when
+# another worker holds it (it was placed again elsewhere after its pending placement expired).
+_CONFIRM = """
+local prefix, room, id = ARGV[1], ARGV[2], ARGV[3]
+local key = prefix .. 'room:' .. room
+local current = redis.call('GET', key)
+if current and current ~= id and redis.call('EXISTS', prefix .. 'worker:' .. current) == 1 then return 0 end
+redis.call('SET', key, id)
+if redis.call('SADD', prefix .. 'rooms:' .. id, room) == 1 and redis.call('ZSCORE', prefix .. 'serving', id) then
+  redis.call('ZINCRBY', prefix .. 'serving', 1, id)
+end
 return 1
 """
 
@@ -174,6 +205,7 @@ class ClusterRegistry:
         self._place = client.register_script(_PLACE)
         self._release = client.register_script(_RELEASE)
         self._retire = client.register_script(_RETIRE)
+        self._confirm = client.register_script(_CONFIRM)
 
     @classmethod
     def from_url(cls, url: str, key_prefix: str) -> ClusterRegistry:
@@ -253,11 +285,13 @@ class ClusterRegistry:
         return url.decode() if url is not None else None
 
     # -- rooms ----------------------------------------------------------------------------
-    async def place(self, room: str, create: bool = True) -> Placement:
+    async def place(self, room: str, create: bool = True, pending_ms: int = 0) -> Placement:
         """The worker ``room`` lives on: where it is, when that worker is alive; else the least-loaded
         serving worker, recorded atomically (one script: no two fronts can disagree). With ``create`` off a
-        room the registry does not know is not placed (``known`` is ``False``); one whose worker died still is."""
-        args = [self.prefix, room, "1" if create else "0"]
+        room the registry does not know is not placed (``known`` is ``False``); one whose worker died still is.
+        With ``pending_ms``, a new placement is forgotten after that long unless its worker confirms it
+        (:meth:`confirm`)."""
+        args = [self.prefix, room, "1" if create else "0", pending_ms]
         worker, placed, previous, known = await self._call(self._place(keys=[], args=args))
         return Placement(
             room=room,
@@ -271,6 +305,10 @@ class ClusterRegistry:
         """The serving worker a new room would go to now (nothing is recorded); ``None`` when none serves."""
         best = await self._call(self.client.zrange(f"{self.prefix}serving", 0, 0))
         return best[0].decode() if best else None
+
+    async def confirm(self, room: str, worker_id: str) -> bool:
+        """``worker_id`` has opened ``room``: keep its placement for good; ``False`` when another worker holds it."""
+        return bool(await self._call(self._confirm(keys=[], args=[self.prefix, room, worker_id])))
 
     async def release(self, room: str, worker_id: str) -> bool:
         """Forget that ``room`` lives on ``worker_id`` (it closed there); ``False`` when it had moved."""

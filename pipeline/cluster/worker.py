@@ -2,8 +2,15 @@
 
 The worker beats every :data:`~pipeline.cluster.registry.HEARTBEAT_S` with its URL, pid, state and load
 (participants, rooms, the CPU its process used since the last beat). When a room closes it tells the
-registry, so the room's name can be placed afresh. :meth:`ClusterMembership.drain` (SIGTERM) takes the
-worker out of placement, lets the calls in progress finish, then leaves the cluster.
+registry, so the room's name can be placed afresh; when it opens one it confirms the front's pending
+placement, which would otherwise expire. :meth:`ClusterMembership.drain` (SIGTERM) takes the worker out of
+placement and lets the calls in progress finish; then its rooms close and it leaves the cluster, keeping
+nothing in Redis.
+
+A drain does not move calls: on a rolling update each worker waits (up to ``cluster_drain_timeout_s``) for
+its calls to end. A call still going at the timeout is cut; a client that reconnects (the call page, the
+demo client, ``CallClient(reconnect=True)``) offers again through the front and is placed on a serving
+worker, as after a crash.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from pipeline.cluster.registry import HEARTBEAT_S, ClusterRegistry, ClusterUnavailableError, WorkerLoad, WorkerState
@@ -61,11 +69,12 @@ class ClusterMembership:
         self.state: WorkerState = "serving"
         self._cpu = CpuMeter()
         self._task: asyncio.Task[None] | None = None
-        self._releases: set[asyncio.Task[Any]] = set()
+        self._pending: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
         """Beat once (so a Redis that is not there fails the start), then every ``heartbeat_s``."""
         await self.beat()
+        self.server.room_opened_listeners.append(self._room_opened)
         self.server.room_closed_listeners.append(self._room_closed)
         self._task = asyncio.get_running_loop().create_task(self._beat_forever(), name="cluster-heartbeat")
 
@@ -83,15 +92,26 @@ class ClusterMembership:
             except ClusterUnavailableError as error:  # the calls go on; the fronts see us dead until Redis is back
                 log.warning("cluster heartbeat failed: %s", error)
 
-    def _room_closed(self, room: str) -> None:
-        task = asyncio.get_running_loop().create_task(self.registry.release(room, self.worker_id))
-        self._releases.add(task)
-        task.add_done_callback(self._released)
+    def _room_opened(self, room: str) -> None:
+        self._tell(self._confirm(room))
 
-    def _released(self, task: asyncio.Task[Any]) -> None:
-        self._releases.discard(task)
+    async def _confirm(self, room: str) -> None:
+        if not await self.registry.confirm(room, self.worker_id):
+            log.warning("room %s was opened here but the cluster has placed it on another worker", room)
+
+    def _room_closed(self, room: str) -> None:
+        self._tell(self.registry.release(room, self.worker_id))
+
+    def _tell(self, change: Coroutine[Any, Any, Any]) -> None:
+        """Send a change of this worker's rooms to the registry in the background (kept until it is done)."""
+        task = asyncio.get_running_loop().create_task(change)
+        self._pending.add(task)
+        task.add_done_callback(self._told)
+
+    def _told(self, task: asyncio.Task[Any]) -> None:
+        self._pending.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.warning("could not release a room in the cluster: %s", task.exception())
+            log.warning("could not tell the cluster about a room: %s", task.exception())
 
     async def drain(self, timeout_s: float) -> int:
         """Take no new rooms, wait up to ``timeout_s`` for the sessions in progress to end; returns how many
@@ -110,6 +130,6 @@ class ClusterMembership:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        await asyncio.gather(*self._releases, return_exceptions=True)
+        await asyncio.gather(*self._pending, return_exceptions=True)
         with contextlib.suppress(ClusterUnavailableError):
             await self.registry.retire(self.worker_id)

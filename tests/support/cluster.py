@@ -21,7 +21,7 @@ from pipeline.calls.client import CallClient
 from pipeline.calls.serving import serving
 from pipeline.calls.tokens import Grant, mint_join_token
 from pipeline.cluster.front import Front, create_front_app
-from pipeline.cluster.registry import ClusterRegistry
+from pipeline.cluster.registry import PENDING_PLACEMENT_MS, ClusterRegistry
 from tests.support.databases import REDIS_URL, RUN_ID
 from tests.support.engine import ALL_GRANTS, ROOM_PIPELINE
 from tests.support.paths import REPO
@@ -114,13 +114,14 @@ async def running_cluster(
     extra_env: dict[str, str] | None = None,
     secret: str | None = None,
     whip_redirect: bool = False,
+    pending_placement_ms: int = PENDING_PLACEMENT_MS,
 ) -> AsyncIterator[Cluster]:
     """``workers`` engine processes and a front; every client leaves and every process ends at the end."""
     key_prefix = f"auralink-test-{RUN_ID}-{uuid.uuid4().hex[:8]}:"
     secret = secret or secrets.token_urlsafe(32)
     registry = ClusterRegistry.from_url(REDIS_URL, key_prefix)
     started = [await start_worker(tmp_path, key_prefix, secret, room_pipeline, extra_env or {}) for _ in range(workers)]
-    front = Front(registry, secret, whip_redirect=whip_redirect)
+    front = Front(registry, secret, whip_redirect=whip_redirect, pending_placement_ms=pending_placement_ms)
     try:
         async with serving(create_front_app(front)) as url:
             cluster = Cluster(url, registry, secret, key_prefix, started)

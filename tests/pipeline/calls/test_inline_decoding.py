@@ -26,6 +26,7 @@ async def test_a_publishers_audio_is_decoded_inline_and_its_track_ends_with_the_
     ]
     assert isinstance(decoding, InlineDecoding)
     assert decoding.decoded >= 25 and session.fanout.chunks_in >= 25
+    assert decoding.channels == 1  # Opus decoded straight to the room's mono; bob heard the tone at full level
     fanout = session.fanout
 
     assert await alice.leave() == 204

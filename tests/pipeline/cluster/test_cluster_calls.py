@@ -22,7 +22,7 @@ from tests.pipeline.calls.stages import CAPTION_PIPELINE
 from tests.support.cluster import Cluster, running_cluster
 from tests.support.engine import engine_options
 from tests.support.paths import EXAMPLES
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, eventually_async
 
 pytestmark = pytest.mark.slow
 
@@ -155,6 +155,8 @@ async def test_sigterm_drains_a_worker_the_call_finishes_then_it_exits(tmp_path:
         assert (await cluster.create_room("long")).status_code == 201
         await _in_call(alice, "long")
         draining = await cluster.worker_of("long")
+        draining_id = await cluster.registry.room_worker("long")
+        assert draining_id is not None
 
         draining.process.send_signal(signal.SIGTERM)
         await eventually_async_state(cluster, "draining")
@@ -170,15 +172,17 @@ async def test_sigterm_drains_a_worker_the_call_finishes_then_it_exits(tmp_path:
 
         assert await alice.leave() == 204
         assert await asyncio.wait_for(draining.process.wait(), 15) == 0
+        keys = [key.decode() async for key in cluster.registry.client.scan_iter(f"{cluster.key_prefix}*")]
+        assert not [key for key in keys if draining_id in key or key.endswith(":long")], keys  # it kept nothing
+        workers = await cluster.registry.client.smembers(f"{cluster.registry.prefix}workers")
+        assert draining_id.encode() not in workers
 
 
 async def eventually_async_state(cluster: Cluster, state: str, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if any(w.state == state for w in await cluster.registry.workers()):
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no worker became {state}")
+    async def some_worker_is() -> bool:
+        return any(w.state == state for w in await cluster.registry.workers())
+
+    await eventually_async(some_worker_is, timeout_s, what=f"a worker to become {state}")
 
 
 async def _receive_only_offer() -> str:
@@ -236,7 +240,7 @@ async def test_a_room_that_never_existed_is_a_404_through_the_front_as_on_one_en
 async def test_a_front_set_to_redirect_whip_answers_307_to_the_rooms_worker(tmp_path: Path) -> None:
     """``cluster_whip_redirect``: the offer goes to the worker itself (RFC 9725 allows a 307), the query kept;
     the publisher's session lives there and a WHEP viewer through the front (proxied) hears it."""
-    async with running_cluster(tmp_path, workers=2, whip_redirect=True) as cluster:
+    async with running_cluster(tmp_path, workers=2, whip_redirect=True, pending_placement_ms=5000) as cluster:
         token = cluster.token("radio", "publisher")
         async with httpx.AsyncClient(base_url=cluster.url) as http:
             sent_on = await http.post(
@@ -257,3 +261,22 @@ async def test_a_front_set_to_redirect_whip_answers_307_to_the_rooms_worker(tmp_
         await eventually(lambda: viewer.audio.loud_frames > 25, what="the viewer hears the redirected publisher")
         assert await publisher.leave() == 204
         assert await viewer.leave() == 204
+        assert await cluster.registry.client.pttl(f"{cluster.registry.prefix}room:radio") == -1  # confirmed
+
+        async with httpx.AsyncClient(base_url=cluster.url) as http:  # a 307 nobody follows
+            never_followed = await http.post(
+                "/whip/lost",
+                content=b"v=0",
+                headers={"Authorization": f"Bearer {cluster.token('lost', 'x')}", "Content-Type": "application/sdp"},
+            )
+        assert never_followed.status_code == 307
+        assert await cluster.registry.room_worker("lost") is not None
+        await asyncio.sleep(5.0)
+        assert await cluster.registry.room_worker("lost") is None
+        await eventually_async(
+            lambda: _no_worker_lists(cluster, "lost"), what="the worker's rooms forget the unopened room"
+        )
+
+
+async def _no_worker_lists(cluster: Cluster, room: str) -> bool:
+    return all(room not in worker.rooms for worker in await cluster.registry.workers())

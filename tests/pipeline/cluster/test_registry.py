@@ -160,3 +160,47 @@ async def test_an_unreachable_redis_is_a_clear_error() -> None:
 def test_a_malformed_redis_url_is_a_clear_error() -> None:
     with pytest.raises(ClusterUnavailableError, match="is not valid"):
         ClusterRegistry.from_url("http://example.com", "x:")
+
+
+async def test_a_pending_placement_its_worker_never_opens_is_forgotten(registry: ClusterRegistry) -> None:
+    """A front places pending (a 307 may never be followed); only the rooms the worker opened stay."""
+    await _beat(registry, "w1")
+    assert (await registry.place("lost", pending_ms=200)).worker == "w1"
+    assert (await registry.place("kept", pending_ms=200)).worker == "w1"
+    assert await registry.confirm("kept", "w1")
+
+    await asyncio.sleep(0.3)
+    await _beat(registry, "w1")
+
+    assert await registry.room_worker("lost") is None
+    assert not (await registry.place("lost", create=False)).known
+    assert await registry.room_worker("kept") == "w1"
+    [worker] = await registry.workers()
+    assert (worker.rooms, worker.load) == (["kept"], 1.0)
+
+
+async def test_a_worker_confirms_only_a_room_no_other_worker_holds(registry: ClusterRegistry) -> None:
+    await _beat(registry, "w1")
+    await registry.place("late", pending_ms=100)  # the client takes longer than the placement waits
+    await asyncio.sleep(0.2)
+    await _beat(registry, "w2")
+    await _beat(registry, "w1", participants=5)
+    assert (await registry.place("late")).worker == "w2"
+
+    assert not await registry.confirm("late", "w1")
+    assert await registry.room_worker("late") == "w2"
+    assert await registry.confirm("opened-here", "w1")  # a room nobody placed is recorded where it opened
+    assert await registry.room_worker("opened-here") == "w1"
+    assert {w.id: w.rooms for w in await registry.workers()} == {"w1": ["opened-here"], "w2": ["late"]}
+
+
+async def test_a_worker_that_released_its_rooms_and_retired_leaves_no_key(registry: ClusterRegistry) -> None:
+    await _beat(registry, "w1")
+    await registry.place("room", pending_ms=5000)
+    await registry.confirm("room", "w1")
+    await registry.remember_room_size("room", 4)
+
+    assert await registry.release("room", "w1")
+    await registry.retire("w1")
+
+    assert [key async for key in registry.client.scan_iter(f"{registry.prefix}*")] == []
