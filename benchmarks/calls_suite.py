@@ -71,6 +71,8 @@ class Step:
     paced_fraction: float
     """Of the frames real time asked of the publishers in the window, the share they sent: below 1 the load
     generator fell behind (its core was full), so the engine was offered less than the step claims."""
+    machine_cpu_busy: float = 0.0
+    """The whole machine's CPU use in the window (every process, ours and others'), 1 = every core busy."""
 
     def holds(self) -> bool:
         """The engine kept up with a load that really was this many participants."""
@@ -189,6 +191,7 @@ async def _step(engines: Engines, load: LoadProcess, add: int, window_s: float) 
     await asyncio.sleep(2.0)  # let the new pipelines settle
     child = load.process.pid
     cpu0, child0, started = _cpu_seconds(engines.pids), _cpu_seconds([child]), time.monotonic()
+    psutil.cpu_percent()  # the machine's use is measured from here
     sent0 = (await load.ask({}))["sent"]
     received0, seen0 = await engines.counters()
     await asyncio.sleep(window_s)
@@ -203,6 +206,7 @@ async def _step(engines: Engines, load: LoadProcess, add: int, window_s: float) 
         engine_cpu_cores=(_cpu_seconds(engines.pids) - cpu0) / elapsed,
         load_cpu_cores=(_cpu_seconds([child]) - child0) / elapsed,
         paced_fraction=sent / (answer["participants"] * elapsed * TONE_RATE / TONE_SAMPLES),
+        machine_cpu_busy=psutil.cpu_percent() / 100,
     )
 
 
@@ -349,12 +353,19 @@ def _result(joins: list[float], steps: list[Step], workers: int) -> SuiteResult:
         figures.append(Figure(f"engine_cpu_at_{step.participants}", step.engine_cpu_cores, "cores", "info"))
         figures.append(Figure(f"load_cpu_at_{step.participants}", step.load_cpu_cores, "cores", "info"))
         figures.append(Figure(f"paced_at_{step.participants}", step.paced_fraction, "ratio", "info"))
+        figures.append(Figure(f"machine_busy_at_{step.participants}", step.machine_cpu_busy, "ratio", "info"))
+    figures.append(
+        Figure("load_average_1min", os.getloadavg()[0], "processes", "info",
+               note="at the end of the ramp, this run's own processes included (about 2 at the top step)")
+    )  # fmt: skip
     result = SuiteResult("calls", figures)
     limited = next((step for step in steps if not step.holds()), None)
     if limited is not None and limited.paced_fraction < 1 - MAX_DROPPED:
         result.notes.append(
-            f"at {limited.participants} the publishers sent {limited.paced_fraction:.0%} of real time "
-            f"({limited.load_cpu_cores:.2f} cores): the load generator, not the engine, set the limit here"
+            f"at {limited.participants} the publishers sent {limited.paced_fraction:.1%} of real time "
+            f"({limited.load_cpu_cores:.2f} cores; the engine dropped {limited.dropped_fraction:.2%}): the "
+            f"publishers fell behind (a load generator short of CPU, on a machine "
+            f"{limited.machine_cpu_busy:.0%} busy), not the engine, set the limit here"
         )
     if workers > 1:
         result.notes.append(
