@@ -49,6 +49,7 @@ from pipeline.webrtc.hub import register_room, unregister_room
 from pipeline.webrtc.ice import IcePolicy
 from pipeline.webrtc.quality import QualityMonitor
 from pipeline.webrtc.receive import decode_audio_inline, gate_video_decoding
+from pipeline.webrtc.tasks import BackgroundTasks
 from telemetry.records import CallEvent, CallEventType, QualitySample, TelemetryReporter, UsageEvent
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ class CallServer:
         self.peers: set[RTCPeerConnection] = set()
         self.join_latencies_ms: list[float] = []
         self._id = next(_server_ids)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = BackgroundTasks(log, "call server task failed")
         self._idle_timers: dict[str, asyncio.TimerHandle] = {}
         self._room_pipeline_text = options.room_pipeline.read_text() if options.room_pipeline else None
         self.room_opened_listeners: list[Callable[[str], None]] = []
@@ -438,19 +439,10 @@ class CallServer:
         )
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("call server task failed: %r", task.exception())
+        self._tasks.spawn(work)
 
     async def aclose(self) -> None:
         """End every session and room; wait for background work."""
         for name in list(self.rooms):
             await self.close_room(name)
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.wait(cancel=True)

@@ -20,10 +20,10 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pipeline.cluster.registry import HEARTBEAT_S, ClusterRegistry, ClusterUnavailableError, WorkerLoad, WorkerState
+from pipeline.webrtc.tasks import BackgroundTasks
 
 if TYPE_CHECKING:
     from pipeline.calls.server import CallServer
@@ -69,7 +69,7 @@ class ClusterMembership:
         self.state: WorkerState = "serving"
         self._cpu = CpuMeter()
         self._task: asyncio.Task[None] | None = None
-        self._pending: set[asyncio.Task[Any]] = set()
+        self._pending = BackgroundTasks(log, "could not tell the cluster about a room")
 
     async def start(self) -> None:
         """Beat once (so a Redis that is not there fails the start), then every ``heartbeat_s``."""
@@ -93,25 +93,14 @@ class ClusterMembership:
                 log.warning("cluster heartbeat failed: %s", error)
 
     def _room_opened(self, room: str) -> None:
-        self._tell(self._confirm(room))
+        self._pending.spawn(self._confirm(room))
 
     async def _confirm(self, room: str) -> None:
         if not await self.registry.confirm(room, self.worker_id):
             log.warning("room %s was opened here but the cluster has placed it on another worker", room)
 
     def _room_closed(self, room: str) -> None:
-        self._tell(self.registry.release(room, self.worker_id))
-
-    def _tell(self, change: Coroutine[Any, Any, Any]) -> None:
-        """Send a change of this worker's rooms to the registry in the background (kept until it is done)."""
-        task = asyncio.get_running_loop().create_task(change)
-        self._pending.add(task)
-        task.add_done_callback(self._told)
-
-    def _told(self, task: asyncio.Task[Any]) -> None:
-        self._pending.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("could not tell the cluster about a room: %s", task.exception())
+        self._pending.spawn(self.registry.release(room, self.worker_id))
 
     async def drain(self, timeout_s: float) -> int:
         """Take no new rooms, wait up to ``timeout_s`` for the sessions in progress to end; returns how many
@@ -130,6 +119,6 @@ class ClusterMembership:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        await asyncio.gather(*self._pending, return_exceptions=True)
+        await self._pending.wait()
         with contextlib.suppress(ClusterUnavailableError):
             await self.registry.retire(self.worker_id)
