@@ -15,7 +15,8 @@ the room and confirms it (:meth:`ClusterRegistry.confirm`), so a placement nobod
 answered with a 307 the client never follows) is forgotten, and each heartbeat drops such rooms from the
 worker's ``rooms:{id}``. A worker that exits takes everything of its own with it: its rooms close (each
 released), and :meth:`ClusterRegistry.retire` removes its hash, its rooms' set and its place in ``serving``
-and ``workers``. A crashed worker's ``room:{name}`` keys stay: each is how its room is placed again.
+and ``workers``. A crashed worker's ``room:{name}`` keys stay, as each is how its room is placed again, but only
+for :data:`DEAD_ROOMS_TTL_MS` after a listing of the workers finds it dead; a room placed again keeps its key.
 
 Every change that must not interleave with another front's is one Lua script, run atomically by Redis:
 placing a room reads the map, checks the worker, picks the least-loaded serving one and records it in
@@ -39,6 +40,8 @@ DEAD_AFTER_MS = 5000
 MAX_CONNECTIONS = 32
 HEARTBEAT_S = 1.0
 """How often a worker beats: well under :data:`DEAD_AFTER_MS`, so one late beat is not a death."""
+DEAD_ROOMS_TTL_MS = 3_600_000
+"""How long a dead worker's rooms stay known (each is placed again on its next request) once it is seen dead."""
 PENDING_PLACEMENT_MS = 30_000
 """How long a room a front placed stays recorded before its worker opens it (a followed 307 takes ms)."""
 
@@ -78,6 +81,7 @@ if current then
   end
   previous = current
   redis.call('SREM', prefix .. 'rooms:' .. current, room)
+  redis.call('PERSIST', prefix .. 'room-size:' .. room)  -- it lives again: no longer a dead worker's
 elseif not create then
   return {'', 0, '', 0}
 end
@@ -131,6 +135,25 @@ redis.call('SET', key, id)
 if redis.call('SADD', prefix .. 'rooms:' .. id, room) == 1 and redis.call('ZSCORE', prefix .. 'serving', id) then
   redis.call('ZINCRBY', prefix .. 'serving', 1, id)
 end
+return 1
+"""
+
+
+# A worker found dead (its hash expired): its rooms stay known for ARGV[3] ms more, then nothing of it is left.
+_FORGET_DEAD = """
+local prefix, id, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
+if redis.call('EXISTS', prefix .. 'worker:' .. id) == 1 then return 0 end
+local rooms = prefix .. 'rooms:' .. id
+for _, room in ipairs(redis.call('SMEMBERS', rooms)) do
+  local key = prefix .. 'room:' .. room
+  if redis.call('GET', key) == id then
+    if redis.call('PTTL', key) == -1 then redis.call('PEXPIRE', key, ttl) end
+    local size = prefix .. 'room-size:' .. room
+    if redis.call('PTTL', size) == -1 then redis.call('PEXPIRE', size, ttl) end
+  end
+end
+if redis.call('PTTL', rooms) == -1 then redis.call('PEXPIRE', rooms, ttl) end
+redis.call('SREM', prefix .. 'workers', id)
 return 1
 """
 
@@ -196,11 +219,19 @@ def new_worker_id() -> str:
 class ClusterRegistry:
     """The cluster's state in one Redis, for workers (heartbeats) and fronts (placement, routing)."""
 
-    def __init__(self, client: aioredis.Redis, prefix: str, dead_after_ms: int = DEAD_AFTER_MS) -> None:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        prefix: str,
+        dead_after_ms: int = DEAD_AFTER_MS,
+        dead_rooms_ttl_ms: int = DEAD_ROOMS_TTL_MS,
+    ) -> None:
         self.client = client
         self.prefix = prefix
         self.dead_after_ms = dead_after_ms
         """The TTL of each heartbeat this registry writes (tests shorten it)."""
+        self.dead_rooms_ttl_ms = dead_rooms_ttl_ms
+        self._forget_dead = client.register_script(_FORGET_DEAD)
         self._heartbeat = client.register_script(_HEARTBEAT)
         self._place = client.register_script(_PLACE)
         self._release = client.register_script(_RELEASE)
@@ -257,8 +288,8 @@ class ClusterRegistry:
         found: list[Worker] = []
         for worker_id in ids:
             fields = await self._call(self.client.hgetall(f"{self.prefix}worker:{worker_id}"))
-            if not fields:
-                await self._call(self.client.srem(f"{self.prefix}workers", worker_id))
+            if not fields:  # dead: its rooms stay placeable for a while, then nothing of it is left
+                await self._call(self._forget_dead(keys=[], args=[self.prefix, worker_id, self.dead_rooms_ttl_ms]))
                 continue
             found.append(await self._worker(worker_id, {k.decode(): v.decode() for k, v in fields.items()}))
         return found

@@ -204,3 +204,27 @@ async def test_a_worker_that_released_its_rooms_and_retired_leaves_no_key(regist
     await registry.retire("w1")
 
     assert [key async for key in registry.client.scan_iter(f"{registry.prefix}*")] == []
+
+
+async def test_a_dead_workers_rooms_stay_placeable_for_a_while_then_nothing_of_it_is_left(
+    registry: ClusterRegistry,
+) -> None:
+    mortal = ClusterRegistry(registry.client, registry.prefix, dead_after_ms=200, dead_rooms_ttl_ms=600)
+    await _beat(mortal, "crashed")
+    await registry.place("forgotten")
+    await registry.place("wanted")
+    await registry.remember_room_size("forgotten", 4)
+    await asyncio.sleep(0.3)  # its heartbeat expired: dead, never retired
+
+    assert [w.id for w in await mortal.workers()] == []  # the listing finds it dead
+    await _beat(registry, "survivor")
+    moved = await registry.place("wanted", create=False)  # still placeable after its worker's death
+    assert (moved.worker, moved.moved_from) == ("survivor", "crashed")
+    await asyncio.sleep(0.7)
+
+    assert not (await registry.place("forgotten", create=False)).known
+    assert await registry.room_worker("wanted") == "survivor"  # placed again: its key no longer expires
+    keys = sorted([key.decode() async for key in registry.client.scan_iter(f"{registry.prefix}*")])
+    assert [key.removeprefix(registry.prefix) for key in keys] == [
+        "room:wanted", "rooms:survivor", "serving", "worker:survivor", "workers",
+    ]  # fmt: skip
