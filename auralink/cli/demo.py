@@ -87,4 +87,8 @@ def message_line(message: dict[str, Any]) -> str:
         return f"{seconds:5.2f} s {message.get('speaker')}: event {message.get('event')} {message.get('data')}"
     state = "" if message.get("final") else " …"
     label = f"{message.get('type')}, {message.get('language')}"
-    return f"{seconds:5.2f} s {message.get('speaker')} [{label}]: {message.get('text')}{state}"
+    stamp = f"{seconds:5.2f} s"
+    if message.get("type") == "translation" and "end" in message:
+        # a translation covers a whole sentence: stamped by its start alone it read as if it came at once
+        stamp = f"{seconds:5.2f}-{float(message['end']):.2f} s"
+    return f"{stamp} {message.get('speaker')} [{label}]: {message.get('text')}{state}"

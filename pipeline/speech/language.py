@@ -22,6 +22,18 @@ from pipeline.speech.whisper import SAMPLE_RATE
 MAX_HEARD_S = 30.0
 """Whisper's detector reads one 30 s window; more speech adds nothing."""
 
+WELL_RESOURCED_RELATIVE = {"yi": "de", "lb": "de", "nn": "no"}
+"""Languages Whisper saw little of, each with the close relative it saw plenty of and mistakes for it.
+
+Whisper's detector picks these on short or unusual speech of the relative: two German sentences from
+espeak-ng, 3 s each, are German at 0.60 and Yiddish at 0.49 (then Georgian, Hebrew; German at 0.02).
+Decoded as Yiddish the German comes out in Hebrew script. Only pairs that are one language family and
+near-mutually intelligible are listed (Yiddish and Luxembourgish are High German varieties; Nynorsk is
+written Norwegian), so merging them loses little even when the speaker really speaks the smaller one.
+"""
+SURE_OF_SMALLER = 0.9
+"""Below this the smaller language of a pair is taken as its relative, with both their probabilities."""
+
 
 class LanguageDetector(Protocol):
     def detect_language(self, audio: npt.NDArray[np.float32]) -> list[tuple[str, float]]: ...
@@ -122,4 +134,17 @@ class SpokenLanguage:
 
     def _detect(self, detector: LanguageDetector, audio: npt.NDArray[np.float32]) -> tuple[str, float]:
         self.detections += 1
-        return detector.detect_language(audio)[0]
+        return with_relatives(detector.detect_language(audio))
+
+
+def with_relatives(ranked: list[tuple[str, float]]) -> tuple[str, float]:
+    """The detector's best language, a poorly resourced one taken as its relative unless it is sure.
+
+    See :data:`WELL_RESOURCED_RELATIVE`: the merged language's probability is
+    the two languages' together (the speech is one of them).
+    """
+    language, probability = ranked[0]
+    relative = WELL_RESOURCED_RELATIVE.get(language)
+    if relative is None or probability >= SURE_OF_SMALLER:
+        return language, probability
+    return relative, probability + dict(ranked).get(relative, 0.0)

@@ -72,3 +72,14 @@ class CliError:
         from auralink.cli import cli
 
         return CliRunner().invoke(cli, args, env=env)
+
+
+def test_the_demo_stamps_a_translation_with_the_span_of_the_sentence_it_translates() -> None:
+    from auralink.cli.demo import message_line
+
+    # as the room pipeline sent it in a demo run: the sentence began with the first word the room heard
+    translation = {"pts_ms": 0.0, "text": "o quanto pode haver", "final": True, "language": "pt"}
+    translation |= {"type": "translation", "start": 0.0, "end": 5.98, "speaker": "narrator"}
+    assert message_line(translation) == " 0.00-5.98 s narrator [translation, pt]: o quanto pode haver"
+    transcript = {"pts_ms": 1380.0, "text": "leisure to", "final": True, "language": "en", "type": "transcript"}
+    assert message_line(transcript | {"speaker": "narrator", "end": 2.1}).startswith(" 1.38 s narrator [transcript")

@@ -41,6 +41,23 @@ def test_streamed_librivox_meets_the_wer_bound_and_matches_offline_transcription
     assert wer(" ".join(offline), " ".join(streamed)) <= 0.15, (offline, streamed)
 
 
+def test_what_is_committed_does_not_depend_on_how_the_audio_was_chunked(tiny: WhisperEngine) -> None:
+    # a caller that fell behind passes a second at once: it must get the decodes of the same audio as one
+    # passing 20 ms packets (decodes are timed by the stream's audio, not by the chunks)
+    audio = read_mono(librivox_clips()[1].path)
+    steady = StreamingOptions(max_compute_share=100.0)
+    packets = stream(tiny, audio, steady)
+    chunked = StreamingTranscriber(tiny, steady)
+    sizes = np.random.default_rng(17).integers(80, 20000, size=len(audio) // 80)
+    for start, end in zip(np.cumsum(sizes) - sizes, np.cumsum(sizes), strict=True):
+        if start >= len(audio):
+            break
+        chunked.push(audio[start:end])
+    chunked.finish()
+    assert chunked.decodes == packets.decodes
+    assert chunked.policy.committed == packets.policy.committed, (chunked.committed_text(), packets.committed_text())
+
+
 async def test_the_stage_emits_partials_and_finals_and_never_changes_what_it_committed(tiny: WhisperEngine) -> None:
     clip = librivox_clips()[0]
     collected = await run_stage(SpeechToText("stt", SttSettings(model="tiny.en")), pcm_frames(read_mono(clip.path)))
