@@ -72,9 +72,9 @@ def upgrade() -> None:
 
 def _backfill() -> None:
     """The rollups of the history already stored, aggregated from its raw rows by the application's own query."""
-    from control_plane.telemetry.rollups import rebuild
+    from control_plane.telemetry.rollups import SPECS, rebuild
 
-    rebuild(op.get_bind())
+    rebuild(op.get_bind(), specs=[spec for spec in SPECS if spec.table.name in _TABLES])
 
 
 def downgrade() -> None:
