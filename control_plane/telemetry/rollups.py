@@ -311,30 +311,41 @@ def _upsert(spec: RollupSpec, dialect: str) -> Any:
     return statement.on_conflict_do_update(index_elements=list(spec.keys), set_=merges)
 
 
-def add_stored(db: Session, spec: RollupSpec, ids: Iterable[int]) -> None:
-    """Add the raw rows ``ids`` (just stored, in the caller's transaction) to ``spec`` and its coarser rollups,
-    aggregated by :func:`raw_source` itself, so a rollup holds what the raw rows' own definition computes."""
+def add_stored(db: Session, delta: RollupDelta, model: type[SQLModel], ids: Iterable[int]) -> None:
+    """Add the raw samples or usage events ``ids`` (just stored, in the caller's transaction) to ``delta``.
+
+    The database aggregates them with the raw rows' own measures, by hour and every dimension of the
+    rollups they feed at once (a batch of thousands of samples comes back as a row per participant,
+    connection, media and direction an hour), and ``delta`` merges those into each rollup."""
     ids = list(ids)
-    if ids:
-        for statement in _add_stored(spec, db.get_bind().dialect.name):
-            db.execute(statement, {"ids": ids})
+    if not ids:
+        return
+    for hour, *values in db.execute(_stored_figures(model, db.get_bind().dialect.name), {"ids": ids}):
+        if model is UsageRecord:
+            metric, feature, provider, *figures = values
+            delta.add(USAGE, hour, (metric, feature, provider), **dict(zip(USAGE.measures, figures, strict=True)))
+            continue
+        connection_type, media, direction, participant, *figures = values
+        measures = dict(zip(QUALITY_MEASURES, figures, strict=True))
+        delta.add(QUALITY, hour, (connection_type, media, direction), **measures)
+        delta.add(QUALITY_BY_PARTICIPANT, hour, (participant,), **measures)
 
 
 @functools.cache
-def _add_stored(spec: RollupSpec, dialect: str) -> list[Any]:
-    """One upsert a rollup in ``spec``'s chain, from the raw rows with the ids bound as ``ids``; rows go in key
-    order, so concurrent batches lock them in the same order."""
-    row_id = columns(_raw_columns(spec)[3]).id
+def _stored_figures(model: type[SQLModel], dialect: str) -> Select[Any]:
+    """The figures of the rows whose ids are bound as ``ids``, by hour and the dimensions of their rollups."""
+    spec = USAGE if model is UsageRecord else QUALITY
+    time, dimensions, measures, _ = _raw_columns(spec)
+    c = columns(model)
+    if model is QualitySampleRecord:
+        dimensions = [*dimensions, c.participant]
     if dialect == "postgresql":  # one array parameter, not one parameter a row
-        stored = row_id == func.any(bindparam("ids", type_=postgresql.ARRAY(BigInteger)))
+        stored = c.id == func.any(bindparam("ids", type_=postgresql.ARRAY(BigInteger)))
     else:
-        stored = row_id.in_(bindparam("ids", expanding=True))
-    statements = []
-    for step in chain(spec):
-        # by id alone: the organisation's index would bring every row it holds into the plan (ids are its own)
-        rows = raw_source(step, None, (None, None, None, None), dialect, [stored])
-        statements.append(_upsert_from(step, dialect, rows.order_by(*(rows.selected_columns[k] for k in step.keys))))
-    return statements
+        stored = c.id.in_(bindparam("ids", expanding=True))
+    hour = hour_column(time, dialect)
+    # by id alone: the organisation's index would bring every row it holds into the plan (ids are its own)
+    return select(hour, *dimensions, *measures.values()).where(stored).group_by(hour, *dimensions)
 
 
 def rename(db: Session, table: Table, where: ColumnElement[bool], column: str, old: str, new: str) -> int | None:

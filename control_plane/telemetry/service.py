@@ -22,9 +22,6 @@ from control_plane.telemetry.models import Call, CallEventRecord, CallParticipan
 from control_plane.telemetry.rollups import (
     CALLS,
     PARTICIPANTS,
-    QUALITY,
-    QUALITY_BY_PARTICIPANT,
-    USAGE,
     RollupDelta,
     add_stored,
 )
@@ -52,9 +49,8 @@ def ingest(db: Session, organization_id: int, records: Sequence[TelemetryRecord]
     stored = _store_many(db, QualitySampleRecord, [_sample_row(organization_id, s, calls) for s in samples], result)
     stored_usage = _store_many(db, UsageRecord, [_usage_row(organization_id, u, calls) for u in usage], result)
     # aggregated in the database from exactly the rows this batch stored (the raw rows' own definition)
-    add_stored(db, QUALITY, stored.values())
-    add_stored(db, QUALITY_BY_PARTICIPANT, stored.values())
-    add_stored(db, USAGE, stored_usage.values())
+    add_stored(db, rollups, QualitySampleRecord, stored.values())
+    add_stored(db, rollups, UsageRecord, stored_usage.values())
     rollups.write(db)
     recent = time.time() - STALE_AFTER_S  # a replayed old sample says nothing about who is in a call now
     for sample in samples:
