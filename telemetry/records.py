@@ -13,6 +13,8 @@ without anything being counted twice.
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -39,8 +41,24 @@ def bounded(low: float, high: float) -> Any:
     return Field(ge=low, le=high, allow_inf_nan=False)
 
 
-def new_idempotency_key() -> str:
-    return uuid.uuid4().hex
+class _KeyMaker:
+    """Idempotency keys: a random 128-bit prefix per process (drawn again in a forked child) and a counter.
+    As unique as a UUID a record, at a fraction of its cost (``uuid4`` reads the OS's random source each
+    time, a tenth of an engine's telemetry time at 20,000 samples/s)."""
+
+    def __init__(self) -> None:
+        self.reset()
+        os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self) -> None:
+        self.prefix = uuid.uuid4().hex
+        self.counter = itertools.count()
+
+    def __call__(self) -> str:
+        return f"{self.prefix}{next(self.counter):x}"
+
+
+new_idempotency_key = _KeyMaker()
 
 
 @dataclass(frozen=True, slots=True)

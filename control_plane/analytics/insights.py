@@ -1,5 +1,8 @@
 """Cost-optimisation insights: a job reads each organisation's usage and raises findings once.
 
+Spend, minutes and quality by connection are read from the rollups (:mod:`control_plane.analytics.sources`);
+only the per-call bandwidth check reads raw samples, since no rollup keeps calls apart.
+
 Each finding has a fingerprint (its kind and the month or call it is about), so running
 the job again never repeats a finding, and a dismissed finding stays dismissed.
 """
@@ -16,11 +19,13 @@ from sqlmodel import Session, col, select
 
 from control_plane.analytics.models import Insight
 from control_plane.analytics.pricing import BANDWIDTH_PRICE_PER_GB, cost_of
+from control_plane.analytics.sources import Span, count_of, source
 from control_plane.audit.service import record, snapshot
 from control_plane.db.types import columns, utcnow
 from control_plane.organizations.models import Organization
 from control_plane.principals import Tenant
-from control_plane.telemetry.models import Call, QualitySampleRecord, UsageRecord
+from control_plane.telemetry.models import QualitySampleRecord, UsageRecord
+from control_plane.telemetry.rollups import CALLS, QUALITY, USAGE
 from control_plane.tenancy import owned
 
 HIGH_BITRATE_KBPS = 1000.0
@@ -52,12 +57,11 @@ def findings_for(db: Session, organization: Organization, now: dt.datetime) -> l
 
 
 def _spend(db: Session, organization: Organization, since: float, month: str) -> list[Finding]:
-    u = UsageRecord
-    spend = db.exec(
-        select(func.coalesce(func.sum(cost_of(col(u.metric), col(u.quantity))), 0.0)).where(
-            u.organization_id == organization.id, col(u.at) >= since
-        )
-    ).one()
+    assert organization.id is not None
+    usage = source(db, USAGE, organization.id, Span(since, None))
+    spend = db.execute(
+        select_columns(func.coalesce(func.sum(cost_of(usage.c.metric, usage.c.quantity)), 0.0))
+    ).scalar_one()
     if spend <= organization.monthly_spend_alert:
         return []
     return [
@@ -72,12 +76,10 @@ def _spend(db: Session, organization: Organization, since: float, month: str) ->
 
 
 def _minutes_over_plan(db: Session, organization: Organization, now: dt.datetime, month: str) -> list[Finding]:
+    assert organization.id is not None
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
-    seconds = db.exec(
-        select(
-            func.coalesce(func.sum(func.coalesce(col(Call.ended_at), col(Call.started_at)) - col(Call.started_at)), 0.0)
-        ).where(Call.organization_id == organization.id, col(Call.started_at) >= month_start)
-    ).one()
+    calls = source(db, CALLS, organization.id, Span(month_start, None))
+    seconds = db.execute(select_columns(func.coalesce(func.sum(calls.c.seconds), 0.0))).scalar_one()
     minutes = seconds / 60
     if minutes <= organization.monthly_minutes:
         return []
@@ -123,12 +125,14 @@ def _aic_off_on_high_bandwidth(db: Session, organization_id: int, since: float, 
 
 
 def _poor_quality(db: Session, organization_id: int, since: float, month: str) -> list[Finding]:
-    q = columns(QualitySampleRecord)
+    quality = source(db, QUALITY, organization_id, Span(since, None))
+    samples = func.sum(quality.c.samples)
+    mos = func.sum(quality.c.mos_sum) / samples
     rows = db.execute(
-        select_columns(q.connection_type, func.avg(q.mos), func.count())
-        .where(q.organization_id == organization_id, col(q.at) >= since)
-        .group_by(q.connection_type)
-        .having(func.avg(q.mos) < POOR_MOS)
+        select_columns(quality.c.connection_type, mos, count_of(quality.c.samples))
+        .group_by(quality.c.connection_type)
+        .having(mos < POOR_MOS)
+        .order_by(quality.c.connection_type)
     ).all()
     return [
         Finding(

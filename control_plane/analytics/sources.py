@@ -18,6 +18,9 @@ from sqlmodel import Session
 
 from control_plane.telemetry.rollups import HOUR_S, RollupSpec, Window, hour_of, raw_source
 
+FLOAT_MARGIN_S = 1.0
+"""More than the rounding of ``at / 3600`` can move a time across an hour's edge (about 1e-6 s today)."""
+
 
 @dataclass(frozen=True)
 class Span:
@@ -38,16 +41,18 @@ class Span:
         return first, end
 
     def raw_windows(self) -> list[Window]:
-        """The parts of the span the raw rows answer (the index on ``at`` bounds each to at most an hour)."""
+        """The parts of the span the raw rows answer. The hour condition decides which rows an edge holds, exactly
+        as the rollups computed it; the bound on ``at`` (an hour's edge plus :data:`FLOAT_MARGIN_S`) only keeps
+        the index scan to that hour."""
         hours = self.whole_hours()
         if hours is None:
             return [(self.since, self.until, None, None)]
         first, end = hours
         windows: list[Window] = []
         if first is not None and self.since is not None and self.since < first:
-            windows.append((self.since, _min(self.until, first + HOUR_S), None, first))
+            windows.append((self.since, _min(self.until, first + FLOAT_MARGIN_S), None, first))
         if end is not None and self.until is not None and self.until > end:
-            windows.append((_max(self.since, end - HOUR_S), self.until, end, None))
+            windows.append((_max(self.since, end - FLOAT_MARGIN_S), self.until, end, None))
         return windows
 
 
@@ -92,19 +97,21 @@ def count_of(counts: Any) -> ColumnElement[Any]:
 
 
 def _rollup_parts(spec: RollupSpec, organization_id: int, first: int | None, end: int | None) -> list[Select[Any]]:
-    """The rollup rows of the hours ``[first, end)``: whole days from the daily rollup where ``spec`` has one."""
-    daily = spec.daily
-    if daily is not None:
-        first_day = None if first is None else _ceil(first, daily.grain)
-        end_day = None if end is None else hour_of(end, daily.grain)
-        if first_day is None or end_day is None or first_day < end_day:
-            parts = [_rollup_rows(daily, organization_id, first_day, end_day)]
-            if first_day is not None and (first is None or first < first_day):
-                parts.append(_rollup_rows(spec, organization_id, first, first_day))
-            if end_day is not None and (end is None or end_day < end):
-                parts.append(_rollup_rows(spec, organization_id, end_day, end))
-            return parts
-    return [_rollup_rows(spec, organization_id, first, end)]
+    """The rollup rows of ``[first, end)`` (bounds on ``spec``'s grain): the whole blocks of the coarser rollup
+    where ``spec`` has one (days, then weeks), ``spec``'s own rows for the edges."""
+    coarser = spec.coarser
+    if coarser is None:
+        return [_rollup_rows(spec, organization_id, first, end)]
+    first_block = None if first is None else _ceil(first, coarser.grain)
+    end_block = None if end is None else hour_of(end, coarser.grain)
+    if first_block is not None and end_block is not None and first_block >= end_block:
+        return [_rollup_rows(spec, organization_id, first, end)]
+    parts = _rollup_parts(coarser, organization_id, first_block, end_block)
+    if first_block is not None and (first is None or first < first_block):
+        parts.append(_rollup_rows(spec, organization_id, first, first_block))
+    if end_block is not None and (end is None or end_block < end):
+        parts.append(_rollup_rows(spec, organization_id, end_block, end))
+    return parts
 
 
 def _rollup_rows(spec: RollupSpec, organization_id: int, first: int | None, end: int | None) -> Select[Any]:

@@ -188,7 +188,7 @@ register(
             personal={"identity": _P},
             subject={"identity": Identifies.IDENTITY},
         )
-        for table in ("participant_rollup", "participant_day_rollup")
+        for table in ("participant_rollup", "participant_day_rollup", "participant_week_rollup")
     ),
     PersonalTable("quality_rollup", OnErasure.KEEP, non_personal=_set({"connection_type", "media", "direction"})),
     *(
@@ -198,7 +198,11 @@ register(
             personal={"participant": _P},
             subject={"participant": Identifies.IDENTITY},
         )
-        for table in ("quality_participant_rollup", "quality_participant_day_rollup")
+        for table in (
+            "quality_participant_rollup",
+            "quality_participant_day_rollup",
+            "quality_participant_week_rollup",
+        )
     ),
     PersonalTable("usage_rollup", OnErasure.KEEP, non_personal=_set({"metric", "feature", "provider"})),
     PersonalTable("insight", OnErasure.KEEP, non_personal=_set({"kind", "fingerprint", "title", "detail", "status"})),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,6 +27,7 @@ from sqlalchemy import (
     Integer,
     Select,
     Table,
+    bindparam,
     case,
     exists,
     func,
@@ -44,6 +45,8 @@ from control_plane.telemetry.models import Call, CallParticipant, QualitySampleR
 
 HOUR_S = 3600
 DAY_S = 86400
+WEEK_S = 7 * DAY_S
+"""Weeks of the per-person rollups are 7-day blocks from the epoch (Thursdays): any alignment nests days."""
 Merge = Literal["sum", "max", "min"]
 
 
@@ -108,6 +111,16 @@ class ParticipantDayRollup(ParticipantTotals, table=True):
     identity: str = Field(primary_key=True, max_length=200)
 
 
+class ParticipantWeekRollup(ParticipantTotals, table=True):
+    """:class:`ParticipantRollup` by 7-day block (``hour`` is the block's start): a 30-day period reads about four
+    rows per person instead of thirty."""
+
+    __tablename__ = "participant_week_rollup"
+    organization_id: int = _organization()
+    hour: int = _hour()
+    identity: str = Field(primary_key=True, max_length=200)
+
+
 class QualityTotals(SQLModel):
     samples: int = 0
     rtt_sum: float = 0.0
@@ -146,6 +159,15 @@ class QualityParticipantDayRollup(QualityTotals, table=True):
     participant: str = Field(primary_key=True, max_length=200)
 
 
+class QualityParticipantWeekRollup(QualityTotals, table=True):
+    """:class:`QualityParticipantRollup` by 7-day block (``hour`` is the block's start)."""
+
+    __tablename__ = "quality_participant_week_rollup"
+    organization_id: int = _organization()
+    hour: int = _hour()
+    participant: str = Field(primary_key=True, max_length=200)
+
+
 class UsageRollup(SQLModel, table=True):
     __tablename__ = "usage_rollup"
     organization_id: int = _organization()
@@ -179,10 +201,11 @@ class RollupSpec:
     dimensions: tuple[str, ...]
     measures: dict[str, Merge]
     grain: int = HOUR_S
-    daily: RollupSpec | None = None
-    """The same rollup by day, for dimensions with many values (people): whole days read a day's row each."""
+    coarser: RollupSpec | None = None
+    """The same rollup by a longer block (hour → day → week), for dimensions with many values (people): a
+    period reads each whole block inside it as one row a person."""
     hourly: RollupSpec | None = None
-    """For a daily rollup: the hourly one it copies (and whose raw rows it aggregates)."""
+    """For a coarser rollup: the hourly one it copies (and whose raw rows it aggregates)."""
 
     @property
     def table(self) -> Table:
@@ -193,25 +216,40 @@ class RollupSpec:
         return ("organization_id", "hour", *self.dimensions)
 
 
-def _with_daily(hourly: RollupSpec, model: type[SQLModel]) -> RollupSpec:
-    daily = RollupSpec(model, hourly.dimensions, hourly.measures, DAY_S, hourly=hourly)
-    object.__setattr__(hourly, "daily", daily)
+def _with_coarser(hourly: RollupSpec, *blocks: tuple[int, type[SQLModel]]) -> RollupSpec:
+    """``hourly`` chained to rollups of the same rows by each of ``blocks`` (grain, model), finest first."""
+    finer = hourly
+    for grain, model in blocks:
+        coarser = RollupSpec(model, hourly.dimensions, hourly.measures, grain, hourly=hourly)
+        object.__setattr__(finer, "coarser", coarser)
+        finer = coarser
     return hourly
+
+
+def chain(spec: RollupSpec) -> Iterator[RollupSpec]:
+    """``spec`` and its coarser rollups, finest first."""
+    step: RollupSpec | None = spec
+    while step is not None:
+        yield step
+        step = step.coarser
 
 
 _PEOPLE_MEASURES: dict[str, Merge] = {"joins": "sum", "calls": "sum", "seconds": "sum"}
 CALLS = RollupSpec(CallRollup, ("call_type",), {"calls": "sum", "seconds": "sum", "max_participants": "max"})
-PARTICIPANTS = _with_daily(RollupSpec(ParticipantRollup, ("identity",), _PEOPLE_MEASURES), ParticipantDayRollup)
+PARTICIPANTS = _with_coarser(
+    RollupSpec(ParticipantRollup, ("identity",), _PEOPLE_MEASURES),
+    (DAY_S, ParticipantDayRollup),
+    (WEEK_S, ParticipantWeekRollup),
+)
 QUALITY = RollupSpec(QualityRollup, ("connection_type", "media", "direction"), QUALITY_MEASURES)
-QUALITY_BY_PARTICIPANT = _with_daily(
-    RollupSpec(QualityParticipantRollup, ("participant",), QUALITY_MEASURES), QualityParticipantDayRollup
+QUALITY_BY_PARTICIPANT = _with_coarser(
+    RollupSpec(QualityParticipantRollup, ("participant",), QUALITY_MEASURES),
+    (DAY_S, QualityParticipantDayRollup),
+    (WEEK_S, QualityParticipantWeekRollup),
 )
 USAGE = RollupSpec(UsageRollup, ("metric", "feature", "provider"), {"events": "sum", "quantity": "sum"})
 SPECS = tuple(
-    spec
-    for hourly in (CALLS, PARTICIPANTS, QUALITY, QUALITY_BY_PARTICIPANT, USAGE)
-    for spec in (hourly, hourly.daily)
-    if spec is not None
+    spec for hourly in (CALLS, PARTICIPANTS, QUALITY, QUALITY_BY_PARTICIPANT, USAGE) for spec in chain(hourly)
 )
 
 
@@ -241,9 +279,9 @@ class RollupDelta:
     rows: dict[RollupSpec, dict[tuple[Any, ...], dict[str, Any]]] = field(default_factory=dict)
 
     def add(self, spec: RollupSpec, at: float, dimensions: Sequence[Any], **measures: Any) -> None:
-        """Add to ``spec``'s row for ``at`` (and to its daily rollup's, if it has one)."""
-        if spec.daily is not None:
-            self.add(spec.daily, at, dimensions, **measures)
+        """Add to ``spec``'s row for ``at`` (and to its coarser rollups', if it has any)."""
+        if spec.coarser is not None:
+            self.add(spec.coarser, at, dimensions, **measures)
         key = (self.organization_id, hour_of(at, spec.grain), *dimensions)
         row = self.rows.setdefault(spec, {}).get(key)
         if row is None:
@@ -251,27 +289,6 @@ class RollupDelta:
             return
         for name, value in measures.items():
             row[name] = _merged(spec.measures[name], row[name], value)
-
-    def add_sample(self, row: dict[str, Any]) -> None:
-        rtt = row["rtt_ms"]
-        figures = {
-            "samples": 1,
-            "rtt_sum": 0.0 if rtt is None else float(rtt),
-            "rtt_samples": 0 if rtt is None else 1,
-            "rtt_max": None if rtt is None else float(rtt),
-            "jitter_sum": float(row["jitter_ms"]),
-            "jitter_max": float(row["jitter_ms"]),
-            "loss_sum": float(row["loss_fraction"]),
-            "mos_sum": float(row["mos"]),
-            "mos_min": float(row["mos"]),
-            "bitrate_sum": float(row["bitrate_kbps"]),
-        }
-        self.add(QUALITY, row["at"], (row["connection_type"], row["media"], row["direction"]), **figures)
-        self.add(QUALITY_BY_PARTICIPANT, row["at"], (row["participant"],), **figures)
-
-    def add_usage(self, row: dict[str, Any]) -> None:
-        dimensions = (row["metric"], row["feature"], row["provider"])
-        self.add(USAGE, row["at"], dimensions, events=1, quantity=float(row["quantity"]))
 
     def write(self, db: Session) -> None:
         """Add everything gathered to the rollup tables (in the caller's transaction) and forget it."""
@@ -292,6 +309,43 @@ def _upsert(spec: RollupSpec, dialect: str) -> Any:
         name: _merged_sql(kind, spec.table.c[name], statement.excluded[name]) for name, kind in spec.measures.items()
     }
     return statement.on_conflict_do_update(index_elements=list(spec.keys), set_=merges)
+
+
+def add_stored(db: Session, delta: RollupDelta, model: type[SQLModel], ids: Iterable[int]) -> None:
+    """Add the raw samples or usage events ``ids`` (just stored, in the caller's transaction) to ``delta``.
+
+    The database aggregates them with the raw rows' own measures, by hour and every dimension of the
+    rollups they feed at once (a batch of thousands of samples comes back as a row per participant,
+    connection, media and direction an hour), and ``delta`` merges those into each rollup."""
+    ids = list(ids)
+    if not ids:
+        return
+    for hour, *values in db.execute(_stored_figures(model, db.get_bind().dialect.name), {"ids": ids}):
+        if model is UsageRecord:
+            metric, feature, provider, *figures = values
+            delta.add(USAGE, hour, (metric, feature, provider), **dict(zip(USAGE.measures, figures, strict=True)))
+            continue
+        connection_type, media, direction, participant, *figures = values
+        measures = dict(zip(QUALITY_MEASURES, figures, strict=True))
+        delta.add(QUALITY, hour, (connection_type, media, direction), **measures)
+        delta.add(QUALITY_BY_PARTICIPANT, hour, (participant,), **measures)
+
+
+@functools.cache
+def _stored_figures(model: type[SQLModel], dialect: str) -> Select[Any]:
+    """The figures of the rows whose ids are bound as ``ids``, by hour and the dimensions of their rollups."""
+    spec = USAGE if model is UsageRecord else QUALITY
+    time, dimensions, measures, _ = _raw_columns(spec)
+    c = columns(model)
+    if model is QualitySampleRecord:
+        dimensions = [*dimensions, c.participant]
+    if dialect == "postgresql":  # one array parameter, not one parameter a row
+        stored = c.id == func.any(bindparam("ids", type_=postgresql.ARRAY(BigInteger)))
+    else:
+        stored = c.id.in_(bindparam("ids", expanding=True))
+    hour = hour_column(time, dialect)
+    # by id alone: the organisation's index would bring every row it holds into the plan (ids are its own)
+    return select(hour, *dimensions, *measures.values()).where(stored).group_by(hour, *dimensions)
 
 
 def rename(db: Session, table: Table, where: ColumnElement[bool], column: str, old: str, new: str) -> int | None:

@@ -12,13 +12,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, func, text, update
+import psycopg
+from sqlalchemy import Table, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from control_plane.analytics.realtime import STALE_AFTER_S, RealtimeStore
 from control_plane.telemetry.models import Call, CallEventRecord, CallParticipant, QualitySampleRecord, UsageRecord
-from control_plane.telemetry.rollups import CALLS, PARTICIPANTS, RollupDelta
+from control_plane.telemetry.rollups import (
+    CALLS,
+    PARTICIPANTS,
+    RollupDelta,
+    add_stored,
+)
 from telemetry.records import CallEvent, QualitySample, TelemetryRecord, UsageEvent
 
 
@@ -40,16 +46,11 @@ def ingest(db: Session, organization_id: int, records: Sequence[TelemetryRecord]
         _apply_event(db, organization_id, event, calls, result)
     samples = [r for r in records if isinstance(r, QualitySample)]
     usage = [r for r in records if isinstance(r, UsageEvent)]
-    sample_rows = [_sample_row(organization_id, s, calls) for s in samples]
-    stored = _store_many(db, QualitySampleRecord, sample_rows, result)
-    usage_rows = [_usage_row(organization_id, u, calls) for u in usage]
-    stored_usage = _store_many(db, UsageRecord, usage_rows, result)
-    for row in _first_of_each_key(sample_rows):
-        if row["idempotency_key"] in stored:
-            rollups.add_sample(row)
-    for row in _first_of_each_key(usage_rows):
-        if row["idempotency_key"] in stored_usage:
-            rollups.add_usage(row)
+    stored = _store_many(db, QualitySampleRecord, [_sample_row(organization_id, s, calls) for s in samples], result)
+    stored_usage = _store_many(db, UsageRecord, [_usage_row(organization_id, u, calls) for u in usage], result)
+    # aggregated in the database from exactly the rows this batch stored (the raw rows' own definition)
+    add_stored(db, rollups, QualitySampleRecord, stored.values())
+    add_stored(db, rollups, UsageRecord, stored_usage.values())
     rollups.write(db)
     recent = time.time() - STALE_AFTER_S  # a replayed old sample says nothing about who is in a call now
     for sample in samples:
@@ -84,43 +85,46 @@ def _first_of_each_key(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list({row["idempotency_key"]: row for row in reversed(rows)}.values())
 
 
-def _store_many(db: Session, model: type[Any], rows: list[dict[str, Any]], result: IngestResult) -> set[str]:
-    """Insert the rows not stored before; returns the idempotency keys of those inserted now."""
+def _store_many(db: Session, model: type[Any], rows: list[dict[str, Any]], result: IngestResult) -> dict[str, int]:
+    """Insert the rows not stored before; returns the idempotency keys of those inserted now, with their ids."""
     if not rows:
-        return set()
+        return {}
     unique = _first_of_each_key(rows)
     result.duplicates += len(rows) - len(unique)
-    rows = unique
     table = model.__table__
     if db.get_bind().dialect.name == "postgresql":
-        statement, parameters = _unnest_insert(table, rows)
-        stored = {key for (key,) in db.connection().execute(statement, parameters)}
-    else:
-        stored = {key for (key,) in db.connection().execute(_insert_ignoring_duplicates(db, table), rows)}
+        stored = dict(_copy_insert(db, table, unique))
+    else:  # SQLAlchemy sends these as multi-row INSERTs ("insertmanyvalues")
+        statement = _insert_ignoring_duplicates(db, table).returning(table.c.id)
+        stored = dict(db.connection().execute(statement, unique).all())
     result.accepted += len(stored)
-    result.duplicates += len(rows) - len(stored)
+    result.duplicates += len(unique) - len(stored)
     return stored
 
 
-def _unnest_insert(table: Table, rows: list[dict[str, Any]]) -> tuple[Any, dict[str, list[Any]]]:
-    """One statement with one array per column: PostgreSQL's fast path for thousands of rows at once
-    (a multi-row VALUES list with tens of thousands of parameters costs more to prepare than to run)."""
+def _copy_insert(db: Session, table: Table, rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """PostgreSQL's fast path: COPY the rows into a temporary table (dropped at the end of the connection,
+    emptied at each commit), then move those not stored before in one ``INSERT … SELECT``."""
     names = list(rows[0])
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    arrays = [f"CAST(:c{i} AS {table.c[name].type.compile(dialect=dialect)}[])" for i, name in enumerate(names)]
     quoted = ", ".join(f'"{name}"' for name in names)
-    statement = text(
-        f'INSERT INTO "{table.name}" ({quoted}) SELECT * FROM unnest({", ".join(arrays)}) '
-        "ON CONFLICT (organization_id, idempotency_key) DO NOTHING RETURNING idempotency_key"
-    )
-    return statement, {f"c{i}": _column_values(table, name, rows) for i, name in enumerate(names)}
-
-
-def _column_values(table: Table, name: str, rows: list[dict[str, Any]]) -> list[Any]:
-    values = [row[name] for row in rows]
-    if table.c[name].type.python_type is float:  # an array holds one type: 1000 and 2.5 are both floats here
-        return [None if value is None else float(value) for value in values]
-    return values
+    staging = f"incoming_{table.name}"
+    connection = db.connection().connection.dbapi_connection
+    assert isinstance(connection, psycopg.Connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'CREATE TEMPORARY TABLE IF NOT EXISTS "{staging}" (LIKE "{table.name}" INCLUDING DEFAULTS)'
+            " ON COMMIT DELETE ROWS"
+        )
+        with cursor.copy(f'COPY "{staging}" ({quoted}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in names])
+        cursor.execute(
+            f'INSERT INTO "{table.name}" ({quoted}) SELECT {quoted} FROM "{staging}"'
+            " ON CONFLICT (organization_id, idempotency_key) DO NOTHING RETURNING idempotency_key, id"
+        )
+        stored = [(str(key), int(row_id)) for key, row_id in cursor.fetchall()]
+        cursor.execute(f'DELETE FROM "{staging}"')  # a second batch in this transaction starts empty
+    return stored
 
 
 class _CallFinder:

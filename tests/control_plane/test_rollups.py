@@ -33,7 +33,7 @@ from tests.control_plane.compliance_helpers import person_with_a_footprint
 from tests.control_plane.helpers import feed, owner
 
 BASE = 1_780_000_000 - 1_780_000_000 % 86400  # midnight UTC, long enough ago to be history
-SPAN_S = 3 * 86400
+SPAN_S = 16 * 86400  # long enough for whole 7-day blocks (the per-person week rollups)
 ROOMS = ("r0", "r1", "r2")
 PEOPLE = ("ann", "bob", "cy", "dee")
 CONNECTIONS = ("wifi", "wired", "cellular")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+import psycopg
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -196,36 +199,93 @@ def database_behind_a_proxy(settings: Settings) -> Iterator[tuple[Litestar, TcpP
     proxy.close()
 
 
+@dataclass
+class MidCall:
+    """An engine halfway through a call: the first half delivered, the second still to report."""
+
+    acme: Account
+    key: str
+    target: str
+    reporter: GrpcTelemetryReporter
+    first: list[TelemetryRecord]
+    second: list[TelemetryRecord]
+
+
+def mid_call(app: Litestar, room: str, journal: Path, rpc_timeout_s: float) -> MidCall:
+    acme = owner(app)
+    key = acme.key("telemetry")
+    target = f"127.0.0.1:{telemetry_port(app)}"
+    reporter = GrpcTelemetryReporter(target, key, journal, max_backoff_s=0.2, rpc_timeout_s=rpc_timeout_s)
+    first, second = call_records(room, time.time() - 3600)
+    report_all(reporter, first)
+    assert reporter.flush(10)
+    return MidCall(acme, key, target, reporter, first, second)
+
+
+def assert_drained_and_counted_once(app: Litestar, call: MidCall) -> None:
+    assert call.reporter.journal.pending_count() == 0 and call.reporter.journal.rejected_count() == 0
+    asyncio.run(call.reporter.aclose())
+    assert_call_analytics(call.acme)
+    with app_state(app.state).session() as db:
+        whole = period(None, None)
+        rolled = service.overview(db, call.acme.organization_id, whole).model_dump()
+        raw = service.overview(db, call.acme.organization_id, whole, use_rollups=False).model_dump()
+    assert rolled == raw
+
+
 @pytest.mark.slow
 def test_every_sample_is_counted_once_across_a_database_outage(
     database_behind_a_proxy: tuple[Litestar, TcpProxy], tmp_path: Path
 ) -> None:
     app, proxy = database_behind_a_proxy
-    acme = owner(app)
-    key = acme.key("telemetry")
-    target = f"127.0.0.1:{telemetry_port(app)}"
-    reporter = GrpcTelemetryReporter(target, key, tmp_path / "journal.db", max_backoff_s=0.2, rpc_timeout_s=2)
-    first, second = call_records("standup", time.time() - 3600)
-    report_all(reporter, first)
-    assert reporter.flush(10)
+    call = mid_call(app, "standup", tmp_path / "journal.db", rpc_timeout_s=2)
+    reporter = call.reporter
 
     proxy.cut()  # the database stops mid-call: the control plane refuses batches, the engine keeps them
-    report_all(reporter, second)
+    report_all(reporter, call.second)
     assert not reporter.flush(2.0)
-    assert reporter.journal.pending_count() == len(second)
+    assert reporter.journal.pending_count() == len(call.second)
 
     proxy.restore()
     assert reporter.flush(30), "the journal did not drain once the database was back"
-    assert reporter.journal.pending_count() == 0 and reporter.journal.rejected_count() == 0
-    asyncio.run(reporter.aclose())
-    again = GrpcTelemetryReporter(target, key, tmp_path / "again.db")  # an engine that lost its acknowledgements
-    report_all(again, first + second)
+    again = GrpcTelemetryReporter(call.target, call.key, tmp_path / "again.db")  # an engine that lost its acks
+    report_all(again, call.first + call.second)
     assert again.flush(10)
     asyncio.run(again.aclose())
+    assert_drained_and_counted_once(app, call)
 
-    assert_call_analytics(acme)
-    with app_state(app.state).session() as db:
-        whole = period(None, None)
-        rolled = service.overview(db, acme.organization_id, whole).model_dump()
-        raw = service.overview(db, acme.organization_id, whole, use_rollups=False).model_dump()
-    assert rolled == raw
+
+@pytest.mark.slow
+def test_a_slow_database_pushes_batches_back_into_the_engines_journal(
+    live_app: tuple[Litestar, TestClient[Litestar]], settings: Settings, tmp_path: Path
+) -> None:
+    """The samples table is locked (a database too slow to write): batches wait, the service refuses those
+    beyond twice its workers, the engine keeps everything in its journal and it drains, counted once."""
+    if settings.database_url is None:
+        pytest.skip("the embedded SQLite file is not shared with a second client here; this is about a server")
+    app, _ = live_app
+    call = mid_call(app, "slow", tmp_path / "journal.db", rpc_timeout_s=1)
+    reporter = call.reporter
+    stub = pb_grpc.TelemetryStub(grpc.insecure_channel(call.target))
+    flood = pb.ReportRequest(records=[to_proto(record) for record in call.second])
+
+    def send() -> grpc.StatusCode:
+        try:
+            stub.Report(flood, timeout=60, metadata=(("authorization", f"Bearer {call.key}"),))
+        except grpc.RpcError as error:
+            return error.code()
+        return grpc.StatusCode.OK
+
+    plain = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain) as blocker, ThreadPoolExecutor(12) as pool:
+        blocker.execute("LOCK TABLE quality_sample IN EXCLUSIVE MODE")  # reads go on, writes wait
+        report_all(reporter, call.second)
+        assert not reporter.flush(3.0)
+        assert reporter.journal.pending_count() == len(call.second)
+        sent = [pool.submit(send) for _ in range(12)]
+        time.sleep(1.0)
+        blocker.rollback()
+        codes = [future.result() for future in sent]
+    assert grpc.StatusCode.RESOURCE_EXHAUSTED in codes, codes
+    assert reporter.flush(30), "the journal did not drain once the database was fast again"
+    assert_drained_and_counted_once(app, call)
