@@ -7,6 +7,7 @@ Quality comes from the database (the samples engines report); pipelines and capt
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 
@@ -74,14 +75,33 @@ def _pipelines(store: LivePipelineStore, organization_id: int, rooms: list[LiveR
 
 
 def readable(captions: list[Caption]) -> list[Caption]:
-    """Every final caption, and a speaker's partial only while it is newer than their last final one."""
+    """Captions as lines a person reads: a speaker's consecutive final fragments joined until a sentence ends
+    (or someone else, or a translation, comes between), and their partial only while it is newer than their
+    last final one."""
     latest_final: dict[str, float] = {}
     for caption in captions:
         if caption.final and caption.kind == "transcript":
             latest_final[caption.speaker] = caption.at
     newest_partial = {c.speaker: c for c in captions if not c.final}
-    return [
-        c
-        for c in captions
-        if c.final or (newest_partial.get(c.speaker) is c and c.at > latest_final.get(c.speaker, 0.0))
-    ]
+    lines: list[Caption] = []
+    for caption in captions:
+        if not caption.final:
+            if newest_partial[caption.speaker] is caption and caption.at > latest_final.get(caption.speaker, 0.0):
+                lines.append(caption)
+            continue
+        last = lines[-1] if lines else None
+        if last is not None and _continues(last, caption):
+            lines[-1] = dataclasses.replace(caption, text=f"{last.text} {caption.text}")
+        else:
+            lines.append(caption)
+    return lines
+
+
+def _continues(line: Caption, caption: Caption) -> bool:
+    same = (line.speaker, line.kind, line.language, line.final) == (
+        caption.speaker,
+        caption.kind,
+        caption.language,
+        True,
+    )
+    return same and caption.kind == "transcript" and not line.text.rstrip().endswith((".", "?", "!"))
