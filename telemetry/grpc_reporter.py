@@ -37,6 +37,8 @@ log = structlog.get_logger(__name__)
 JOURNAL_FILE = "telemetry-journal.sqlite3"
 LIVE_BUFFER = 500
 """Live records waiting to be sent; beyond this the oldest are dropped."""
+LIVE_EVERY_S = 0.5
+"""Live records go out at most this often, together (at most 120 calls a minute, whatever the rooms)."""
 _RETRYABLE = {
     grpc.StatusCode.UNAVAILABLE,
     grpc.StatusCode.DEADLINE_EXCEEDED,
@@ -73,6 +75,7 @@ class GrpcTelemetryReporter:
         self.live_dropped = 0
         self._live: deque[LiveRecord] = deque()
         self._live_lock = threading.Lock()
+        self._live_sent_at = 0.0
         self._metadata = (("authorization", f"Bearer {api_key}"),)
         self._queue: queue.SimpleQueue[TelemetryRecord] = queue.SimpleQueue()
         self._wake = threading.Event()
@@ -93,7 +96,6 @@ class GrpcTelemetryReporter:
                 self._live.popleft()
                 self.live_dropped += 1
             self._live.append(record)
-        self._wake.set()
 
     def pending(self) -> int:
         """Records not yet acknowledged (queued or journaled)."""
@@ -118,15 +120,18 @@ class GrpcTelemetryReporter:
         self.journal.close()
 
     def _run(self) -> None:
-        backoff = 0.0
+        backoff, tried_at = 0.0, 0.0
         while True:
-            self._wake.wait(timeout=backoff or 1.0)
+            # woken by a report, or every LIVE_EVERY_S for the live buffer; the journal keeps its own backoff
+            woken = self._wake.wait(timeout=min(backoff or 1.0, LIVE_EVERY_S))
             self._wake.clear()
             self._persist_queue()
             if self._stopping.is_set():
                 return
             self._send_live()
-            backoff = 0.0 if self._send_pending() else min(max(backoff * 2, 0.1), self.max_backoff_s)
+            if woken or time.monotonic() - tried_at >= (backoff or 1.0):
+                tried_at = time.monotonic()
+                backoff = 0.0 if self._send_pending() else min(max(backoff * 2, 0.1), self.max_backoff_s)
 
     def _persist_queue(self) -> None:
         records = []
@@ -139,6 +144,9 @@ class GrpcTelemetryReporter:
 
     def _send_live(self) -> None:
         """Send the buffered live records once, whatever happens (they are worth nothing later)."""
+        if time.monotonic() - self._live_sent_at < LIVE_EVERY_S:
+            return
+        self._live_sent_at = time.monotonic()
         with self._live_lock:
             records, self._live = list(self._live), deque()
         if not records:

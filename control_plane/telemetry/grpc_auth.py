@@ -9,8 +9,11 @@ from control_plane.auth.service import find_api_key, key_principal, note_key_use
 from control_plane.state import AppState
 
 
-def authorised_organization(state: AppState, context: grpc.ServicerContext) -> int:
-    """The organisation of the caller's API key; aborts the call unless it may report telemetry now."""
+def authorised_organization(state: AppState, context: grpc.ServicerContext, budget: str = "key") -> int:
+    """The organisation of the caller's API key; aborts the call unless it may report telemetry now.
+
+    ``budget`` names the key's rate-limit bucket: live reports have their own (``live-key``), so that they can
+    never use up what the key may send of the records that are stored."""
     metadata = dict(context.invocation_metadata())
     scheme, _, key = str(metadata.get("authorization", "")).partition(" ")
     if scheme.lower() != "bearer" or not key:
@@ -22,7 +25,7 @@ def authorised_organization(state: AppState, context: grpc.ServicerContext) -> i
         assert row is not None
         if Permission.REPORT_TELEMETRY not in key_principal(db, row).permissions_in(row.organization_id):
             context.abort(grpc.StatusCode.PERMISSION_DENIED, "this API key lacks the 'telemetry' scope")
-        if state.limiter.retry_after(f"key:{row.id}", row.requests_per_minute) is not None:
+        if state.limiter.retry_after(f"{budget}:{row.id}", row.requests_per_minute) is not None:
             context.abort(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 f"API key {row.prefix} is limited to {row.requests_per_minute}/min",

@@ -24,7 +24,7 @@ class LiveTelemetryService(pb_grpc.LiveTelemetryServicer):
         if len(request.records) > MAX_LIVE_BATCH:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"a live batch holds at most {MAX_LIVE_BATCH} records")
         try:
-            organization_id = authorised_organization(self.state, context)
+            organization_id = authorised_organization(self.state, context, budget="live-key")
         except SQLAlchemyError:
             context.abort(grpc.StatusCode.UNAVAILABLE, "the control plane cannot check API keys now")
         records: list[LiveRecord] = []

@@ -111,3 +111,18 @@ def test_an_erasure_forgets_the_persons_live_captions(live_app: Litestar) -> Non
     assert store.forget({"alice"}) >= 2
     seen = store.room(organization, "r")
     assert [c.speaker for c in seen.captions] == ["bob"] and seen.pipelines == []
+
+
+def test_live_reports_have_a_rate_budget_of_their_own(live_app: Litestar) -> None:
+    acme = owner(live_app)
+    metadata = (("authorization", f"Bearer {acme.key('telemetry', requests_per_minute=2)}"),)
+    channel = grpc.insecure_channel(target(live_app))
+    live = pb.LiveReportRequest(records=[live_to_proto(Caption("standup", "alice", "hello"))])
+    stub = pb_grpc.LiveTelemetryStub(channel)
+    assert [stub.ReportLive(live, timeout=5, metadata=metadata).accepted for _ in range(2)] == [1, 1]
+    with pytest.raises(grpc.RpcError) as limited:
+        stub.ReportLive(live, timeout=5, metadata=metadata)
+    assert limited.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and "2/min" in str(limited.value.details())
+    stored = pb_grpc.TelemetryStub(channel).Report(pb.ReportRequest(), timeout=5, metadata=metadata)
+    assert stored.accepted == 0 and not stored.rejected  # the stored records' budget is untouched
+    channel.close()
