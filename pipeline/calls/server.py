@@ -33,10 +33,12 @@ from aiortc.contrib.media import MediaBlackhole
 from aiortc.mediastreams import MediaStreamTrack
 
 from engine.frames import EventFrame
+from engine.runner import GraphRunner
 from engine.stage import StageError
 from pipeline.calls.agents import start_agent_pipeline
 from pipeline.calls.authorize import authorize
 from pipeline.calls.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError, room_not_found
+from pipeline.calls.live import LivePipelines
 from pipeline.calls.room import Participant, ParticipantKind, Room
 from pipeline.calls.sdp import OfferError, OfferSummary, check_offer
 from pipeline.calls.session import attach_outgoing, check_directions, grants_for, release
@@ -49,7 +51,7 @@ from pipeline.webrtc.hub import register_room, unregister_room
 from pipeline.webrtc.ice import IcePolicy
 from pipeline.webrtc.quality import QualityMonitor
 from pipeline.webrtc.receive import decode_audio_inline, gate_video_decoding
-from telemetry.records import CallEvent, CallEventType, QualitySample, TelemetryReporter, UsageEvent
+from telemetry.records import CallEvent, CallEventType, LiveReporter, QualitySample, TelemetryReporter, UsageEvent
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,8 @@ class CallServerOptions:
     max_video_slots: int = 8
     usage_checkpoint_s: float = 60.0
     """Call seconds are reported at least this often while a call lasts."""
+    live_interval_s: float = 1.0
+    """How often each room pipeline's stage stats are reported live (when the reporter takes live records)."""
 
 
 class CallServer:
@@ -89,6 +93,8 @@ class CallServer:
         self._room_pipeline_text = options.room_pipeline.read_text() if options.room_pipeline else None
         self.room_closed_listeners: list[Callable[[str], None]] = []
         """Told each closed room's name (a cluster worker forgets the room in Redis)."""
+        self.live = LivePipelines(reporter, options.live_interval_s) if isinstance(reporter, LiveReporter) else None
+        """Reports the room pipelines' stage stats and captions live (``pipeline.calls.live``)."""
 
     # -- authorisation ------------------------------------------------------------
     def authorize(self, token: str | None, room: str, *any_of: Grant) -> JoinClaims:
@@ -309,6 +315,7 @@ class CallServer:
             participant.identity,
             participant.identity,
             on_event=usage_forwarder(self.reporter, room.name, participant.identity),
+            before_start=self._live_watcher(room, participant.identity),
         )
         if participant.session_id not in self.sessions:
             await runner.stop()
@@ -325,6 +332,12 @@ class CallServer:
         for message in runner.bus.recent:
             on_message(message)
 
+    def _live_watcher(self, room: Room, identity: str) -> Callable[[GraphRunner], None] | None:
+        live = self.live
+        if live is None:
+            return None
+        return lambda runner: live.watch(runner, room.name, identity)
+
     async def add_agent(
         self, room_name: str, token: str | None, identity: str, pipeline_text: str, languages: list[str]
     ) -> Participant:
@@ -337,7 +350,13 @@ class CallServer:
             raise ConflictError(f"'{identity}' is already in room '{room_name}'")
         forward_usage = usage_forwarder(self.reporter, room.name, identity)
         runner = await start_agent_pipeline(
-            pipeline_text, Path(f"agent-{identity}.yaml"), room, None, identity, on_event=forward_usage
+            pipeline_text,
+            Path(f"agent-{identity}.yaml"),
+            room,
+            None,
+            identity,
+            on_event=forward_usage,
+            before_start=self._live_watcher(room, identity),
         )
         agent = Participant(identity, uuid.uuid4().hex, ParticipantKind.AGENT, frozenset({Grant.DATA}))
         self._start_billing(room, agent)
@@ -447,6 +466,8 @@ class CallServer:
         """End every session and room; wait for background work."""
         for name in list(self.rooms):
             await self.close_room(name)
+        if self.live is not None:
+            self.live.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
