@@ -1,10 +1,11 @@
 """The admin UI at scale (``auralink bench ui``): server time and Largest Contentful Paint in chromium.
 
-The control-plane benchmark's data set (1 million calls, 10 million quality samples; ``--quick``: 10,000
-calls; ``AURALINK_BENCH_UI_CALLS`` sets another size) is COPYed into a scratch PostgreSQL database for one
-organisation. Overview, Calls and one call's page are then fetched over HTTP by a signed-in owner (server
-time: the whole answer, HTML included) and loaded in Debian's headless chromium, where a
-PerformanceObserver reads the Largest Contentful Paint.
+The control-plane benchmark's data set (1 million calls, 10 million quality samples, times ``--scale`` as
+``bench control-plane`` takes it; ``--quick``: 10,000 calls; ``AURALINK_BENCH_UI_CALLS`` sets an exact size) is
+COPYed into a scratch PostgreSQL database for one organisation, and its hourly rollups are built from it.
+Overview, Calls and one call's page are then fetched over HTTP by a signed-in owner (server time: the whole
+answer, HTML included) and loaded in Debian's headless chromium, where a PerformanceObserver reads the Largest
+Contentful Paint.
 """
 
 from __future__ import annotations
@@ -39,14 +40,21 @@ _LCP = """() => new Promise((resolve) => {
 @register_suite("ui")
 def ui_suite(options: BenchOptions) -> SuiteResult:
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    calls = int(os.environ.get("AURALINK_BENCH_UI_CALLS") or (10_000 if options.quick else 1_000_000))
+    calls = int(
+        os.environ.get("AURALINK_BENCH_UI_CALLS") or (10_000 if options.quick else round(1_000_000 * options.scale))
+    )
     rounds = 10 if options.quick else 5
     figures: list[Figure] = []
     notes: list[str] = []
     with _scratch_database() as url, _serving(url, with_ui=True) as (base, _app, _grpc_port):
         owner = _signed_in_owner(base)
         loaded = load(url, owner.organization_id, calls)
-        notes.append(f"loaded {loaded.calls:,} calls, {loaded.samples:,} quality samples in {loaded.seconds:.1f} s")
+        notes.append(
+            f"loaded {loaded.calls:,} calls, {loaded.samples:,} quality samples in {loaded.seconds:.1f} s;"
+            f" hourly rollups built in {loaded.rollup_seconds:.1f} s"
+        )
+        figures.append(Figure("load_seconds", round(loaded.seconds, 1), "s", better="info"))
+        figures.append(Figure("rollup_build_seconds", round(loaded.rollup_seconds, 1), "s", better="info"))
         pages = {"overview": "/", "calls": "/ui/calls", "call": f"/ui/calls/{_some_call(url)}"}
         for name, path in pages.items():
             figures += _server_time(name, path, SHOWS[name], owner.client, rounds)

@@ -28,6 +28,7 @@ from control_plane.secrets.factory import build_store
 from control_plane.state import AppState, app_state
 from control_plane.stores import RateLimiter, memory_storage, redis_storage
 from control_plane.telemetry.grpc_server import TelemetryServer
+from control_plane.telemetry.live import MemoryLivePipelineStore, RedisLivePipelineStore
 from pipeline.calls.json_body import BoundedJsonRequest
 from settings import ControlPlaneSettings
 
@@ -48,7 +49,8 @@ class CorePlugin(InitPluginProtocol):
         )
         engine = make_engine(database_url(self.settings))
         secrets = build_store(self.settings, engine)
-        return AppState(self.settings, engine, RateLimiter(limits), realtime, secrets, client)
+        live = RedisLivePipelineStore(client, self.settings.redis_key_prefix) if client else MemoryLivePipelineStore()
+        return AppState(self.settings, engine, RateLimiter(limits), realtime, secrets, client, live)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         state = self.build_state()

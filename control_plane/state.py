@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -12,6 +12,7 @@ from sqlmodel import Session
 from control_plane.analytics.realtime import RealtimeStore
 from control_plane.secrets.store import SecretStore
 from control_plane.stores import RateLimiter
+from control_plane.telemetry.live import LivePipelineStore, MemoryLivePipelineStore
 from settings import ControlPlaneSettings
 
 
@@ -23,6 +24,8 @@ class AppState:
     realtime: RealtimeStore
     secrets: SecretStore
     redis: redis.Redis | None = None
+    live: LivePipelineStore = field(default_factory=MemoryLivePipelineStore)
+    """Room pipelines' stage stats and captions, as engines report them live."""
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)

@@ -115,6 +115,72 @@ class UsageEvent:
 
 
 TelemetryRecord = CallEvent | QualitySample | UsageEvent
+
+
+# Live records: what a room's pipeline is doing now (its stages' counters and times, its captions). Shown on
+# the admin UI's Live page while the call lasts and never stored: a reporter sends them at most once, without
+# the journal, and drops them rather than falling behind.
+MAX_LIVE_STAGES = 64
+MAX_CAPTION_CHARS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class StageLiveStats:
+    """One stage's :class:`engine.metrics.StageStats`, cumulative since its pipeline started (times in ms)."""
+
+    stage: Name
+    type: Annotated[str, Field(max_length=100)] = ""
+    frames_in: Annotated[int, bounded(0, 2**62)] = 0
+    frames_out: Annotated[int, bounded(0, 2**62)] = 0
+    dropped: Annotated[int, bounded(0, 2**62)] = 0
+    errors: Annotated[int, bounded(0, 2**62)] = 0
+    restarts: Annotated[int, bounded(0, 2**62)] = 0
+    queue_depth: Annotated[int, bounded(0, 2**31)] = 0
+    processing_p50_ms: Annotated[float, bounded(0, 1e9)] | None = None
+    processing_p95_ms: Annotated[float, bounded(0, 1e9)] | None = None
+    latency_p50_ms: Annotated[float, bounded(0, 1e9)] | None = None
+    """End to end, from the audio's arrival to this stage's output (sinks only)."""
+    latency_p95_ms: Annotated[float, bounded(0, 1e9)] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineStats:
+    """Every stage of one participant's (or agent's) pipeline in a room, at ``at``."""
+
+    room: Name
+    participant: Name
+    pipeline: Name
+    stages: Annotated[tuple[StageLiveStats, ...], Field(max_length=MAX_LIVE_STAGES)]
+    at: UnixTime = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, slots=True)
+class Caption:
+    """A caption of what ``speaker`` said: a partial or final transcript, or a translation of one."""
+
+    room: Name
+    speaker: Name
+    text: Annotated[str, Field(max_length=MAX_CAPTION_CHARS, pattern=r"^[^\x00]*$")]
+    kind: Literal["transcript", "translation"] = "transcript"
+    final: bool = True
+    language: Annotated[str, Field(max_length=16)] = ""
+    confidence: Annotated[float, bounded(0, 1)] | None = None
+    """The mean probability of its words (transcripts)."""
+    latency_ms: Annotated[float, bounded(0, 1e9)] | None = None
+    """From the audio's arrival to the caption."""
+    at: UnixTime = field(default_factory=time.time)
+
+
+LiveRecord = PipelineStats | Caption
+
+
+@runtime_checkable
+class LiveReporter(Protocol):
+    """A reporter that also carries live records. ``report_live`` never blocks and never raises."""
+
+    def report_live(self, record: LiveRecord) -> None: ...
+
+
 RecordT = TypeVar("RecordT", CallEvent, QualitySample, UsageEvent)
 
 
@@ -139,9 +205,13 @@ class MemoryReporter:
 
     def __init__(self) -> None:
         self.records: list[TelemetryRecord] = []
+        self.live: list[LiveRecord] = []
 
     def report(self, record: TelemetryRecord) -> None:
         self.records.append(record)
+
+    def report_live(self, record: LiveRecord) -> None:
+        self.live.append(record)
 
     def of_type(self, kind: type[RecordT]) -> list[RecordT]:
         return [record for record in self.records if isinstance(record, kind)]
@@ -159,6 +229,11 @@ class FanOutReporter:
     def report(self, record: TelemetryRecord) -> None:
         for reporter in self.reporters:
             reporter.report(record)
+
+    def report_live(self, record: LiveRecord) -> None:
+        for reporter in self.reporters:
+            if isinstance(reporter, LiveReporter):
+                reporter.report_live(record)
 
     async def aclose(self) -> None:
         for reporter in self.reporters:

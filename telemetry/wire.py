@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -60,17 +60,24 @@ _NOT_ON_WIRE = {"attributes"}
 _ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {
     kind: TypeAdapter(kind) for kind in (CallEvent, QualitySample, UsageEvent)
 }
+ValidatedT = TypeVar("ValidatedT")
 
 
-def _validated(kind: type[RecordT], fields: dict[str, Any], prefix: str) -> RecordT:
+def validated(kind: type[ValidatedT], fields: dict[str, Any], prefix: str) -> ValidatedT:
+    """``fields`` as a ``kind`` checked against the limits it declares; :class:`WireError` names the field."""
+    adapter = _ADAPTERS.get(kind)
+    if adapter is None:
+        adapter = _ADAPTERS[kind] = TypeAdapter(kind)
     try:
-        record: RecordT = _ADAPTERS[kind].validate_python(fields)
+        record: ValidatedT = adapter.validate_python(fields)
     except ValidationError as error:
         problem = error.errors()[0]
         where = ".".join(str(part) for part in problem["loc"] if not isinstance(part, int))
         # the only patterns the records declare keep NUL out (PostgreSQL text cannot hold it)
         said = "contains a NUL character" if problem["type"] == "string_pattern_mismatch" else problem["msg"]
-        raise WireError(f"{prefix}.{where} is {problem['input']!r}: {said}") from None
+        shown = repr(problem["input"])
+        shown = shown if len(shown) <= 60 else f"{shown[:57]}…"  # a long text is refused for its length
+        raise WireError(f"{prefix}.{where} is {shown}: {said}") from None
     return record
 
 
@@ -89,7 +96,7 @@ def _call_event(event: pb.CallEvent) -> CallEvent:
     if not isinstance(attributes, dict):
         raise WireError("call_event.attributes_json must be a JSON object")
     fields = _record_fields(event, CallEvent, participant=event.participant or None, attributes=attributes)
-    return _validated(CallEvent, fields, "call_event")
+    return validated(CallEvent, fields, "call_event")
 
 
 def _quality_sample(sample: pb.QualitySample) -> QualitySample:
@@ -100,7 +107,7 @@ def _quality_sample(sample: pb.QualitySample) -> QualitySample:
         direction=sample.direction or "inbound",
         connection_type=(sample.connection_type or "unknown")[:32],
     )
-    return _validated(QualitySample, fields, "quality_sample")
+    return validated(QualitySample, fields, "quality_sample")
 
 
 def _usage_event(event: pb.UsageEvent) -> UsageEvent:
@@ -112,4 +119,4 @@ def _usage_event(event: pb.UsageEvent) -> UsageEvent:
         feature=event.feature[:50],
         provider=event.provider[:100],
     )
-    return _validated(UsageEvent, fields, "usage_event")
+    return validated(UsageEvent, fields, "usage_event")

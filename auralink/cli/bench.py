@@ -76,7 +76,7 @@ RESULTS_DIR_OPTION = click.option(
     type=click.FloatRange(0.001, 100),
     default=1.0,
     show_default=True,
-    help="Multiply the data size of suites that have one (control-plane: 1 M calls at 1).",
+    help="Multiply the data size of suites that have one (control-plane, ui: 1 M calls at 1).",
 )
 @click.option(
     "--results",

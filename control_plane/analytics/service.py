@@ -30,7 +30,7 @@ from control_plane.analytics.schemas import (
     UsageSummary,
     UsageTimeline,
 )
-from control_plane.analytics.sources import Span, count_of, source
+from control_plane.analytics.sources import Span, count_of, period_span, source
 from control_plane.analytics.sql import Granularity, bucket
 from control_plane.db.types import columns
 from control_plane.organizations.models import Membership
@@ -41,10 +41,6 @@ Q = columns(QualitySampleRecord)
 TOP_USERS = 10
 BUSIEST_PARTICIPANTS = 100
 """The quality report lists the participants with the most samples (filter by participant for anyone else)."""
-
-
-def _span(period: Period, use_rollups: bool) -> Span:
-    return Span(period.since.timestamp(), period.until.timestamp(), use_rollups)
 
 
 def quality_sums(s: Any) -> list[ColumnElement[Any]]:
@@ -101,7 +97,7 @@ def quality_by_connection(
 
 
 def feature_usage(db: Session, organization_id: int, period: Period, *, use_rollups: bool = True) -> list[FeatureUsage]:
-    s = source(db, USAGE, organization_id, _span(period, use_rollups))
+    s = source(db, USAGE, organization_id, period_span(period, use_rollups))
     rows = db.execute(
         select(
             s.c.feature,
@@ -120,7 +116,7 @@ def feature_usage(db: Session, organization_id: int, period: Period, *, use_roll
 
 
 def overview(db: Session, organization_id: int, period: Period, *, use_rollups: bool = True) -> Overview:
-    span = _span(period, use_rollups)
+    span = period_span(period, use_rollups)
     calls = source(db, CALLS, organization_id, span)
     call_types = db.execute(
         select(calls.c.call_type, count_of(calls.c.calls), func.sum(calls.c.seconds) / 60.0)
@@ -179,7 +175,7 @@ def quality_report(
 ) -> QualityReport:
     """Rollups answer a report for everyone or for one participant; one call's report reads its raw samples
     (they are indexed by call)."""
-    span = _span(period, use_rollups)
+    span = period_span(period, use_rollups)
     by_call = [] if call_id is None else [col(Q.call_id) == call_id]
     people = source(db, QUALITY_BY_PARTICIPANT, organization_id, span, by_call)
     busiest = select(people.c.participant, *quality_sums(people))
@@ -203,7 +199,7 @@ def quality_report(
 
 
 def usage_summary(db: Session, organization_id: int, period: Period, *, use_rollups: bool = True) -> UsageSummary:
-    s = source(db, USAGE, organization_id, _span(period, use_rollups))
+    s = source(db, USAGE, organization_id, period_span(period, use_rollups))
     rows = db.execute(
         select(
             s.c.provider,
@@ -233,7 +229,7 @@ def usage_timeline(
     db: Session, organization_id: int, period: Period, granularity: Granularity, *, use_rollups: bool = True
 ) -> UsageTimeline:
     """Days, weeks and months are whole hours, so an hour's rollup falls in the bucket of its start."""
-    s = source(db, USAGE, organization_id, _span(period, use_rollups))
+    s = source(db, USAGE, organization_id, period_span(period, use_rollups))
     start = bucket(s.c.hour, granularity, db.get_bind().dialect.name).label("start")
     rows = db.execute(
         select(start, s.c.metric, func.sum(s.c.quantity), func.sum(cost_of(s.c.metric, s.c.quantity)))

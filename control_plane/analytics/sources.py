@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, Select, Subquery, cast, func, select, union_all
 from sqlmodel import Session
 
+from control_plane.analytics.schemas import Period
 from control_plane.telemetry.rollups import HOUR_S, RollupSpec, Window, hour_of, raw_source
 
 FLOAT_MARGIN_S = 1.0
@@ -54,6 +55,10 @@ class Span:
         if end is not None and self.until is not None and self.until > end:
             windows.append((_max(self.since, end - FLOAT_MARGIN_S), self.until, end, None))
         return windows
+
+
+def period_span(period: Period, use_rollups: bool = True) -> Span:
+    return Span(period.since.timestamp(), period.until.timestamp(), use_rollups)
 
 
 def _ceil(moment: float, grain: int = HOUR_S) -> int:

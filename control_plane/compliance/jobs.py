@@ -93,6 +93,7 @@ def _carry_out(db: Session, state: AppState, request: ComplianceRequest) -> None
         # before the commit: an erasure that cannot reach the live metrics (Redis) is rolled back and runs
         # again, rather than completed with the person still shown live
         state.realtime.forget(identities)
+        state.live.forget(identities)
     db.commit()
 
 

@@ -13,9 +13,9 @@ import grpc
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from control_plane.auth.permissions import Permission
-from control_plane.auth.service import find_api_key, key_principal, note_key_use
 from control_plane.state import AppState
+from control_plane.telemetry.grpc_auth import authorised_organization
+from control_plane.telemetry.live_grpc import LiveTelemetryService
 from control_plane.telemetry.service import ingest, publish
 from protos.gen import telemetry_pb2 as pb
 from protos.gen import telemetry_pb2_grpc as pb_grpc
@@ -34,7 +34,7 @@ class TelemetryService(pb_grpc.TelemetryServicer):
         if len(request.records) > MAX_BATCH:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"a batch holds at most {MAX_BATCH} records")
         try:
-            organization_id = self._authorised_organization(context)
+            organization_id = authorised_organization(self.state, context)
         except SQLAlchemyError as error:
             self._unavailable(context, error)
         records: list[TelemetryRecord] = []
@@ -58,26 +58,6 @@ class TelemetryService(pb_grpc.TelemetryServicer):
         log.error("telemetry batch not stored", error=str(error).splitlines()[0][:200])
         context.abort(grpc.StatusCode.UNAVAILABLE, "the control plane could not store the batch; send it again")
 
-    def _authorised_organization(self, context: grpc.ServicerContext) -> int:
-        metadata = dict(context.invocation_metadata())
-        scheme, _, key = str(metadata.get("authorization", "")).partition(" ")
-        if scheme.lower() != "bearer" or not key:
-            context.abort(grpc.StatusCode.UNAUTHENTICATED, "send metadata 'authorization: Bearer <API key>'")
-        with self.state.session() as db:
-            row = find_api_key(db, key.strip())
-            if row is None:
-                context.abort(grpc.StatusCode.UNAUTHENTICATED, "unknown, revoked or expired API key")
-            assert row is not None
-            if Permission.REPORT_TELEMETRY not in key_principal(db, row).permissions_in(row.organization_id):
-                context.abort(grpc.StatusCode.PERMISSION_DENIED, "this API key lacks the 'telemetry' scope")
-            if self.state.limiter.retry_after(f"key:{row.id}", row.requests_per_minute) is not None:
-                context.abort(
-                    grpc.StatusCode.RESOURCE_EXHAUSTED,
-                    f"API key {row.prefix} is limited to {row.requests_per_minute}/min",
-                )
-            note_key_use(db, row)
-            return row.organization_id
-
 
 class TelemetryServer:
     """Starts on ``host:port`` (0 = any free port; :attr:`port` says which) and stops gracefully."""
@@ -90,6 +70,7 @@ class TelemetryServer:
             maximum_concurrent_rpcs=2 * workers,
         )
         pb_grpc.add_TelemetryServicer_to_server(TelemetryService(state), self.server)
+        pb_grpc.add_LiveTelemetryServicer_to_server(LiveTelemetryService(state), self.server)
         self.port = self.server.add_insecure_port(f"{host}:{port}")
         if self.port == 0:
             raise OSError(f"cannot listen for gRPC telemetry on {host}:{port}")

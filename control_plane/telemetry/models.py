@@ -93,6 +93,7 @@ class UsageRecord(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("organization_id", "idempotency_key"),
         Index("ix_usage_event_org_at", "organization_id", "at"),
+        Index("ix_usage_event_call", "call_id"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))

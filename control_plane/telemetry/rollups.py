@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -135,12 +135,20 @@ class QualityTotals(SQLModel):
 
 
 class QualityRollup(QualityTotals, table=True):
+    """Quality by connection type, media and direction, with how many samples fall in each MOS band (the
+    overview's distribution: the per-person quality rollups leave those out)."""
+
     __tablename__ = "quality_rollup"
     organization_id: int = _organization()
     hour: int = _hour()
     connection_type: str = Field(primary_key=True, max_length=32)
     media: str = Field(primary_key=True, max_length=8)
     direction: str = Field(primary_key=True, max_length=8)
+    mos_1_2: int = 0
+    mos_2_3: int = 0
+    mos_3_36: int = 0
+    mos_36_4: int = 0
+    mos_4_45: int = 0
 
 
 class QualityParticipantRollup(QualityTotals, table=True):
@@ -191,6 +199,9 @@ QUALITY_MEASURES: dict[str, Merge] = {
     "mos_min": "min",
     "bitrate_sum": "sum",
 }
+MOS_BANDS: dict[str, float] = {"mos_1_2": 1.0, "mos_2_3": 2.0, "mos_3_36": 3.0, "mos_36_4": 3.6, "mos_4_45": 4.0}
+"""Each MOS band's column and lower bound; a sample is in the highest band it reaches (below 1, in the first)."""
+_BAND_MEASURES: dict[str, Merge] = dict.fromkeys(MOS_BANDS, "sum")
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per table
@@ -241,7 +252,11 @@ PARTICIPANTS = _with_coarser(
     (DAY_S, ParticipantDayRollup),
     (WEEK_S, ParticipantWeekRollup),
 )
-QUALITY = RollupSpec(QualityRollup, ("connection_type", "media", "direction"), QUALITY_MEASURES)
+QUALITY = RollupSpec(
+    QualityRollup,
+    ("connection_type", "media", "direction"),
+    QUALITY_MEASURES | _BAND_MEASURES,
+)
 QUALITY_BY_PARTICIPANT = _with_coarser(
     RollupSpec(QualityParticipantRollup, ("participant",), QUALITY_MEASURES),
     (DAY_S, QualityParticipantDayRollup),
@@ -326,9 +341,9 @@ def add_stored(db: Session, delta: RollupDelta, model: type[SQLModel], ids: Iter
             delta.add(USAGE, hour, (metric, feature, provider), **dict(zip(USAGE.measures, figures, strict=True)))
             continue
         connection_type, media, direction, participant, *figures = values
-        measures = dict(zip(QUALITY_MEASURES, figures, strict=True))
+        measures = dict(zip(QUALITY.measures, figures, strict=True))
         delta.add(QUALITY, hour, (connection_type, media, direction), **measures)
-        delta.add(QUALITY_BY_PARTICIPANT, hour, (participant,), **measures)
+        delta.add(QUALITY_BY_PARTICIPANT, hour, (participant,), **{name: measures[name] for name in QUALITY_MEASURES})
 
 
 @functools.cache
@@ -389,10 +404,11 @@ def raw_source(
     window: Window,
     dialect: str,
     where: Sequence[ColumnElement[bool]] = (),
+    measures: Sequence[str] | None = None,
 ) -> Select[Any]:
     """The rollup rows ``spec``'s table would hold for the raw rows in ``window`` (and ``where``, conditions
-    on the raw table), aggregated from them."""
-    time, dimensions, measures, model = _raw_columns(spec.hourly or spec)
+    on the raw table), aggregated from them: every measure, or only ``measures``."""
+    time, dimensions, aggregates, model = _raw_columns(spec.hourly or spec)
     hour = hour_column(time, dialect, spec.grain)
     since, until, first_hour, end_hour = window
     conditions: list[ColumnElement[bool]] = list(where)
@@ -410,7 +426,7 @@ def raw_source(
     groups = [organization, hour, *dimensions]
     labelled = [organization.label("organization_id"), hour.label("hour")]
     labelled += [d.label(n) for n, d in zip(spec.dimensions, dimensions, strict=True)]
-    labelled += [measures[name].label(name) for name in spec.measures]
+    labelled += [aggregates[name].label(name) for name in (spec.measures if measures is None else measures)]
     return select(*labelled).where(*conditions).group_by(*groups)
 
 
@@ -443,8 +459,17 @@ def _raw_columns(spec: RollupSpec) -> tuple[Any, list[Any], dict[str, ColumnElem
         }
         return u.at, [u.metric, u.feature, u.provider], measures, UsageRecord
     q = columns(QualitySampleRecord)
-    dimensions = [q.connection_type, q.media, q.direction] if spec is QUALITY else [q.participant]
-    return q.at, dimensions, _quality_measures(q), QualitySampleRecord
+    if spec is QUALITY:
+        dimensions = [q.connection_type, q.media, q.direction]
+        return q.at, dimensions, _quality_measures(q) | _band_counts(q), QualitySampleRecord
+    return q.at, [q.participant], _quality_measures(q), QualitySampleRecord
+
+
+def _band_counts(q: Any) -> dict[str, ColumnElement[Any]]:
+    """How many samples fall in each of :data:`MOS_BANDS`."""
+    lows = list(MOS_BANDS.items())
+    band = case(*((q.mos >= low, name) for name, low in reversed(lows[1:])), else_=lows[0][0])
+    return {name: func.sum(case((band == name, 1), else_=0)) for name in MOS_BANDS}
 
 
 def _quality_measures(q: Any) -> dict[str, ColumnElement[Any]]:
@@ -462,8 +487,14 @@ def _quality_measures(q: Any) -> dict[str, ColumnElement[Any]]:
     }
 
 
-def rebuild(connection: Connection, organization_id: int | None = None, specs: Iterable[RollupSpec] = SPECS) -> None:
-    """Fill the rollups from the raw rows (of one organisation, or all), replacing what they held."""
+def rebuild(
+    connection: Connection,
+    organization_id: int | None = None,
+    specs: Iterable[RollupSpec] = SPECS,
+    measures: Collection[str] | None = None,
+) -> None:
+    """Fill the rollups from the raw rows (of one organisation, or all), replacing what they held; ``measures``:
+    only those of each table's measures (a migration fills the columns its table had then)."""
     dialect = connection.dialect.name
     for spec in specs:
         table = spec.table
@@ -471,5 +502,23 @@ def rebuild(connection: Connection, organization_id: int | None = None, specs: I
         if organization_id is not None:
             clear = clear.where(table.c.organization_id == organization_id)
         connection.execute(clear)
-        source = raw_source(spec, organization_id, (None, None, None, None), dialect)
-        connection.execute(table.insert().from_select([*spec.keys, *spec.measures], source))
+        names = [name for name in spec.measures if measures is None or name in measures]
+        source = raw_source(spec, organization_id, (None, None, None, None), dialect, measures=names)
+        # no column defaults added: a migration's table has only the columns named
+        connection.execute(table.insert().from_select([*spec.keys, *names], source, include_defaults=False))
+
+
+def backfill(connection: Connection, spec: RollupSpec, measures: Sequence[str]) -> None:
+    """Set ``measures`` (columns just added to ``spec``'s table) on its rows from the raw rows they hold. Rows
+    whose raw rows retention has deleted keep what the columns started from."""
+    table = spec.table
+    source = raw_source(spec, None, (None, None, None, None), connection.dialect.name, measures=measures)
+    rows = [dict(row._mapping) for row in connection.execute(source)]
+    if not rows:
+        return
+    keyed = table.update().where(*(table.c[key] == bindparam(f"key_{key}") for key in spec.keys))
+    values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in measures}
+    parameters = [
+        {f"key_{key}": row[key] for key in spec.keys} | {f"new_{name}": row[name] for name in measures} for row in rows
+    ]
+    connection.execute(keyed.values(values), parameters)

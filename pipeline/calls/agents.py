@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from engine.bus import Subscriber
@@ -19,11 +20,18 @@ MAX_PIPELINE_BYTES = 256 * 1024
 
 
 async def start_agent_pipeline(
-    text: str, path: Path, room: Room, hears: str | None, speaker: str | None, on_event: Subscriber | None = None
+    text: str,
+    path: Path,
+    room: Room,
+    hears: str | None,
+    speaker: str | None,
+    on_event: Subscriber | None = None,
+    before_start: Callable[[GraphRunner], None] | None = None,
 ) -> GraphRunner:
     """Load ``text`` bound to ``room`` and start it; :class:`UnprocessableError` when it does not load or start.
 
-    ``on_event`` hears every bus event from before the first frame to the last (the usage of the drain too).
+    ``on_event`` hears every bus event from before the first frame to the last (the usage of the drain too);
+    ``before_start`` is given the runner before it starts (to add probes).
     """
     if len(text.encode()) > MAX_PIPELINE_BYTES:
         raise UnprocessableError(f"the pipeline is larger than {MAX_PIPELINE_BYTES} bytes")
@@ -36,6 +44,8 @@ async def start_agent_pipeline(
     runner.bus.subscribe(lambda event: _log_failure(room, speaker, event))
     if on_event is not None:
         runner.bus.subscribe(on_event)
+    if before_start is not None:
+        before_start(runner)
     await runner.start()
     if runner.state is not GraphState.RUNNING:
         result = await runner.stop()

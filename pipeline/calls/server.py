@@ -33,10 +33,12 @@ from aiortc.contrib.media import MediaBlackhole
 from aiortc.mediastreams import MediaStreamTrack
 
 from engine.frames import EventFrame
+from engine.runner import GraphRunner
 from engine.stage import StageError
 from pipeline.calls.agents import start_agent_pipeline
 from pipeline.calls.authorize import authorize
 from pipeline.calls.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError, room_not_found
+from pipeline.calls.live import LivePipelines
 from pipeline.calls.room import Participant, ParticipantKind, Room
 from pipeline.calls.sdp import OfferError, OfferSummary, check_offer
 from pipeline.calls.session import attach_outgoing, check_directions, grants_for, release
@@ -50,7 +52,7 @@ from pipeline.webrtc.ice import IcePolicy
 from pipeline.webrtc.quality import QualityMonitor
 from pipeline.webrtc.receive import decode_audio_inline, gate_video_decoding
 from pipeline.webrtc.tasks import BackgroundTasks
-from telemetry.records import CallEvent, CallEventType, QualitySample, TelemetryReporter, UsageEvent
+from telemetry.records import CallEvent, CallEventType, LiveReporter, QualitySample, TelemetryReporter, UsageEvent
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,8 @@ class CallServerOptions:
     max_video_slots: int = 8
     usage_checkpoint_s: float = 60.0
     """Call seconds are reported at least this often while a call lasts."""
+    live_interval_s: float = 1.0
+    """How often each room pipeline's stage stats are reported live (when the reporter takes live records)."""
 
 
 class CallServer:
@@ -92,6 +96,8 @@ class CallServer:
         """Told each opened room's name (a cluster worker confirms the room's placement in Redis)."""
         self.room_closed_listeners: list[Callable[[str], None]] = []
         """Told each closed room's name (a cluster worker forgets the room in Redis)."""
+        self.live = LivePipelines(reporter, options.live_interval_s) if isinstance(reporter, LiveReporter) else None
+        """Reports the room pipelines' stage stats and captions live (``pipeline.calls.live``)."""
 
     # -- authorisation ------------------------------------------------------------
     def authorize(self, token: str | None, room: str, *any_of: Grant) -> JoinClaims:
@@ -314,6 +320,7 @@ class CallServer:
             participant.identity,
             participant.identity,
             on_event=usage_forwarder(self.reporter, room.name, participant.identity),
+            before_start=self._live_watcher(room, participant.identity),
         )
         if participant.session_id not in self.sessions:
             await runner.stop()
@@ -330,6 +337,12 @@ class CallServer:
         for message in runner.bus.recent:
             on_message(message)
 
+    def _live_watcher(self, room: Room, identity: str) -> Callable[[GraphRunner], None] | None:
+        live = self.live
+        if live is None:
+            return None
+        return lambda runner: live.watch(runner, room.name, identity)
+
     async def add_agent(
         self, room_name: str, token: str | None, identity: str, pipeline_text: str, languages: list[str]
     ) -> Participant:
@@ -342,7 +355,13 @@ class CallServer:
             raise ConflictError(f"'{identity}' is already in room '{room_name}'")
         forward_usage = usage_forwarder(self.reporter, room.name, identity)
         runner = await start_agent_pipeline(
-            pipeline_text, Path(f"agent-{identity}.yaml"), room, None, identity, on_event=forward_usage
+            pipeline_text,
+            Path(f"agent-{identity}.yaml"),
+            room,
+            None,
+            identity,
+            on_event=forward_usage,
+            before_start=self._live_watcher(room, identity),
         )
         agent = Participant(identity, uuid.uuid4().hex, ParticipantKind.AGENT, frozenset({Grant.DATA}))
         self._start_billing(room, agent)
@@ -445,4 +464,6 @@ class CallServer:
         """End every session and room; wait for background work."""
         for name in list(self.rooms):
             await self.close_room(name)
+        if self.live is not None:
+            self.live.stop()
         await self._tasks.wait(cancel=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from dataclasses import asdict
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from litestar import Litestar
 from sqlalchemy import select
 
-from control_plane.analytics import service
+from control_plane.analytics import charts, service
 from control_plane.analytics.reports import ReportDefinition, run_report
 from control_plane.analytics.schemas import Period
 from control_plane.compliance.models import RetentionPolicy
@@ -162,6 +163,8 @@ def answers(app: Litestar, organization_id: int, since: float, until: float, *, 
             },
         }
         dumped: dict[str, Any] = {name: answer.model_dump(mode="json") for name, answer in found.items()}
+        dumped["calls_per_day"] = asdict(charts.calls_per_day(db, organization_id, period, **source))
+        dumped["mos_distribution"] = charts.mos_distribution(db, organization_id, period, **source)
         for index, definition in enumerate(REPORTS):
             report = ReportDefinition.model_validate({**definition, "last_days": 1})
             run = run_report(db, organization_id, report, now=until, use_rollups=use_rollups)

@@ -18,14 +18,11 @@ import pytest
 from control_plane.billing.metering import Period
 from control_plane.state import app_state
 from pipeline.calls.client import ToneTrack
-from pipeline.calls.http import create_engine_app
-from pipeline.calls.server import CallServer
-from pipeline.calls.serving import serving
 from telemetry.grpc_reporter import GrpcTelemetryReporter
-from telemetry.records import FanOutReporter, MemoryReporter, QualitySample, UsageEvent
+from telemetry.records import QualitySample, UsageEvent
 from tests.pipeline.calls.stages import CAPTION_PIPELINE
 from tests.support.control_plane import ControlPlane
-from tests.support.engine import ROOM_PIPELINE, Engine, engine_options
+from tests.support.engine import ROOM_PIPELINE, Engine, engine_reporting_to
 from tests.support.paths import EXAMPLES, SPEECH_SAMPLE
 from tests.support.waiting import eventually
 
@@ -42,20 +39,9 @@ def room_pipeline() -> Path:
 async def reporting_engine(
     control_plane: ControlPlane, engine_secret: str, tmp_path: Path, room_pipeline: Path
 ) -> AsyncIterator[tuple[Engine, GrpcTelemetryReporter]]:
-    memory = MemoryReporter()
-    grpc_reporter = GrpcTelemetryReporter(
-        control_plane.telemetry_target, control_plane.acme.key("telemetry"), tmp_path / "journal.sqlite3"
-    )
-    options = engine_options(engine_secret, room_pipeline=room_pipeline)
-    server = CallServer(options, FanOutReporter(memory, grpc_reporter))
-    async with serving(create_engine_app(server)) as url:
-        engine = Engine(url, server, memory, engine_secret)
-        try:
-            yield engine, grpc_reporter
-        finally:
-            for client in engine.clients:
-                await client.leave(say_goodbye=False)
-            await grpc_reporter.aclose()
+    key, journal = control_plane.acme.key("telemetry"), tmp_path / "journal.sqlite3"
+    async with engine_reporting_to(control_plane.telemetry_target, key, journal, engine_secret, room_pipeline) as both:
+        yield both
 
 
 async def test_a_real_call_shows_up_in_the_organisations_analytics(

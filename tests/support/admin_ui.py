@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from litestar import Litestar
+from playwright.async_api import Page as AsyncPage
 from playwright.sync_api import ConsoleMessage, Page, Response, expect
 
 from control_plane.app import create_app
@@ -108,17 +110,47 @@ class PageChecks:
         self.screenshots.append(target)
         # evaluated through the DevTools protocol, which the page's CSP does not govern
         page.evaluate(AXE.read_text() + "\n;0")
-        result: dict[str, Any] = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-        serious = [
-            f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"]
-            if v["impact"] in SERIOUS
-        ]
+        serious = serious_violations(page.evaluate(_AXE_RUN))
         self.axe[name] = serious
         return serious
 
     def report(self) -> str:
         return json.dumps({"console": self.console_errors, "axe": self.axe}, indent=1)
+
+
+_AXE_RUN = "async () => await axe.run(document, {resultTypes: ['violations']})"
+
+
+def serious_violations(result: dict[str, Any]) -> list[str]:
+    """axe's serious and critical violations, each with the first elements it found."""
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in SERIOUS
+    ]
+
+
+async def axe_serious(page: AsyncPage) -> list[str]:
+    """:meth:`PageChecks.visit`'s axe run, for a test driving the browser with Playwright's async API."""
+    await page.evaluate(AXE.read_text() + "\n;0")
+    return serious_violations(await page.evaluate(_AXE_RUN))
+
+
+async def sign_in_async(page: AsyncPage, url: str, email: str) -> None:
+    await page.goto(f"{url}/ui/sign-in")
+    await page.get_by_label("E-mail").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+
+
+def telemetry_key(url: str, email: str, organization: str) -> str:
+    """A new owner (``email``), their new organisation and its engine's telemetry key, through the API."""
+    with httpx.Client(base_url=url, timeout=30) as api:
+        assert api.post("/users", json={"email": email, "name": "Ops", "password": PASSWORD}).is_success
+        assert api.post("/auth/login", json={"email": email, "password": PASSWORD}).is_success
+        created = api.post("/organizations", json={"name": organization}).json()
+        assert api.post("/auth/organization", json={"organization_id": created["id"]}).is_success
+        return str(api.post("/api-keys", json={"name": "engine", "scopes": ["telemetry"]}).json()["key"])
 
 
 def report(settings: Settings, organization_id: int, records: list[TelemetryRecord]) -> None:

@@ -20,7 +20,8 @@ from pipeline.calls.server import CallServer, CallServerOptions
 from pipeline.calls.serving import serving
 from pipeline.calls.tokens import Grant, mint_join_token
 from pipeline.webrtc.ice import IcePolicy, apply_host_addresses
-from telemetry.records import MemoryReporter
+from telemetry.grpc_reporter import GrpcTelemetryReporter
+from telemetry.records import FanOutReporter, MemoryReporter
 from tests.pipeline.calls.stages import captioner_registered
 from tests.support.paths import EXAMPLES
 
@@ -107,6 +108,25 @@ async def running_engine(
         finally:
             for client in running.clients:
                 await client.leave(say_goodbye=False)
+
+
+@asynccontextmanager
+async def engine_reporting_to(
+    target: str, api_key: str, journal: Path, secret: str, room_pipeline: Path | None = ROOM_PIPELINE
+) -> AsyncIterator[tuple[Engine, GrpcTelemetryReporter]]:
+    """A call engine that reports to the control plane at ``target`` over gRPC (and keeps every record in its
+    memory reporter too); its clients leave and its reporter delivers what it can at the end."""
+    memory = MemoryReporter()
+    reporter = GrpcTelemetryReporter(target, api_key, journal)
+    server = CallServer(engine_options(secret, room_pipeline=room_pipeline), FanOutReporter(memory, reporter))
+    async with serving(create_engine_app(server)) as url:
+        engine = Engine(url, server, memory, secret)
+        try:
+            yield engine, reporter
+        finally:
+            for client in engine.clients:
+                await client.leave(say_goodbye=False)
+            await reporter.aclose()
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from pathlib import Path
 from jinja2 import Environment
 from litestar.config.app import AppConfig
 from litestar.datastructures import ResponseHeader
+from litestar.exceptions import MethodNotAllowedException
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.plugins import InitPluginProtocol
@@ -30,7 +31,7 @@ from ui.admin.pages.members import MemberPages
 from ui.admin.pages.overview import OverviewPages
 from ui.admin.pages.secrets import SecretPages
 from ui.admin.pages.system import SystemPages
-from ui.admin.web import EXCEPTION_HANDLERS, SECURITY_HEADERS, csrf_config
+from ui.admin.web import EXCEPTION_HANDLERS, SECURITY_HEADERS, csrf_config, form_only
 
 HERE = Path(__file__).parent
 STATIC_PATH = "/ui/static"
@@ -72,6 +73,7 @@ class AdminUiPlugin(InitPluginProtocol):
             path=STATIC_PATH, directories=[HERE / "static"], opt={"exclude_from_auth": True}, name="admin-static"
         )
         app_config.route_handlers.extend([pages, static])
+        app_config.exception_handlers[MethodNotAllowedException] = form_only
         return app_config
 
 

@@ -13,7 +13,13 @@ import structlog
 from litestar import Response
 from litestar.config.csrf import CSRFConfig
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ValidationException
+from litestar.exceptions import (
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.exceptions.responses import create_exception_response
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandlersMap
@@ -229,6 +235,16 @@ def _shell_if_signed_in(request: AnyRequest, status: int) -> Shell | None:
             return shell_of(db, user)
     except (SQLAlchemyError, ControlPlaneError):
         return None
+
+
+def form_only(request: AnyRequest, error: MethodNotAllowedException) -> Response[Any]:
+    """A page's form address opened in the browser (a bookmark, a reload after a refused form): a page that says
+    so, where the API answers its JSON 405. Registered on the app: Litestar routes before any router's handlers."""
+    if not request.url.path.startswith("/ui/"):
+        return create_exception_response(request, error)
+    allowed = {k.lower(): v for k, v in (error.headers or {}).items()}.get("allow", "")
+    message = "This address only takes a form sent from its page; open the page and use the form there."
+    return _error_page(request, 405, message, headers={"Allow": allowed} if allowed else None)
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {

@@ -244,6 +244,15 @@ def test_an_owner_and_an_invited_viewer_use_every_page(
     expect(page.get_by_role("row", name=re.compile("speech")).get_by_role("cell").nth(3)).to_have_text("2")
     page.get_by_role("button", name="Rotate the key").click()
     expect(page.locator(".banner.success")).to_contain_text("now encrypts new secrets")
+    page.get_by_label("Retire key versions up to").select_option("1")
+    page.get_by_role("button", name="Retire", exact=True).click()  # the key's secrets still need version 1
+    expect(page.locator("#e-version")).to_contain_text("still use key version 1 or older: rewrap first")
+    page.get_by_role("button", name="Re-wrap every secret to the current version").click()
+    expect(page.locator(".banner.success")).to_contain_text("moved to key version 2")
+    page.get_by_label("Retire key versions up to").select_option("1")
+    page.get_by_role("button", name="Retire", exact=True).click()
+    expect(page.locator(".banner.success")).to_contain_text("Key versions up to 1 are retired; 2 still decrypt.")
+    expect(page.get_by_label("Retire key versions up to")).to_have_count(0)  # only the current one is left
     checks.visit(page, "secrets")
 
     nav(page, "Billing")

@@ -4,6 +4,7 @@ errors in words, and a banner (not a traceback) when the database is down."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +15,11 @@ from litestar.testing import TestClient
 
 from control_plane.app import create_app
 from settings import Settings
-from tests.support.admin_ui import csrf_token
+from telemetry.records import UsageEvent
+from tests.support.admin_ui import csrf_token, report
 from tests.support.databases import JOIN_SECRET, PASSWORD
 from ui.admin import AdminUiPlugin
+from ui.admin.web import PAGE_SIZE
 
 
 @pytest.fixture
@@ -116,3 +119,37 @@ def test_billing_without_stripe_offers_the_free_plan_and_says_why(ui: TestClient
     assert card.status_code == 503 and "Traceback" not in card.text
     month = ui.get("/ui/billing", params={"period": "2026-13"})
     assert month.status_code == 400 and 'id="e-period">period must be a month as YYYY-MM' in month.text
+
+
+def test_a_form_address_opened_in_the_browser_answers_a_page(ui: TestClient[Litestar]) -> None:
+    signed_up(ui)
+    answer = ui.get("/ui/billing/plan")
+    assert answer.status_code == 405 and "POST" in answer.headers["allow"].split(", ")
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "only takes a form sent from its page" in answer.text and 'href="/"' in answer.text
+    assert "script-src 'self';" in answer.headers["content-security-policy"]
+    api = ui.get("/auth/login")  # the API keeps its JSON answer
+    assert api.status_code == 405 and api.json()["status_code"] == 405
+
+
+def test_billings_usage_records_page_through_the_month(ui: TestClient[Litestar], settings: Settings) -> None:
+    token, _ = signed_up(ui)
+    ui.post("/ui/organisations/new", data={"_csrf_token": token, "name": "Acme"})
+    [organization] = ui.get("/organizations").json()
+    organization_id = int(organization["id"])
+    now = time.time()
+    used = [
+        UsageEvent("stt_audio_seconds", float(n + 1), "room", "ada", "stt", "whisper", now - 60 + n / 10)
+        for n in range(PAGE_SIZE + 3)
+    ]
+    report(settings, organization_id, list(used))
+    first = ui.get("/ui/billing")
+    assert first.status_code == 200 and first.text.count('<td class="num">') >= PAGE_SIZE
+    later = re.search(r'<a href="(/ui/billing\?page=2#rec-h)">Later →</a>', first.text)
+    assert later, "a full page of usage records links to the next"
+    second = ui.get(later.group(1).replace("#rec-h", ""))
+    assert second.status_code == 200 and "← Earlier" in second.text and "Later →" not in second.text
+    quantities = re.findall(r'<td>stt_audio_seconds</td><td class="num">([\d.,]+)</td>', second.text)
+    assert quantities == ["51.0", "52.0", "53.0"]
+    past = ui.get("/ui/billing", params={"page": 9})
+    assert past.status_code == 200 and "No more usage records" in past.text

@@ -27,11 +27,10 @@ from control_plane.state import app_state
 from settings import ControlPlaneSettings
 from ui.admin.forms import FormState, form_values
 from ui.admin.pages.account import FormBody
-from ui.admin.web import CSP, back_to, page, refusal_status
+from ui.admin.web import CSP, PageNumber, back_to, page, page_window, paged, refusal_status
 
 HERE = "/ui/billing"
 STRIPE_JS = "https://js.stripe.com/v3/"
-RECORDS_SHOWN = 50
 MANAGE = requires(Permission.MANAGE_BILLING)
 MonthField = Annotated[str, QueryParameter(max_length=40, description="the month shown, YYYY-MM")]
 
@@ -63,9 +62,15 @@ class BillingPages(Controller):
 
     @get("/", guards=requires(Permission.READ))
     def billing(
-        self, db: Db, state: State, tenant: CurrentTenant, request: AnyRequest, period: MonthField = ""
+        self,
+        db: Db,
+        state: State,
+        tenant: CurrentTenant,
+        request: AnyRequest,
+        period: MonthField = "",
+        page_number: PageNumber = 1,
     ) -> Template:
-        return _page(db, state, tenant, request, period=period)
+        return _page(db, state, tenant, request, period=period, page_number=page_number)
 
     @post("/plan", guards=MANAGE)
     def choose_plan(
@@ -138,7 +143,9 @@ def _plans(db: Db, tenant: Tenant, configured: bool) -> list[dict[str, Any]]:
     ]
 
 
-def _page(db: Db, state: State, tenant: Tenant, request: AnyRequest, period: str = "", **context: Any) -> Template:
+def _page(
+    db: Db, state: State, tenant: Tenant, request: AnyRequest, period: str = "", page_number: int = 1, **context: Any
+) -> Template:
     settings = app_state(state).settings
     gateway = _gateway(state)
     form = context.pop("form", None) or FormState()
@@ -150,6 +157,8 @@ def _page(db: Db, state: State, tenant: Tenant, request: AnyRequest, period: str
         context.setdefault("status_code", refusal_status(error))
     row = service.subscription_of(db, tenant.organization_id)
     card_entry = gateway is not None and settings.stripe_publishable_key is not None
+    limit, offset = page_window(page_number)
+    shown, pager = paged(request, records(db, tenant.organization_id, month, None, limit, offset), page_number)
     rendered = page(
         request,
         db,
@@ -164,8 +173,8 @@ def _page(db: Db, state: State, tenant: Tenant, request: AnyRequest, period: str
         stripe_js=stripe_js_url(settings) if card_entry else None,
         publishable_key=settings.stripe_publishable_key,
         invoices=invoices.of_organization(db, tenant.organization_id),
-        records=records(db, tenant.organization_id, month, None, RECORDS_SHOWN, 0),
-        records_shown=RECORDS_SHOWN,
+        records=shown,
+        **pager,
         cancel_error=context.pop("cancel_error", ""),
         **context,
     )
