@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -213,6 +214,7 @@ class WhisperEngine:
             ends.append(segment.end + offset_s)
             for index, word in enumerate(segment.words or ()):
                 text = spaced_word(word.word) if spaced and index == 0 else word.word
+                text = unglued(text) if spaced else text
                 words.append(Word(word.start + offset_s, word.end + offset_s, text, word.probability))
         return Hypothesis(words, info.language, info.language_probability, ends, dropped)
 
@@ -228,6 +230,19 @@ UNSPACED_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "my", "yue"})
 """Languages written without spaces between words (faster-whisper splits their words by characters)."""
 _PUNCTUATION_MARKS = "\"'“¿([{-\"'.。,，!！?？:：”)]}、 "
 _ATTACHES_TO_PREVIOUS = (",", ".", "!", "?", ";", ":", "…", "'", "-", ")", "]", "%")
+
+
+_GLUED_PUNCTUATION = re.compile(r"(?<=[^\W\d_]{2})([,;:!?])(?=[^\W\d_])")
+
+
+def unglued(text: str) -> str:
+    """``text`` with a space after a comma, colon, semicolon, ``!`` or ``?`` that Whisper glued to the next word.
+
+    On a telephone prompt Whisper wrote "Felicidades,ustra" and "asterisk,también" as one word. Only punctuation
+    between two words is spaced: "3,5", "10:30" and "http://" stay as they are; a full stop is left alone, for
+    names such as "asterisk.org".
+    """
+    return _GLUED_PUNCTUATION.sub(r"\1 ", text)
 
 
 def spaced_word(text: str) -> str:

@@ -15,7 +15,7 @@ from pipeline.speech.language import LanguagePolicy, SpokenLanguage, with_relati
 from pipeline.speech.sentences import join_pieces
 from pipeline.speech.streaming import StreamingTranscriber
 from pipeline.speech.stt_stage import SpeechToText, SttSettings
-from pipeline.speech.whisper import load_whisper, spaced_word
+from pipeline.speech.whisper import load_whisper, spaced_word, unglued
 from tests.support.frames import pcm_frames
 from tests.support.recordings import MODELS_CACHE, espeak, read_mono, wer
 
@@ -52,6 +52,21 @@ def test_a_segment_s_first_word_gets_its_space_and_punctuation_stays_attached() 
     assert spaced_word("usted") == " usted" and spaced_word(" usted") == " usted"
     assert [spaced_word(piece) for piece in (",", ".", "-disposed", "'s")] == [",", ".", "-disposed", "'s"]
     assert "".join(spaced_word(w) for w in ["Felicidades,", "usted", "ha"]).strip() == "Felicidades, usted ha"
+
+
+def test_punctuation_whisper_glued_to_the_next_word_is_spaced_and_numbers_are_left_alone() -> None:
+    assert unglued("Felicidades,ustra") == "Felicidades, ustra"
+    assert unglued(" asterisk,también") == " asterisk, también"
+    assert unglued("comandos dial,answer;hang?up") == "comandos dial, answer; hang? up"
+    assert [unglued(text) for text in ("3,5", "10:30", "http://x", "asterisk.org", "e.g.", "Hola,")] == [
+        "3,5",
+        "10:30",
+        "http://x",
+        "asterisk.org",
+        "e.g.",
+        "Hola,",
+    ]
+    assert not GLUED.search(unglued("Felicidades,ustra instalado,y"))
 
 
 class ScriptedDetector:
