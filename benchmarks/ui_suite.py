@@ -43,7 +43,8 @@ def ui_suite(options: BenchOptions) -> SuiteResult:
     calls = int(
         os.environ.get("AURALINK_BENCH_UI_CALLS") or (10_000 if options.quick else round(1_000_000 * options.scale))
     )
-    rounds = 10 if options.quick else 5
+    # p95 of five rounds was their slowest one: as many rounds as the control-plane bench, fewer browser loads
+    server_rounds, paint_rounds = (10, 10) if options.quick else (30, 20)
     figures: list[Figure] = []
     notes: list[str] = []
     with _scratch_database() as url, _serving(url, with_ui=True) as (base, _app, _grpc_port):
@@ -57,12 +58,12 @@ def ui_suite(options: BenchOptions) -> SuiteResult:
         figures.append(Figure("rollup_build_seconds", round(loaded.rollup_seconds, 1), "s", better="info"))
         pages = {"overview": "/", "calls": "/ui/calls", "call": f"/ui/calls/{_some_call(url)}"}
         for name, path in pages.items():
-            figures += _server_time(name, path, SHOWS[name], owner.client, rounds)
+            figures += _server_time(name, path, SHOWS[name], owner.client, server_rounds)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
             try:
                 for name, path in pages.items():
-                    figures += _paint(name, base + path, browser, owner.client, rounds)
+                    figures += _paint(name, base + path, browser, owner.client, paint_rounds)
             finally:
                 browser.close()
     return stamp(SuiteResult("ui", figures, notes=notes), "litestar", "jinja2", "playwright")

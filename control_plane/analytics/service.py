@@ -30,6 +30,7 @@ from control_plane.analytics.schemas import (
     UsageSummary,
     UsageTimeline,
 )
+from control_plane.analytics.side_by_side import side_by_side
 from control_plane.analytics.sources import Span, count_of, period_span, source
 from control_plane.analytics.sql import Granularity, bucket
 from control_plane.db.types import columns
@@ -117,18 +118,12 @@ def feature_usage(db: Session, organization_id: int, period: Period, *, use_roll
 
 def overview(db: Session, organization_id: int, period: Period, *, use_rollups: bool = True) -> Overview:
     span = period_span(period, use_rollups)
-    calls = source(db, CALLS, organization_id, span)
-    call_types = db.execute(
-        select(calls.c.call_type, count_of(calls.c.calls), func.sum(calls.c.seconds) / 60.0)
-        .group_by(calls.c.call_type)
-        .order_by(calls.c.call_type)
-    ).all()
-    participants, top = _people(db, organization_id, span)
-    members = db.execute(
-        select(func.count()).select_from(Membership).where(col(Membership.organization_id) == organization_id)
-    ).scalar_one()
-    features = feature_usage(db, organization_id, period, use_rollups=use_rollups)
-    quality, by_connection = quality_by_connection(db, organization_id, span)
+    (participants, top), (quality, by_connection), (call_types, members, features) = side_by_side(
+        db,
+        lambda own: _people(own, organization_id, span),
+        lambda own: quality_by_connection(own, organization_id, span),
+        lambda own: _calls_members_usage(own, organization_id, period, span, use_rollups),
+    )
     return Overview(
         period=period,
         members=members,
@@ -144,6 +139,22 @@ def overview(db: Session, organization_id: int, period: Period, *, use_rollups: 
         quality_by_connection=by_connection,
         top_users=top,
     )
+
+
+def _calls_members_usage(
+    db: Session, organization_id: int, period: Period, span: Span, use_rollups: bool
+) -> tuple[list[Any], int, list[FeatureUsage]]:
+    """The overview's three quick aggregations, kept together on one connection."""
+    calls = source(db, CALLS, organization_id, span)
+    call_types = db.execute(
+        select(calls.c.call_type, count_of(calls.c.calls), func.sum(calls.c.seconds) / 60.0)
+        .group_by(calls.c.call_type)
+        .order_by(calls.c.call_type)
+    ).all()
+    members = db.execute(
+        select(func.count()).select_from(Membership).where(col(Membership.organization_id) == organization_id)
+    ).scalar_one()
+    return list(call_types), int(members), feature_usage(db, organization_id, period, use_rollups=use_rollups)
 
 
 def _people(db: Session, organization_id: int, span: Span) -> tuple[int, list[TopUser]]:

@@ -9,6 +9,7 @@ from litestar.response import Template
 
 from control_plane.analytics import service as analytics
 from control_plane.analytics.charts import calls_per_day, mos_distribution
+from control_plane.analytics.side_by_side import side_by_side
 from control_plane.auth.guards import requires
 from control_plane.auth.permissions import Permission
 from control_plane.context import AnyRequest
@@ -24,9 +25,13 @@ class OverviewPages(Controller):
     @get("/", guards=requires(Permission.READ))
     def overview(self, db: Db, tenant: CurrentTenant, request: AnyRequest, chosen: Chosen) -> Template:
         period = chosen.period
-        figures = analytics.overview(db, tenant.organization_id, period)
-        daily = calls_per_day(db, tenant.organization_id, period)
-        bands = mos_distribution(db, tenant.organization_id, period)
+        organization_id = tenant.organization_id
+        figures, daily, bands = side_by_side(
+            db,
+            lambda own: analytics.overview(own, organization_id, period),
+            lambda own: calls_per_day(own, organization_id, period),
+            lambda own: mos_distribution(own, organization_id, period),
+        )
         charts = {
             "calls": {"x": daily.days, "y": daily.calls},
             "mos": {"labels": [label for label, _ in bands], "y": [n for _, n in bands]},
