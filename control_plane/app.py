@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 
 from litestar import Litestar
@@ -38,6 +39,17 @@ class MetricsController(PrometheusController):
     include_in_schema = False
 
 
+def freeze_startup_heap() -> None:
+    """Move everything alive after startup (modules, metadata, compiled routes) out of the collector's reach.
+
+    A full (generation 2) collection walks every tracked object; with the app's ~200,000 startup objects it
+    paused a request for 50-130 ms every few requests (measured in-process on the bench data set), which was
+    the analytics endpoints' p99 (overview p99 334 ms against a p50 of 62). Frozen objects are never scanned,
+    so a full collection only walks what requests allocated since."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(
     settings: ControlPlaneSettings, *, migrate: bool = True, extra: Sequence[InitPluginProtocol] = ()
 ) -> Litestar:
@@ -52,6 +64,7 @@ def create_app(
         exclude_unhandled_paths=True,
     )
     return Litestar(
+        on_startup=[freeze_startup_heap],
         plugins=[
             CorePlugin(settings),
             PydanticPlugin(prefer_alias=False),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from litestar import Litestar
 from litestar.testing import TestClient
 
@@ -58,3 +60,13 @@ def test_the_openapi_document_lists_every_route(client: TestClient[Litestar]) ->
     ):
         assert path in paths, path
     assert set(schema["components"]["securitySchemes"]) == {"apiKey", "session"}
+
+
+def test_startup_freezes_the_heap_so_full_collections_skip_it(settings: Settings) -> None:
+    """A full collection over the app's startup objects paused requests for 50-130 ms (analytics p99)."""
+    gc.unfreeze()
+    try:
+        with TestClient(create_app(settings, migrate=False)):
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
