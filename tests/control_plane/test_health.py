@@ -62,11 +62,12 @@ def test_the_openapi_document_lists_every_route(client: TestClient[Litestar]) ->
     assert set(schema["components"]["securitySchemes"]) == {"apiKey", "session"}
 
 
-def test_startup_freezes_the_heap_so_full_collections_skip_it(settings: Settings) -> None:
+def test_startup_freezes_the_heap_so_full_collections_skip_it_and_shutdown_thaws_it(settings: Settings) -> None:
     """A full collection over the app's startup objects paused requests for 50-130 ms (analytics p99)."""
     gc.unfreeze()
     try:
         with TestClient(create_app(settings, migrate=False)):
             assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() == 0, "a stopped app keeps its heap frozen"
     finally:
         gc.unfreeze()
