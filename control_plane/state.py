@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from control_plane.analytics.realtime import RealtimeStore
+from control_plane.auth.key_cache import KeyCache
 from control_plane.secrets.store import SecretStore
 from control_plane.stores import RateLimiter
 from control_plane.telemetry.live import LivePipelineStore, MemoryLivePipelineStore
@@ -26,6 +27,8 @@ class AppState:
     redis: redis.Redis | None = None
     live: LivePipelineStore = field(default_factory=MemoryLivePipelineStore)
     """Room pipelines' stage stats and captions, as engines report them live."""
+    keys: KeyCache = field(default_factory=KeyCache)
+    """API keys' principals, remembered for a moment (a revocation here forgets them at once)."""
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)

@@ -8,6 +8,7 @@ alone, the reference the rollups are tested against.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -231,9 +232,23 @@ def usage_summary(db: Session, organization_id: int, period: Period, *, use_roll
         period=period,
         events=sum(p.events for p in by_provider),
         cost_usd=round(sum(p.cost_usd for p in by_provider), 6),
-        by_feature=feature_usage(db, organization_id, period, use_rollups=use_rollups),
+        by_feature=_per_feature(rows),
         by_provider=by_provider,
     )
+
+
+def _per_feature(per_provider: Sequence[Any]) -> list[FeatureUsage]:
+    """``feature_usage`` summed from the per-provider rows already at hand (one query fewer)."""
+    sums: dict[tuple[str, str], list[float]] = {}
+    for _provider, feature, metric, quantity, events, cost in per_provider:
+        total = sums.setdefault((feature, metric), [0.0, 0, 0.0])
+        total[0] += quantity or 0
+        total[1] += events
+        total[2] += cost or 0
+    return [
+        FeatureUsage(feature=f, metric=m, quantity=q, events=int(n), cost_usd=round(c, 6))
+        for (f, m), (q, n, c) in sorted(sums.items())
+    ]
 
 
 def usage_timeline(

@@ -5,11 +5,14 @@ from __future__ import annotations
 import anyio.to_thread
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from control_plane.auth.key_cache import KnownKey, generation
 from control_plane.auth.service import SESSION_COOKIE, find_api_key, key_principal, note_key_use, session_principal
 from control_plane.context import AnyConnection
+from control_plane.db.types import utcnow
 from control_plane.domain_errors import TooManyRequests, Unauthenticated
 from control_plane.principals import Principal
 from control_plane.state import AppState, app_state
+from control_plane.tokens import digest
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):
@@ -37,15 +40,24 @@ def _by_session(state: AppState, token: str) -> Principal:
 
 
 def _by_api_key(state: AppState, key: str) -> Principal:
+    key_digest = digest(key)
+    known = state.keys.get(key_digest, utcnow()) or _look_up_key(state, key, key_digest)
+    retry_after = state.limiter.retry_after(f"key:{known.api_key_id}", known.requests_per_minute)
+    if retry_after is not None:
+        raise TooManyRequests(
+            f"API key {known.prefix} is limited to {known.requests_per_minute} requests a minute",
+            retry_after_s=retry_after,
+        )
+    return known.principal
+
+
+def _look_up_key(state: AppState, key: str, key_digest: str) -> KnownKey:
+    read_under = generation()
     with state.session() as db:
         row = find_api_key(db, key)
-        if row is None:
+        if row is None or row.id is None:
             raise Unauthenticated("unknown, revoked or expired API key")
-        retry_after = state.limiter.retry_after(f"key:{row.id}", row.requests_per_minute)
-        if retry_after is not None:
-            raise TooManyRequests(
-                f"API key {row.prefix} is limited to {row.requests_per_minute} requests a minute",
-                retry_after_s=retry_after,
-            )
+        known = KnownKey(row.id, row.prefix, row.requests_per_minute, row.expires_at, key_principal(db, row))
         note_key_use(db, row)
-        return key_principal(db, row)
+    state.keys.put(key_digest, known, read_under)
+    return known

@@ -7,7 +7,9 @@ import time
 
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import text
 
+from control_plane.state import app_state
 from tests.control_plane.helpers import bearer, member, owner
 
 
@@ -78,3 +80,29 @@ def test_each_key_has_its_own_rate_limit(app: Litestar) -> None:
     assert refused.json() == {"status_code": 429, "detail": refused.json()["detail"]}
     assert "3 requests a minute" in refused.json()["detail"]
     assert client.get("/organizations", headers=bearer(other)).status_code == 200
+
+
+def test_a_role_change_of_the_key_s_creator_applies_to_the_key_s_next_request(app: Litestar) -> None:
+    acme = owner(app)
+    admin = member(app, acme, "admin")
+    key = admin.key("admin")
+    client = TestClient(app)
+    assert client.get("/api-keys", headers=bearer(key)).status_code == 200  # remembered from here on
+    members = f"/organizations/{acme.organization_id}/members"
+    assert acme.client.patch(f"{members}/{admin.user_id}", json={"role": "viewer"}).status_code == 200
+    assert client.get("/api-keys", headers=bearer(key)).status_code == 403
+    assert acme.client.delete(f"{members}/{admin.user_id}").status_code == 204
+    assert client.get(f"/organizations/{acme.organization_id}", headers=bearer(key)).status_code == 403
+
+
+def test_a_revocation_written_by_another_process_applies_within_the_key_cache_s_lifetime(app: Litestar) -> None:
+    state = app_state(app.state)
+    state.keys.ttl_s = 0.3
+    acme = owner(app)
+    key = acme.key("read")
+    client = TestClient(app)
+    assert client.get("/organizations", headers=bearer(key)).status_code == 200
+    with state.engine.begin() as other_process:  # a plain connection: this process's sessions never see it
+        other_process.execute(text("UPDATE api_key SET revoked_at = CURRENT_TIMESTAMP"))
+    time.sleep(0.35)
+    assert client.get("/organizations", headers=bearer(key)).status_code == 401
