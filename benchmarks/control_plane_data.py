@@ -39,8 +39,8 @@ class Loaded:
     rollup_seconds: float
 
 
-def load(conninfo: str, organization_id: int, calls: int, seed: int = 7) -> Loaded:
-    """COPY ``calls`` calls and their rows into the migrated database at ``conninfo``."""
+def load(conninfo: str, organization_id: int, calls: int, span_days: float = SPAN_DAYS, seed: int = 7) -> Loaded:
+    """COPY ``calls`` calls over the last ``span_days`` days, and their rows, into the database at ``conninfo``."""
     rng = np.random.default_rng(seed)
     now = time.time()
     started = time.perf_counter()
@@ -49,7 +49,7 @@ def load(conninfo: str, organization_id: int, calls: int, seed: int = 7) -> Load
         with _indexes_built_after(connection):
             first_id = 1
             for count in _chunks(calls):
-                _copy_chunk(connection, rng, organization_id, first_id, count, now)
+                _copy_chunk(connection, rng, organization_id, first_id, count, span_days * DAY_S, now)
                 first_id += count
                 connection.commit()
         connection.execute("ANALYZE")
@@ -106,10 +106,11 @@ def _copy_chunk(
     organization_id: int,
     first_id: int,
     count: int,
+    span_s: float,
     now: float,
 ) -> None:
     ids = np.arange(first_id, first_id + count)
-    start = now - rng.uniform(0, SPAN_DAYS * DAY_S, count)
+    start = now - rng.uniform(0, span_s, count)
     duration = rng.uniform(60, 3600, count)
     kinds = rng.integers(0, len(CALL_TYPES), count)
     users = rng.integers(0, USERS, (count, 2))

@@ -31,7 +31,7 @@ import psycopg
 import uvicorn
 from sqlalchemy import event
 
-from benchmarks.control_plane_data import load
+from benchmarks.control_plane_data import SPAN_DAYS, load
 from benchmarks.core import BenchOptions, Figure, SuiteResult, register_suite, stamp
 from control_plane.app import create_app
 from control_plane.db.migrate import upgrade
@@ -60,10 +60,11 @@ def control_plane_suite(options: BenchOptions) -> SuiteResult:
     notes: list[str] = []
     with _scratch_database() as url, _serving(url) as (base, app, grpc_port):
         api = _Api(base)
-        loaded = load(url, api.organization_id, calls)
+        loaded = load(url, api.organization_id, calls, span_days=SPAN_DAYS * options.scale)
         notes.append(
             f"loaded {loaded.calls:,} calls, {loaded.samples:,} quality samples, {loaded.usage_events:,} usage events,"
-            f" {loaded.participants:,} participants with COPY in {loaded.seconds:.1f} s;"
+            f" {loaded.participants:,} participants over {SPAN_DAYS * options.scale:g} days with COPY"
+            f" in {loaded.seconds:.1f} s;"
             f" hourly rollups aggregated from them in {loaded.rollup_seconds:.1f} s"
         )
         figures.append(Figure("load_seconds", round(loaded.seconds, 1), "s", better="info"))

@@ -79,7 +79,8 @@ class BenchOptions:
     workers: int = 1
     """Engine worker processes, for the suites that can spread their load (``calls``: a cluster on Redis)."""
     scale: float = 1.0
-    """A multiple of a suite's data size (``--scale 3``: three times the history), for suites that have one."""
+    """A multiple of a suite's data size, for suites that have one: ``--scale 3`` is three times the calls over
+    three times the days (the same calls a day, a longer history)."""
 
 
 Suite = Callable[[BenchOptions], SuiteResult]

@@ -19,7 +19,7 @@ import httpx
 import psycopg
 from playwright.sync_api import Browser, sync_playwright
 
-from benchmarks.control_plane_data import load
+from benchmarks.control_plane_data import SPAN_DAYS, load
 from benchmarks.control_plane_suite import _percentile, _scratch_database, _serving, _timed
 from benchmarks.core import BenchOptions, Figure, SuiteResult, register_suite, stamp
 
@@ -49,7 +49,7 @@ def ui_suite(options: BenchOptions) -> SuiteResult:
     notes: list[str] = []
     with _scratch_database() as url, _serving(url, with_ui=True) as (base, _app, _grpc_port):
         owner = _signed_in_owner(base)
-        loaded = load(url, owner.organization_id, calls)
+        loaded = load(url, owner.organization_id, calls, span_days=SPAN_DAYS * options.scale)
         notes.append(
             f"loaded {loaded.calls:,} calls, {loaded.samples:,} quality samples in {loaded.seconds:.1f} s;"
             f" hourly rollups built in {loaded.rollup_seconds:.1f} s"

@@ -13,7 +13,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -93,6 +93,11 @@ MIN_CONTEXT_FRAMES = 1000
 """The encoder reads at least 10 s (mel frames of 10 ms): shorter contexts make Whisper loop on short buffers."""
 CONTEXT_MARGIN_FRAMES = 100
 """Mel frames (1 s) of padding kept after the audio."""
+LATER_WINDOW_MIN_S = 2.0
+"""A window ending without a closing timestamp makes faster-whisper decode again from its last word (long-form
+continuity); a tail shorter than this is not decoded. A streaming buffer is one window: its tail is the word
+the buffer cuts, which the next pass hears whole, or, at an endpoint, the pause. With the committed text as
+prompt, Whisper ends 4 windows in 5 that way, and the tails were 40 % of the decode time (docs/speech.md)."""
 TOKENS_PER_SECOND = 8
 """A decode stops after this many tokens per second of audio (speech is 3-5): bounds runaway repetition."""
 MAX_COMPRESSION_RATIO = 2.4
@@ -122,14 +127,36 @@ def _short_context_model_class() -> Any:
 
         def encode(self, features: npt.NDArray[np.float32]) -> Any:
             frames = features if features.ndim == 2 else features[0]
+            if _windows.counting:
+                _windows.seen += 1
+                if _windows.seen > 1 and _content_frames(frames) < _windows.later_min_frames:
+                    raise _ShortTailError
             if features.ndim == 2 or features.shape[0] == 1:
-                columns = np.flatnonzero(np.any(frames != 0, axis=0))
-                keep = int(columns[-1]) + 1 if len(columns) else 2
+                keep = _content_frames(frames) or 2
                 keep = min(frames.shape[-1], max(keep + CONTEXT_MARGIN_FRAMES, MIN_CONTEXT_FRAMES))
                 features = features[..., : keep + keep % 2]
             return super().encode(features)
 
     return ShortContextWhisperModel
+
+
+def _content_frames(frames: npt.NDArray[np.float32]) -> int:
+    """Mel frames up to the last one that is not padding."""
+    columns = np.flatnonzero(np.any(frames != 0, axis=0))
+    return int(columns[-1]) + 1 if len(columns) else 0
+
+
+class _ShortTailError(Exception):
+    """Raised by the encoder to stop a decode before a tail window (see :data:`LATER_WINDOW_MIN_S`)."""
+
+
+class _WindowCount(threading.local):
+    counting = False
+    seen = 0
+    later_min_frames = 0
+
+
+_windows = _WindowCount()
 
 
 class WhisperEngine:
@@ -183,6 +210,23 @@ class WhisperEngine:
         """
         if not self.multilingual:
             language = "en"
+        _windows.counting, _windows.seen = True, 0
+        _windows.later_min_frames = round(LATER_WINDOW_MIN_S * 100)
+        try:
+            return self._transcribe(audio, language, task, prompt, beam_size, offset_s, temperatures)
+        finally:
+            _windows.counting = False
+
+    def _transcribe(
+        self,
+        audio: npt.NDArray[np.float32],
+        language: str | None,
+        task: Task,
+        prompt: str | None,
+        beam_size: int,
+        offset_s: float,
+        temperatures: tuple[float, ...],
+    ) -> Hypothesis:
         segments, info = self.model.transcribe(
             audio,
             language=language,
@@ -202,7 +246,7 @@ class WhisperEngine:
         words: list[Word] = []
         ends: list[float] = []
         dropped = 0
-        for segment in segments:
+        for segment in _first_window_and_long_tails(segments):
             # word timings of a translation are not the speech's (English words over Spanish audio): only a
             # transcript's can be judged by them
             timed = task == "transcribe"
@@ -224,6 +268,15 @@ class WhisperEngine:
             return [("en", 1.0)]
         _, _, probabilities = self.model.detect_language(audio=audio)
         return [(str(language), float(probability)) for language, probability in probabilities]
+
+
+def _first_window_and_long_tails(segments: Iterator[Any]) -> Iterator[Any]:
+    """``segments``, ending where faster-whisper would decode a tail shorter than :data:`LATER_WINDOW_MIN_S`."""
+    _windows.seen = 0  # counted from here: language detection, done before the first segment, encodes too
+    try:
+        yield from segments
+    except _ShortTailError:
+        return
 
 
 UNSPACED_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "my", "yue"})

@@ -145,3 +145,13 @@ def test_short_german_speech_is_transcribed_as_german_not_yiddish(tmp_path: Path
     assert committed and {update.language for update in committed} == {"de"}
     heard = stream.committed_text()
     assert "zug nach berlin" in heard.lower() and wer(spoken, heard) <= 0.4, heard
+
+
+@pytest.mark.slow
+def test_a_short_clip_with_no_language_given_is_detected_and_transcribed(tmp_path: Path) -> None:
+    # language detection encodes a window before the decode does: it must not count as the decode's first one
+    # (a buffer under LATER_WINDOW_MIN_S would then be taken for a tail window and come out empty)
+    audio = read_mono(espeak("Buenos días.", "es", tmp_path / "es.wav"))
+    assert len(audio) < 2 * 16_000
+    heard = load_whisper("base", MODELS_CACHE, "cpu", "int8").transcribe(audio)
+    assert heard.language == "es" and "buenos" in "".join(word.text for word in heard.words).lower(), heard
