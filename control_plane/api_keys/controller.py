@@ -27,6 +27,6 @@ class ApiKeyController(Controller):
     def list_keys(self, db: Db, tenant: CurrentTenant) -> list[ApiKeyRead]:
         return [ApiKeyRead.model_validate(k) for k in service.of_organization(db, tenant.organization_id)]
 
-    @delete("/{key_id:int}", summary="Revoke a key (it stops working at once)")
+    @delete("/{key_id:int}", summary="Revoke a key (refused at once by this server, by every other within 2 s)")
     def revoke(self, db: Db, tenant: CurrentTenant, key_id: IdParam) -> None:
         service.revoke(db, tenant, key_id)
