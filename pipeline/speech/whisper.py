@@ -98,6 +98,7 @@ LATER_WINDOW_MIN_S = 2.0
 continuity); a tail shorter than this is not decoded. A streaming buffer is one window: its tail is the word
 the buffer cuts, which the next pass hears whole, or, at an endpoint, the pause. With the committed text as
 prompt, Whisper ends 4 windows in 5 that way, and the tails were 40 % of the decode time (docs/speech.md)."""
+LATER_WINDOW_MIN_FRAMES = round(LATER_WINDOW_MIN_S * 100)
 TOKENS_PER_SECOND = 8
 """A decode stops after this many tokens per second of audio (speech is 3-5): bounds runaway repetition."""
 MAX_COMPRESSION_RATIO = 2.4
@@ -127,12 +128,13 @@ def _short_context_model_class() -> Any:
 
         def encode(self, features: npt.NDArray[np.float32]) -> Any:
             frames = features if features.ndim == 2 else features[0]
-            if _windows.counting:
+            content = _content_frames(frames)
+            if _windows.seen is not None:
                 _windows.seen += 1
-                if _windows.seen > 1 and _content_frames(frames) < _windows.later_min_frames:
+                if _windows.seen > 1 and content < LATER_WINDOW_MIN_FRAMES:
                     raise _ShortTailError
             if features.ndim == 2 or features.shape[0] == 1:
-                keep = _content_frames(frames) or 2
+                keep = content or 2
                 keep = min(frames.shape[-1], max(keep + CONTEXT_MARGIN_FRAMES, MIN_CONTEXT_FRAMES))
                 features = features[..., : keep + keep % 2]
             return super().encode(features)
@@ -151,9 +153,8 @@ class _ShortTailError(Exception):
 
 
 class _WindowCount(threading.local):
-    counting = False
-    seen = 0
-    later_min_frames = 0
+    seen: int | None = None
+    """Windows this thread's decode has encoded; None outside a decode (language detection is not one)."""
 
 
 _windows = _WindowCount()
@@ -210,23 +211,6 @@ class WhisperEngine:
         """
         if not self.multilingual:
             language = "en"
-        _windows.counting, _windows.seen = True, 0
-        _windows.later_min_frames = round(LATER_WINDOW_MIN_S * 100)
-        try:
-            return self._transcribe(audio, language, task, prompt, beam_size, offset_s, temperatures)
-        finally:
-            _windows.counting = False
-
-    def _transcribe(
-        self,
-        audio: npt.NDArray[np.float32],
-        language: str | None,
-        task: Task,
-        prompt: str | None,
-        beam_size: int,
-        offset_s: float,
-        temperatures: tuple[float, ...],
-    ) -> Hypothesis:
         segments, info = self.model.transcribe(
             audio,
             language=language,
@@ -272,11 +256,13 @@ class WhisperEngine:
 
 def _first_window_and_long_tails(segments: Iterator[Any]) -> Iterator[Any]:
     """``segments``, ending where faster-whisper would decode a tail shorter than :data:`LATER_WINDOW_MIN_S`."""
-    _windows.seen = 0  # counted from here: language detection, done before the first segment, encodes too
+    _windows.seen = 0  # counted from the first segment: language detection, done before it, encodes too
     try:
         yield from segments
     except _ShortTailError:
         return
+    finally:
+        _windows.seen = None
 
 
 UNSPACED_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "my", "yue"})
